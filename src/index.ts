@@ -1,0 +1,20 @@
+/**
+ * The gateway worker: assembles routes and middleware. No logic lives here.
+ */
+import { Hono } from 'hono'
+import type { AppEnv } from './env'
+import { fail, handleError } from './errors'
+import { observe } from './observability'
+import { images } from './routes/images'
+
+const app = new Hono<AppEnv>()
+
+app.use(observe)
+app.route('/v1/images', images)
+app.all('/v1/images/generations', (c) => fail({ kind: 'method_not_allowed', method: c.req.method }))
+app.notFound((c) =>
+  fail({ kind: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` }),
+)
+app.onError(handleError)
+
+export default app

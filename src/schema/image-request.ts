@@ -1,0 +1,130 @@
+/**
+ * The request contract of POST /v1/images/generations (the seed's parameter table) as one zod
+ * schema, with the per-model rules read from src/models.ts. `normalize()` turns a valid request
+ * into one with every default resolved, which later stages (generation, cache key) rely on.
+ */
+import { z } from 'zod'
+import { capabilitiesOf, DEFAULT_MODEL, MODEL_IDS, QUALITIES, sizeProblem } from '../models'
+
+export const BACKGROUNDS = ['auto', 'opaque', 'transparent'] as const
+export const MODERATIONS = ['auto', 'low'] as const
+export const OUTPUT_FORMATS = ['auto', 'png', 'jpeg', 'webp'] as const
+export const MAX_PROMPT_LENGTH = 32_000
+
+const COMPRESSIBLE_FORMATS = ['jpeg', 'webp']
+const ALPHA_FORMATS = ['auto', 'png', 'webp']
+
+/** The fields exactly as a client may send them. Unknown fields are refused, as OpenAI does. */
+export const imageRequestSchema = z
+  .strictObject({
+    model: z.enum(MODEL_IDS).optional(),
+    prompt: z.string().min(1).max(MAX_PROMPT_LENGTH),
+    n: z.int().min(1).max(10).optional(),
+    size: z.string().optional(),
+    quality: z.enum(QUALITIES).optional(),
+    background: z.enum(BACKGROUNDS).optional(),
+    moderation: z.enum(MODERATIONS).optional(),
+    output_format: z.enum(OUTPUT_FORMATS).optional(),
+    output_compression: z.int().min(0).max(100).optional(),
+    stream: z.boolean().optional(),
+    partial_images: z.int().min(0).max(3).optional(),
+    user: z.string().optional(),
+  })
+  .superRefine((req, ctx) => {
+    const model = req.model ?? DEFAULT_MODEL
+    const problem = req.size === undefined ? null : sizeProblem(model, req.size)
+    if (problem) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['size'],
+        message: problem,
+        params: { code: 'invalid_size' },
+      })
+    }
+    const format = req.output_format ?? 'auto'
+    if (req.background === 'transparent') {
+      if (!capabilitiesOf(model).transparentBackground) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['background'],
+          message: `${model} does not support background 'transparent'. Use 'opaque' or 'auto', or a model such as gpt-image-1.`,
+          params: { code: 'unsupported_value' },
+        })
+      } else if (!ALPHA_FORMATS.includes(format)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['background'],
+          message: `background 'transparent' needs output_format 'png' or 'webp', not '${format}'.`,
+          params: { code: 'unsupported_value' },
+        })
+      }
+    }
+    if (req.output_compression !== undefined && !COMPRESSIBLE_FORMATS.includes(format)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['output_compression'],
+        message: `output_compression only applies to output_format 'jpeg' or 'webp' (got '${format}'). Remove it or change output_format.`,
+        params: { code: 'unsupported_parameter' },
+      })
+    }
+    if (req.partial_images !== undefined && req.stream !== true) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['partial_images'],
+        message:
+          'partial_images is only used with stream: true. Set stream to true or remove partial_images.',
+        params: { code: 'unsupported_parameter' },
+      })
+    }
+  })
+
+/** A request as the client sent it, validated. Fields it left out are absent. */
+export type ImageRequest = z.infer<typeof imageRequestSchema>
+
+/** A request with every default resolved; what the gateway actually asks for. */
+export interface NormalizedImageRequest {
+  model: (typeof MODEL_IDS)[number]
+  prompt: string
+  n: number
+  size: string
+  quality: (typeof QUALITIES)[number]
+  background: (typeof BACKGROUNDS)[number]
+  moderation: (typeof MODERATIONS)[number]
+  /** `auto` resolves to png, the upstream's own default. */
+  output_format: Exclude<(typeof OUTPUT_FORMATS)[number], 'auto'>
+  /** Only meaningful for jpeg and webp; 100 when unset, as the seed says. */
+  output_compression: number
+  stream: boolean
+  partial_images: number
+  user: string | null
+}
+
+/** Resolves every default of the seed's table. Field order is fixed, so serializations are stable. */
+export function normalize(req: ImageRequest): NormalizedImageRequest {
+  const format = req.output_format ?? 'auto'
+  return {
+    model: req.model ?? DEFAULT_MODEL,
+    prompt: req.prompt,
+    n: req.n ?? 1,
+    size: req.size ?? 'auto',
+    quality: req.quality ?? 'auto',
+    background: req.background ?? 'auto',
+    moderation: req.moderation ?? 'auto',
+    output_format: format === 'auto' ? 'png' : format,
+    output_compression: req.output_compression ?? 100,
+    stream: req.stream ?? false,
+    partial_images: req.partial_images ?? 0,
+    user: req.user ?? null,
+  }
+}
+
+/**
+ * The body sent upstream: `model` and `prompt` always, other fields only when the client set them,
+ * and never a value only this gateway understands (`output_format: "auto"`).
+ */
+export function upstreamBody(req: ImageRequest): Record<string, unknown> {
+  const { model, prompt, output_format, ...rest } = req
+  const body: Record<string, unknown> = { model: model ?? DEFAULT_MODEL, prompt, ...rest }
+  if (output_format !== undefined && output_format !== 'auto') body.output_format = output_format
+  return body
+}

@@ -1,0 +1,67 @@
+/**
+ * Calls the upstream images endpoint: the operator's key, a deadline for response headers, and at
+ * most one retry, only for failures where retrying can help (5xx, network, timeout) and only
+ * before anything reached the client (this returns before the body is read). The client's abort
+ * signal is passed on, so a departed client does not leave an upstream connection open.
+ */
+import { type Failure, fail } from '../errors'
+import { failureFromUpstream } from './error-mapping'
+import type { UpstreamTarget } from './target'
+
+const RETRY_DELAY_MS = 250
+
+export interface UpstreamCall {
+  body: Record<string, unknown>
+  /** Aborts the upstream request, e.g. when the client disconnects. */
+  signal?: AbortSignal
+}
+
+type Attempt = { ok: true; response: Response } | { ok: false; failure: Failure }
+
+/** Sends the generation request; resolves with a 2xx response whose body is not yet read. */
+export async function callUpstream(target: UpstreamTarget, call: UpstreamCall): Promise<Response> {
+  const first = await attempt(target, call)
+  if (first.ok) return first.response
+  if (!isRetryable(first.failure) || call.signal?.aborted) fail(first.failure)
+  await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS))
+  const second = await attempt(target, call)
+  if (second.ok) return second.response
+  fail(second.failure)
+}
+
+function isRetryable(failure: Failure): boolean {
+  return failure.kind === 'upstream_unavailable' && failure.cause !== 'malformed'
+}
+
+async function attempt(target: UpstreamTarget, call: UpstreamCall): Promise<Attempt> {
+  const controller = new AbortController()
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, target.timeoutMs)
+  const onClientAbort = () => controller.abort()
+  call.signal?.addEventListener('abort', onClientAbort)
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`
+  try {
+    const response = await target.fetch(
+      new Request(`${target.baseUrl}/images/generations`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(call.body),
+        signal: controller.signal,
+      }),
+    )
+    if (response.ok) return { ok: true, response }
+    return { ok: false, failure: await failureFromUpstream(response) }
+  } catch {
+    // The thrown error may carry the URL or headers; only its category is kept.
+    return {
+      ok: false,
+      failure: { kind: 'upstream_unavailable', cause: timedOut ? 'timeout' : 'network' },
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+}

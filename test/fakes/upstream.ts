@@ -1,0 +1,147 @@
+/**
+ * A fake OpenAI images API: a plain Hono app (ramen-api's mockApp pattern) that checks the
+ * operator's key, records every call, and answers with whatever a test scripted: JSON, SSE,
+ * errors, slowness, or nothing at all.
+ */
+import { Hono } from 'hono'
+
+export const FAKE_UPSTREAM_URL = 'https://upstream.test/v1'
+export const OPERATOR_KEY = 'sk-operator-SECRET-5f1c2e9a7b'
+
+/** A 1×1 PNG, base64: the smallest real image a fake success can carry. */
+export const TINY_PNG_B64 =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC'
+
+export type FakeReply =
+  | { kind: 'success'; requestId?: string }
+  | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
+  | { kind: 'sse'; frames: string[]; intervalMs?: number }
+  | { kind: 'stall' }
+  | { kind: 'network_error' }
+  | { kind: 'delay'; ms: number; reply: FakeReply }
+
+export interface RecordedCall {
+  url: string
+  authorization: string | null
+  contentType: string | null
+  /** Every header the upstream received, lower-cased. */
+  headers: Record<string, string>
+  body: Record<string, unknown>
+}
+
+/** An OpenAI-shaped success body for a request. */
+export function successBody(body: Record<string, unknown>) {
+  const n = typeof body.n === 'number' ? body.n : 1
+  return {
+    created: 1_700_000_000,
+    background: 'opaque',
+    data: Array.from({ length: n }, () => ({ b64_json: TINY_PNG_B64 })),
+    output_format: 'png',
+    quality: 'medium',
+    size: '1024x1024',
+    usage: {
+      input_tokens: 10,
+      input_tokens_details: { image_tokens: 0, text_tokens: 10 },
+      output_tokens: 1056,
+      total_tokens: 1066,
+    },
+  }
+}
+
+/** An OpenAI error answer. */
+export function errorReply(
+  status: number,
+  error: Record<string, unknown>,
+  headers?: Record<string, string>,
+): FakeReply {
+  return {
+    kind: 'json',
+    status,
+    body: {
+      error: { message: 'x', type: 'invalid_request_error', param: null, code: null, ...error },
+    },
+    headers,
+  }
+}
+
+export class FakeUpstream {
+  readonly calls: RecordedCall[] = []
+  private readonly replies: FakeReply[] = []
+  readonly app = new Hono()
+
+  constructor(readonly key: string = OPERATOR_KEY) {
+    this.app.post('/v1/images/generations', async (c) => {
+      const body = (await c.req.json()) as Record<string, unknown>
+      this.calls.push({
+        url: c.req.url,
+        authorization: c.req.header('authorization') ?? null,
+        contentType: c.req.header('content-type') ?? null,
+        headers: Object.fromEntries(c.req.raw.headers),
+        body,
+      })
+      if (c.req.header('authorization') !== `Bearer ${this.key}`) {
+        return c.json(
+          {
+            error: {
+              message: `Incorrect API key provided: ${c.req.header('authorization')}`,
+              type: 'invalid_request_error',
+              param: null,
+              code: 'invalid_api_key',
+            },
+          },
+          401,
+        )
+      }
+      return this.answer(this.replies.shift() ?? { kind: 'success' }, body)
+    })
+  }
+
+  /** Queues replies for the next calls, in order; after them every call succeeds. */
+  reply(...replies: FakeReply[]): this {
+    this.replies.push(...replies)
+    return this
+  }
+
+  /** What the next call will get, without consuming it (the fetch stub needs this). */
+  peek(): FakeReply | undefined {
+    return this.replies[0]
+  }
+
+  /** Drops the next reply (used when the fetch stub acts it out itself). */
+  take(): FakeReply | undefined {
+    return this.replies.shift()
+  }
+
+  private async answer(reply: FakeReply, body: Record<string, unknown>): Promise<Response> {
+    switch (reply.kind) {
+      case 'success':
+        return Response.json(successBody(body), {
+          headers: { 'x-request-id': reply.requestId ?? 'req_fake_123' },
+        })
+      case 'json':
+        return Response.json(reply.body, { status: reply.status, headers: reply.headers })
+      case 'sse':
+        return new Response(sseBody(reply.frames, reply.intervalMs ?? 0), {
+          headers: { 'content-type': 'text/event-stream', 'x-request-id': 'req_fake_sse' },
+        })
+      case 'delay':
+        await new Promise((resolve) => setTimeout(resolve, reply.ms))
+        return this.answer(reply.reply, body)
+      case 'stall':
+      case 'network_error':
+        throw new Error(`${reply.kind} must be acted out by the fetch stub`)
+    }
+  }
+}
+
+function sseBody(frames: string[], intervalMs: number): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder()
+  let index = 0
+  return new ReadableStream({
+    async pull(controller) {
+      if (index >= frames.length) return controller.close()
+      if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs))
+      controller.enqueue(encoder.encode(frames[index++]))
+    },
+  })
+}

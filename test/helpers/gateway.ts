@@ -1,0 +1,121 @@
+/**
+ * Test harness: calls the worker's fetch with a chosen environment, and routes every outbound
+ * request to a FakeUpstream. Any request to another address is recorded and fails the test.
+ */
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
+import { env as baseEnv } from 'cloudflare:workers'
+import { afterEach, expect, vi } from 'vitest'
+import type { Bindings } from '../../src/env'
+import app from '../../src/index'
+import { FAKE_UPSTREAM_URL, FakeUpstream, OPERATOR_KEY } from '../fakes/upstream'
+
+export const GATEWAY_URL = 'https://gateway.test'
+export const CLIENT_KEY = 'gw-client-key-1'
+
+/** Environments the tests use most. */
+export const ENVS = {
+  /** A real (fake) upstream with one client key. */
+  remote: {
+    UPSTREAM_BASE_URL: FAKE_UPSTREAM_URL,
+    UPSTREAM_API_KEY: OPERATOR_KEY,
+    GATEWAY_KEYS: CLIENT_KEY,
+  },
+  /** No upstream and no keys: the demo generator, open to all. */
+  demo: {},
+} satisfies Record<string, Partial<Bindings>>
+
+const unexpected: string[] = []
+
+afterEach(() => {
+  vi.unstubAllGlobals()
+  const seen = unexpected.splice(0)
+  expect(seen, 'unexpected outbound requests').toEqual([])
+})
+
+/** Routes outbound fetches to `fake`; anything not aimed at the fake upstream is refused. */
+export function installFake(fake: FakeUpstream): FakeUpstream {
+  vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init)
+    if (!request.url.startsWith(`${FAKE_UPSTREAM_URL}/`)) {
+      unexpected.push(request.url)
+      throw new TypeError(`unexpected outbound request to ${request.url}`)
+    }
+    const scripted = fake.peek()
+    if (scripted?.kind === 'network_error') {
+      fake.take()
+      fake.calls.push({
+        url: request.url,
+        authorization: null,
+        contentType: null,
+        headers: {},
+        body: await request.json(),
+      })
+      throw new TypeError('Network connection lost.')
+    }
+    if (scripted?.kind === 'stall') {
+      fake.take()
+      fake.calls.push({
+        url: request.url,
+        authorization: null,
+        contentType: null,
+        headers: {},
+        body: await request.json(),
+      })
+      return new Promise<Response>((_, reject) => {
+        request.signal.addEventListener('abort', () =>
+          reject(new DOMException('aborted', 'AbortError')),
+        )
+      })
+    }
+    const url = new URL(request.url)
+    return fake.app.fetch(new Request(`http://fake${url.pathname}`, request))
+  })
+  return fake
+}
+
+/** A fresh fake upstream, installed. */
+export function fakeUpstream(key?: string): FakeUpstream {
+  return installFake(new FakeUpstream(key))
+}
+
+export interface CallOptions {
+  env?: Partial<Bindings>
+  method?: string
+  headers?: Record<string, string>
+  body?: unknown
+  /** Raw body text, sent as is (for malformed JSON tests). */
+  rawBody?: string
+}
+
+/** Calls the gateway as a client would, waiting for background work to settle. */
+export async function callGateway(path: string, options: CallOptions = {}): Promise<Response> {
+  const headers = new Headers(options.headers)
+  let body: string | undefined = options.rawBody
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body)
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json')
+  }
+  const request = new Request(`${GATEWAY_URL}${path}`, {
+    method: options.method ?? (body ? 'POST' : 'GET'),
+    headers,
+    body,
+  })
+  return gatewayFetch(request, options.env ?? ENVS.remote)
+}
+
+/** The worker's fetch with a given environment on top of the test bindings. */
+export async function gatewayFetch(request: Request, env: Partial<Bindings>): Promise<Response> {
+  const ctx = createExecutionContext()
+  const response = await app.fetch(request, { ...baseEnv, ...env } as Bindings, ctx)
+  await waitOnExecutionContext(ctx)
+  return response
+}
+
+/** POST /v1/images/generations with the client key of ENVS.remote. */
+export function generate(body: unknown, options: CallOptions = {}): Promise<Response> {
+  return callGateway('/v1/images/generations', {
+    ...options,
+    body,
+    headers: { authorization: `Bearer ${CLIENT_KEY}`, ...options.headers },
+  })
+}
