@@ -18,6 +18,10 @@ export interface OptionalVars {
   UPSTREAM_BASE_URL?: string
   /** Comma-separated model ids this deployment offers; unset offers every model in src/models.ts. */
   ALLOWED_MODELS?: string
+  /** Seconds a cached result stays fresh; unset or 0 keeps results forever. */
+  CACHE_TTL_SECONDS?: string
+  /** Idle time before an SSE `: keep-alive` comment; default 15000 ms. */
+  SSE_KEEPALIVE_MS?: string
 }
 
 /** Everything the worker reads from its environment. */

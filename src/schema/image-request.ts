@@ -9,6 +9,8 @@ import { capabilitiesOf, DEFAULT_MODEL, MODEL_IDS, QUALITIES, sizeProblem } from
 export const BACKGROUNDS = ['auto', 'opaque', 'transparent'] as const
 export const MODERATIONS = ['auto', 'low'] as const
 export const OUTPUT_FORMATS = ['auto', 'png', 'jpeg', 'webp'] as const
+/** Our extension: `url` answers with links to stored images instead of base64. */
+export const RESPONSE_FORMATS = ['b64_json', 'url'] as const
 export const MAX_PROMPT_LENGTH = 32_000
 
 const COMPRESSIBLE_FORMATS = ['jpeg', 'webp']
@@ -29,6 +31,7 @@ export const imageRequestSchema = z
     stream: z.boolean().optional(),
     partial_images: z.int().min(0).max(3).optional(),
     user: z.string().optional(),
+    response_format: z.enum(RESPONSE_FORMATS).optional(),
   })
   .superRefine((req, ctx) => {
     const model = req.model ?? DEFAULT_MODEL
@@ -97,6 +100,7 @@ export interface NormalizedImageRequest {
   stream: boolean
   partial_images: number
   user: string | null
+  response_format: (typeof RESPONSE_FORMATS)[number]
 }
 
 /** Resolves every default of the seed's table. Field order is fixed, so serializations are stable. */
@@ -115,15 +119,16 @@ export function normalize(req: ImageRequest): NormalizedImageRequest {
     stream: req.stream ?? false,
     partial_images: req.partial_images ?? 0,
     user: req.user ?? null,
+    response_format: req.response_format ?? 'b64_json',
   }
 }
 
 /**
  * The body sent upstream: `model` and `prompt` always, other fields only when the client set them,
- * and never a value only this gateway understands (`output_format: "auto"`).
+ * and never a value only this gateway understands (`output_format: "auto"`, `response_format`).
  */
 export function upstreamBody(req: ImageRequest): Record<string, unknown> {
-  const { model, prompt, output_format, ...rest } = req
+  const { model, prompt, output_format, response_format: _ours, ...rest } = req
   const body: Record<string, unknown> = { model: model ?? DEFAULT_MODEL, prompt, ...rest }
   if (output_format !== undefined && output_format !== 'auto') body.output_format = output_format
   return body

@@ -3,13 +3,15 @@ import { describe, expect, it } from 'vitest'
 import { FAKE_UPSTREAM_URL, OPERATOR_KEY } from '../fakes/upstream'
 import { CLIENT_KEY, callGateway, ENVS, fakeUpstream } from '../helpers/gateway'
 
-const body = { prompt: 'a fox' }
+let calls = 0
+/** A different prompt each call, so no answer comes from the cache. */
+const body = () => ({ prompt: `a fox, take ${++calls}` })
 const remoteNoKeys = { UPSTREAM_BASE_URL: FAKE_UPSTREAM_URL, UPSTREAM_API_KEY: OPERATOR_KEY }
 
 async function call(env: object, authorization?: string) {
   return callGateway('/v1/images/generations', {
     env,
-    body,
+    body: body(),
     headers: authorization ? { authorization } : {},
   })
 }

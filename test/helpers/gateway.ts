@@ -2,7 +2,7 @@
  * Test harness: calls the worker's fetch with a chosen environment, and routes every outbound
  * request to a FakeUpstream. Any request to another address is recorded and fails the test.
  */
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
+import { createExecutionContext, reset, waitOnExecutionContext } from 'cloudflare:test'
 import { env as baseEnv } from 'cloudflare:workers'
 import { afterEach, expect, vi } from 'vitest'
 import type { Bindings } from '../../src/env'
@@ -25,9 +25,18 @@ export const ENVS = {
 } satisfies Record<string, Partial<Bindings>>
 
 const unexpected: string[] = []
+/** Background work (waitUntil) of the requests made so far. */
+const pending: Promise<void>[] = []
 
-afterEach(() => {
+/** Waits until every request's background work (storing results) has finished. */
+export async function settled(): Promise<void> {
+  while (pending.length > 0) await Promise.allSettled(pending.splice(0))
+}
+
+afterEach(async () => {
+  await settled()
   vi.unstubAllGlobals()
+  await reset()
   const seen = unexpected.splice(0)
   expect(seen, 'unexpected outbound requests').toEqual([])
 })
@@ -87,7 +96,7 @@ export interface CallOptions {
   rawBody?: string
 }
 
-/** Calls the gateway as a client would, waiting for background work to settle. */
+/** Calls the gateway as a client would. Use `settled()` to wait for its background work. */
 export async function callGateway(path: string, options: CallOptions = {}): Promise<Response> {
   const headers = new Headers(options.headers)
   let body: string | undefined = options.rawBody
@@ -107,7 +116,7 @@ export async function callGateway(path: string, options: CallOptions = {}): Prom
 export async function gatewayFetch(request: Request, env: Partial<Bindings>): Promise<Response> {
   const ctx = createExecutionContext()
   const response = await app.fetch(request, { ...baseEnv, ...env } as Bindings, ctx)
-  await waitOnExecutionContext(ctx)
+  pending.push(waitOnExecutionContext(ctx))
   return response
 }
 

@@ -148,10 +148,10 @@ const invalid: [string, unknown, string | null, string][] = [
   ['user not a string', { prompt, user: 7 }, 'user', 'invalid_type'],
   ['an unknown field', { prompt, style: 'vivid' }, 'style', 'unknown_parameter'],
   [
-    'response_format (not an image-model field here)',
-    { prompt, response_format: 'b64_json' },
+    'response_format base64',
+    { prompt, response_format: 'base64' },
     'response_format',
-    'unknown_parameter',
+    'invalid_value',
   ],
   ['a JSON array body', [{ prompt }], null, 'invalid_type'],
   ['a JSON string body', 'a red fox', null, 'invalid_type'],

@@ -1,0 +1,10 @@
+/** Classifies anything thrown while a generation runs as a public failure. */
+import { GatewayError } from '../errors'
+import { MalformedBodyError } from '../upstream/json-images'
+
+export function asGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error
+  if (error instanceof MalformedBodyError) return new GatewayError({ kind: 'upstream_unavailable', cause: 'malformed' })
+  // A read that failed mid-body: the upstream connection broke.
+  return new GatewayError({ kind: 'upstream_unavailable', cause: 'network' })
+}
