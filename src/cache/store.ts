@@ -55,7 +55,9 @@ export function sniffImage(bytes: Uint8Array): ImageExt | null {
 }
 
 function randomId(): string {
-  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('')
+  return [...crypto.getRandomValues(new Uint8Array(16))]
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join('')
 }
 
 export class ResultStore {
@@ -71,7 +73,10 @@ export class ResultStore {
     if (!object) return null
     const manifest = (await object.json().catch(() => null)) as Manifest | null
     if (manifest?.version !== MANIFEST_VERSION) return null
-    if (this.ttlSeconds !== null && Date.parse(manifest.storedAt) + this.ttlSeconds * 1000 < Date.now()) {
+    if (
+      this.ttlSeconds !== null &&
+      Date.parse(manifest.storedAt) + this.ttlSeconds * 1000 < Date.now()
+    ) {
       return null
     }
     return manifest
@@ -102,7 +107,9 @@ export class ResultStore {
     if (written) return true
     // An entry exists already. An expired one may be replaced; a live one wins the race.
     if (!(await this.lookup(manifest.key))) {
-      await this.bucket.put(manifestPath(manifest.key), body, { httpMetadata: { contentType: 'application/json' } })
+      await this.bucket.put(manifestPath(manifest.key), body, {
+        httpMetadata: { contentType: 'application/json' },
+      })
       return true
     }
     return false
@@ -110,11 +117,15 @@ export class ResultStore {
 
   /** Deletes images of a generation that will not become an entry. */
   async discard(images: StoredImage[]): Promise<void> {
-    if (images.length > 0) await this.bucket.delete(images.map((image) => imagePath(image.id, image.ext)))
+    if (images.length > 0)
+      await this.bucket.delete(images.map((image) => imagePath(image.id, image.ext)))
   }
 
   /** Reads an image object, honouring Range and If-None-Match from `headers`. */
   getImage(id: string, ext: ImageExt, headers?: Headers) {
-    return this.bucket.get(imagePath(id, ext), headers ? { range: headers, onlyIf: headers } : undefined)
+    return this.bucket.get(
+      imagePath(id, ext),
+      headers ? { range: headers, onlyIf: headers } : undefined,
+    )
   }
 }

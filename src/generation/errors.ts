@@ -4,7 +4,8 @@ import { MalformedBodyError } from '../upstream/json-images'
 
 export function asGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error
-  if (error instanceof MalformedBodyError) return new GatewayError({ kind: 'upstream_unavailable', cause: 'malformed' })
+  if (error instanceof MalformedBodyError)
+    return new GatewayError({ kind: 'upstream_unavailable', cause: 'malformed' })
   // A read that failed mid-body: the upstream connection broke.
   return new GatewayError({ kind: 'upstream_unavailable', cause: 'network' })
 }

@@ -8,6 +8,12 @@ export type GenerationEvent =
   /** Any upstream SSE event that is not a completed image, forwarded with its payload unchanged. */
   | { kind: 'passthrough'; event: string; data: string }
   /** One finished image. `completedData` is the upstream's own completed-event payload, if any. */
-  | { kind: 'image'; index: number; b64: string; stored: StoredImage | null; completedData: string | null }
+  | {
+      kind: 'image'
+      index: number
+      b64: string
+      stored: StoredImage | null
+      completedData: string | null
+    }
   /** The generation finished; `meta` describes the result as the upstream did. */
   | { kind: 'done'; meta: ResultMeta }

@@ -4,11 +4,17 @@
  * result arrived intact. A failure mid-way discards what was written (unless its URLs were
  * already handed out) and surfaces as a `GatewayError`.
  */
-import { Buffer } from 'node:buffer'
 import { keyFields } from '../cache/cache-key'
-import { type Manifest, MANIFEST_VERSION, type ResultMeta, type ResultStore, type StoredImage } from '../cache/store'
+import {
+  MANIFEST_VERSION,
+  type Manifest,
+  type ResultMeta,
+  type ResultStore,
+  type StoredImage,
+} from '../cache/store'
 import { type Failure, GatewayError } from '../errors'
 import type { NormalizedImageRequest } from '../schema/image-request'
+import { decodeBase64 } from '../stream/base64'
 import { readSseEvents } from '../stream/upstream-sse'
 import { readJsonImages } from '../upstream/json-images'
 import { asGatewayError } from './errors'
@@ -27,7 +33,10 @@ export interface GenerationContext {
 const CONTENT_POLICY_CODES = new Set(['moderation_blocked', 'content_policy_violation'])
 
 /** Runs the generation; yields its events; stores the result when complete. */
-export async function* generateAndStore(upstream: Response, ctx: GenerationContext): AsyncGenerator<GenerationEvent> {
+export async function* generateAndStore(
+  upstream: Response,
+  ctx: GenerationContext,
+): AsyncGenerator<GenerationEvent> {
   const stored: StoredImage[] = []
   let meta: ResultMeta = { created: Math.floor(Date.now() / 1000) }
   let images = 0
@@ -44,11 +53,17 @@ export async function* generateAndStore(upstream: Response, ctx: GenerationConte
         yield item
         continue
       }
-      const bytes = new Uint8Array(Buffer.from(item.b64, 'base64'))
+      const bytes = decodeBase64(item.b64)
       const image = await ctx.store.putImage(bytes, ctx.key)
       if (!image) throw new GatewayError({ kind: 'upstream_unavailable', cause: 'malformed' })
       stored.push(image)
-      yield { kind: 'image', index: images++, b64: item.b64, stored: image, completedData: item.completedData }
+      yield {
+        kind: 'image',
+        index: images++,
+        b64: item.b64,
+        stored: image,
+        completedData: item.completedData,
+      }
     }
     if (images === 0) throw new GatewayError({ kind: 'upstream_unavailable', cause: 'malformed' })
     // Fewer images than asked for is an incomplete result: delivered, never kept.
@@ -85,14 +100,16 @@ function pickMeta(from: Record<string, unknown>): Partial<ResultMeta> {
   for (const field of ['size', 'quality', 'background', 'output_format'] as const) {
     if (typeof from[field] === 'string') meta[field] = from[field]
   }
-  if (from.usage && typeof from.usage === 'object') meta.usage = from.usage as Record<string, unknown>
+  if (from.usage && typeof from.usage === 'object')
+    meta.usage = from.usage as Record<string, unknown>
   return meta
 }
 
 async function* fromSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SourceItem> {
   for await (const message of readSseEvents(body)) {
     const event = message.event ?? 'message'
-    if (event === 'error' || event.endsWith('.failed')) throw new GatewayError(streamFailure(message.data))
+    if (event === 'error' || event.endsWith('.failed'))
+      throw new GatewayError(streamFailure(message.data))
     if (event !== 'image_generation.completed') {
       yield { kind: 'passthrough', event, data: message.data }
       continue
@@ -119,7 +136,10 @@ function streamFailure(data: string): Failure {
   const error = (payload?.error ?? payload) as Record<string, unknown> | undefined
   const code = typeof error?.code === 'string' ? error.code : null
   if (code && CONTENT_POLICY_CODES.has(code)) {
-    const message = typeof error?.message === 'string' ? error.message : 'The request was blocked by the content policy.'
+    const message =
+      typeof error?.message === 'string'
+        ? error.message
+        : 'The request was blocked by the content policy.'
     return { kind: 'content_policy', message }
   }
   return { kind: 'upstream_unavailable', cause: 'status' }
@@ -128,9 +148,10 @@ function streamFailure(data: string): Failure {
 function parseObject(text: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(text)
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null
   } catch {
     return null
   }
 }
-

@@ -5,10 +5,9 @@
  * The generation runs to its end even if the client leaves; pass `done` to waitUntil.
  */
 import type { ResultMeta } from '../cache/store'
+import { createPushStream } from '../stream/push-stream'
 import { asGatewayError } from './errors'
 import type { GenerationEvent } from './events'
-
-const encoder = new TextEncoder()
 
 type ImageEvent = Extract<GenerationEvent, { kind: 'image' }>
 
@@ -21,45 +20,35 @@ function metaFields(meta: ResultMeta): Record<string, unknown> {
   return fields
 }
 
-/** The base64 answer as a stream: `{"data":[...images...],"created":...,...}`. */
-export function jsonAnswer(events: AsyncIterable<GenerationEvent>) {
-  let clientGone = false
-  let controller!: ReadableStreamDefaultController<Uint8Array>
-  const write = (text: string) => {
-    if (clientGone) return
-    try {
-      controller.enqueue(encoder.encode(text))
-    } catch {
-      clientGone = true
-    }
-  }
-  const body = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c
-    },
-    cancel() {
-      clientGone = true
-    },
-  })
+/**
+ * The base64 answer as a stream: `{"data":[...images...],"created":...,...}`. If the client
+ * leaves, a miss keeps running (its result gets stored); a replayed hit simply stops.
+ */
+export function jsonAnswer(events: AsyncGenerator<GenerationEvent>, finishWithoutClient: boolean) {
+  const out = createPushStream()
   const done = (async () => {
     try {
-      write('{"data":[')
+      await out.write('{"data":[')
       for await (const event of events) {
-        if (event.kind === 'image') write(`${event.index > 0 ? ',' : ''}{"b64_json":"${event.b64}"}`)
-        if (event.kind === 'done') write(`],${JSON.stringify(metaFields(event.meta)).slice(1)}`)
+        if (out.gone && !finishWithoutClient) return await events.return(undefined)
+        if (event.kind === 'image')
+          await out.write(`${event.index > 0 ? ',' : ''}{"b64_json":"${event.b64}"}`)
+        if (event.kind === 'done')
+          await out.write(`],${JSON.stringify(metaFields(event.meta)).slice(1)}`)
       }
-      if (!clientGone) controller.close()
+      out.close()
     } catch (error) {
-      // Headers are gone already: end the body abruptly so the client sees a broken answer,
-      // never a truncated JSON that might parse.
-      if (!clientGone) controller.error(asGatewayError(error))
+      out.error(asGatewayError(error))
     }
   })()
-  return { body, done }
+  return { body: out.body, done }
 }
 
 /** The URL answer: every image stored first, then `{"created":...,"data":[{"url":...}],...}`. */
-export async function urlAnswer(events: AsyncIterable<GenerationEvent>, imageUrl: (event: ImageEvent) => string) {
+export async function urlAnswer(
+  events: AsyncIterable<GenerationEvent>,
+  imageUrl: (event: ImageEvent) => string,
+) {
   const data: { url: string }[] = []
   let meta: ResultMeta | null = null
   for await (const event of events) {

@@ -39,16 +39,21 @@ export async function answer(
       keepAliveMs: Number.isFinite(keepAlive) && keepAlive > 0 ? keepAlive : DEFAULT_KEEPALIVE_MS,
       imageUrl: request.response_format === 'url' ? imageUrl : null,
       meta: options.meta ?? requestedMeta(request),
+      finishWithoutClient: options.cache !== 'HIT',
     })
     c.executionCtx.waitUntil(done)
     return new Response(body, {
-      headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform' },
+      headers: {
+        ...headers,
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+      },
     })
   }
   if (request.response_format === 'url') {
     return Response.json(await urlAnswer(events, imageUrl), { headers })
   }
-  const { body, done } = jsonAnswer(await primed(events))
+  const { body, done } = jsonAnswer(await primed(events), options.cache !== 'HIT')
   c.executionCtx.waitUntil(done)
   return new Response(body, { headers: { ...headers, 'content-type': 'application/json' } })
 }

@@ -34,7 +34,10 @@ imageFiles.get('/:file{[0-9a-f]{32}\\.(?:png|jpeg|webp)}', async (c) => {
   const range = object.range as { offset: number; length?: number } | undefined
   if (range && c.req.header('range')) {
     const length = range.length ?? object.size - range.offset
-    headers.set('content-range', `bytes ${range.offset}-${range.offset + length - 1}/${object.size}`)
+    headers.set(
+      'content-range',
+      `bytes ${range.offset}-${range.offset + length - 1}/${object.size}`,
+    )
     headers.set('content-length', String(length))
     return new Response(object.body, { status: 206, headers })
   }
@@ -42,4 +45,6 @@ imageFiles.get('/:file{[0-9a-f]{32}\\.(?:png|jpeg|webp)}', async (c) => {
   return new Response(object.body, { headers })
 })
 
-imageFiles.get('/:file', (c) => fail({ kind: 'not_found', message: `No image ${c.req.param('file')}.` }))
+imageFiles.get('/:file', (c) =>
+  fail({ kind: 'not_found', message: `No image ${c.req.param('file')}.` }),
+)

@@ -38,7 +38,10 @@ images.post(
     const withBase64 = request.response_format === 'b64_json'
     const entry = bypass ? null : await store.lookup(key)
     if (entry) {
-      return answer(c, request, replayEntry(entry, store, withBase64), { cache: 'HIT', meta: entry.result })
+      return answer(c, request, replayEntry(entry, store, withBase64), {
+        cache: 'HIT',
+        meta: entry.result,
+      })
     }
 
     // The client's abort signal is deliberately not passed on: a paid-for generation finishes
@@ -47,7 +50,13 @@ images.post(
     const upstreamHeaders: Record<string, string> = { 'x-upstream': target.kind }
     const upstreamId = upstream.headers.get('x-request-id')
     if (upstreamId) upstreamHeaders['x-request-id'] = upstreamId
-    const events = generateAndStore(upstream, { request, key, store, replace: bypass, keepImagesOnFailure: !withBase64 })
+    const events = generateAndStore(upstream, {
+      request,
+      key,
+      store,
+      replace: bypass,
+      keepImagesOnFailure: !withBase64,
+    })
     return answer(c, request, events, { cache: bypass ? 'BYPASS' : 'MISS', upstreamHeaders })
   },
 )

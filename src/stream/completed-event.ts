@@ -8,7 +8,11 @@ import type { GenerationEvent } from '../generation/events'
 type ImageEvent = Extract<GenerationEvent, { kind: 'image' }>
 
 /** The completed-event payload for an image; `url` replaces `b64_json` when given. */
-export function completedEventData(event: ImageEvent, meta: ResultMeta, url: string | null): string {
+export function completedEventData(
+  event: ImageEvent,
+  meta: ResultMeta,
+  url: string | null,
+): string {
   if (event.completedData && !url) return event.completedData
   const base: Record<string, unknown> = event.completedData
     ? (JSON.parse(event.completedData) as Record<string, unknown>)

@@ -5,11 +5,13 @@
  * while, so proxies don't drop generations that take minutes. A failure after the first byte
  * becomes an `event: error` frame with the OpenAI envelope, which the openai SDK raises.
  */
-import { publicError } from '../errors'
-import type { GenerationEvent } from '../generation/events'
-import { asGatewayError } from '../generation/errors'
+
 import type { ResultMeta } from '../cache/store'
+import { publicError } from '../errors'
+import { asGatewayError } from '../generation/errors'
+import type { GenerationEvent } from '../generation/events'
 import { completedEventData } from './completed-event'
+import { createPushStream } from './push-stream'
 
 const encoder = new TextEncoder()
 
@@ -29,53 +31,49 @@ export interface SseAnswerOptions {
   imageUrl: ((event: Extract<GenerationEvent, { kind: 'image' }>) => string) | null
   /** Describes the result for rebuilt completed events (cache hits, JSON-answering upstreams). */
   meta: ResultMeta
+  /** Keep consuming events after the client left (a paid-for generation, not a replay). */
+  finishWithoutClient: boolean
 }
 
 /**
- * The SSE body, plus the promise of the whole generation. The generation runs to its end even if
- * the client leaves, so a paid-for result is still stored; pass `done` to waitUntil.
+ * The SSE body, plus the promise of the whole generation. A miss runs to its end even if the
+ * client leaves, so a paid-for result is still stored (pass `done` to waitUntil); a replayed hit
+ * simply stops.
  */
-export function sseAnswer(events: AsyncIterable<GenerationEvent>, options: SseAnswerOptions) {
-  let clientGone = false
-  let controller!: ReadableStreamDefaultController<Uint8Array>
+export function sseAnswer(events: AsyncGenerator<GenerationEvent>, options: SseAnswerOptions) {
+  const out = createPushStream()
   let lastWrite = Date.now()
   const write = (bytes: Uint8Array) => {
-    if (clientGone) return
     lastWrite = Date.now()
-    try {
-      controller.enqueue(bytes)
-    } catch {
-      clientGone = true
-    }
+    return out.write(bytes)
   }
-  const body = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c
-    },
-    cancel() {
-      clientGone = true
-    },
-  })
   const done = (async () => {
-    write(KEEPALIVE)
-    const timer = setInterval(() => {
-      if (Date.now() - lastWrite >= options.keepAliveMs) write(KEEPALIVE)
-    }, Math.max(10, Math.floor(options.keepAliveMs / 3)))
+    void write(KEEPALIVE)
+    const timer = setInterval(
+      () => {
+        if (Date.now() - lastWrite >= options.keepAliveMs) void write(KEEPALIVE)
+      },
+      Math.max(10, Math.floor(options.keepAliveMs / 3)),
+    )
     try {
       for await (const event of events) {
-        if (event.kind === 'passthrough') write(sseFrame(event.event, event.data))
+        if (out.gone && !options.finishWithoutClient) return await events.return(undefined)
+        if (event.kind === 'passthrough') await write(sseFrame(event.event, event.data))
         else if (event.kind === 'image') {
           const url = options.imageUrl ? options.imageUrl(event) : null
-          write(sseFrame('image_generation.completed', completedEventData(event, options.meta, url)))
+          await write(
+            sseFrame('image_generation.completed', completedEventData(event, options.meta, url)),
+          )
         }
       }
     } catch (error) {
-      write(sseFrame('error', JSON.stringify(publicError(asGatewayError(error).failure).body)))
+      await write(
+        sseFrame('error', JSON.stringify(publicError(asGatewayError(error).failure).body)),
+      )
     } finally {
       clearInterval(timer)
-      if (!clientGone) controller.close()
+      out.close()
     }
   })()
-  return { body, done }
+  return { body: out.body, done }
 }
-

@@ -7,7 +7,9 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser'
 
 export type { EventSourceMessage }
 
-export async function* readSseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<EventSourceMessage> {
+export async function* readSseEvents(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<EventSourceMessage> {
   const ready: EventSourceMessage[] = []
   const parser = createParser({ onEvent: (event) => ready.push(event) })
   const decoder = new TextDecoder()

@@ -24,7 +24,9 @@ export class MalformedBodyError extends Error {
 }
 
 /** Yields each image's base64 in order, then the rest of the body as parsed JSON. */
-export async function* readJsonImages(body: ReadableStream<Uint8Array>): AsyncGenerator<JsonImagesItem> {
+export async function* readJsonImages(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<JsonImagesItem> {
   const decoder = new TextDecoder()
   let skeleton = ''
   let pending = '' // text not yet classified (may hold the start of a field name)
@@ -66,7 +68,8 @@ export async function* readJsonImages(body: ReadableStream<Uint8Array>): AsyncGe
         text = text.slice(match.index + match[0].length)
         inImage = true
       }
-      if (skeleton.length > MAX_SKELETON_CHARS) throw new MalformedBodyError('body is not an images response')
+      if (skeleton.length > MAX_SKELETON_CHARS)
+        throw new MalformedBodyError('body is not an images response')
       if (done) break
     }
     finished = true

@@ -16,6 +16,14 @@ export type FakeReply =
   | { kind: 'success'; requestId?: string }
   | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
   | { kind: 'sse'; frames: string[]; intervalMs?: number }
+  /** A body sent in exactly these chunks; `reset` breaks the connection after the last one. */
+  | {
+      kind: 'chunks'
+      chunks: (string | Uint8Array)[]
+      contentType: string
+      end?: 'close' | 'reset'
+      intervalMs?: number
+    }
   | { kind: 'stall' }
   | { kind: 'network_error' }
   | { kind: 'delay'; ms: number; reply: FakeReply }
@@ -124,6 +132,13 @@ export class FakeUpstream {
         return new Response(sseBody(reply.frames, reply.intervalMs ?? 0), {
           headers: { 'content-type': 'text/event-stream', 'x-request-id': 'req_fake_sse' },
         })
+      case 'chunks':
+        return new Response(
+          chunkedBody(reply.chunks, reply.end ?? 'close', reply.intervalMs ?? 0),
+          {
+            headers: { 'content-type': reply.contentType, 'x-request-id': 'req_fake_chunks' },
+          },
+        )
       case 'delay':
         await new Promise((resolve) => setTimeout(resolve, reply.ms))
         return this.answer(reply.reply, body)
@@ -135,13 +150,56 @@ export class FakeUpstream {
 }
 
 function sseBody(frames: string[], intervalMs: number): ReadableStream<Uint8Array> {
+  return chunkedBody(frames, 'close', intervalMs)
+}
+
+function chunkedBody(
+  chunks: (string | Uint8Array)[],
+  end: 'close' | 'reset',
+  intervalMs: number,
+): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder()
   let index = 0
   return new ReadableStream({
     async pull(controller) {
-      if (index >= frames.length) return controller.close()
       if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs))
-      controller.enqueue(encoder.encode(frames[index++]))
+      if (index >= chunks.length) {
+        if (end === 'reset') controller.error(new TypeError('Network connection lost.'))
+        else controller.close()
+        return
+      }
+      const chunk = chunks[index++] as string | Uint8Array
+      controller.enqueue(typeof chunk === 'string' ? encoder.encode(chunk) : chunk)
     },
   })
+}
+
+/** An SSE frame as OpenAI sends it: `event: <type>` and the JSON payload on one data line. */
+export function sseEvent(type: string, payload: Record<string, unknown>): string {
+  return `event: ${type}\ndata: ${JSON.stringify({ type, ...payload })}\n\n`
+}
+
+/** A partial-image event followed by a completed event, with real (tiny) PNGs. */
+export function imageStreamFrames(partials = 1): string[] {
+  const common = {
+    created_at: 1_700_000_000,
+    size: '1024x1024',
+    quality: 'medium',
+    background: 'opaque',
+    output_format: 'png',
+  }
+  return [
+    ...Array.from({ length: partials }, (_, i) =>
+      sseEvent('image_generation.partial_image', {
+        b64_json: TINY_PNG_B64,
+        ...common,
+        partial_image_index: i,
+      }),
+    ),
+    sseEvent('image_generation.completed', {
+      b64_json: TINY_PNG_B64,
+      ...common,
+      usage: { input_tokens: 10, output_tokens: 1156, total_tokens: 1166 },
+    }),
+  ]
 }

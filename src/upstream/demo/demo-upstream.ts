@@ -4,7 +4,6 @@
  * (partial images, then completed) exactly like the real API, and the gateway reaches it through
  * the same forwarding code as a real upstream. Images are made one at a time as the body is read.
  */
-import { Buffer } from 'node:buffer'
 import { Hono } from 'hono'
 import { publicError } from '../../errors'
 import { capabilitiesOf, parseSize } from '../../models'
@@ -14,6 +13,7 @@ import {
   normalize,
 } from '../../schema/image-request'
 import { describeIssue } from '../../schema/validation-hook'
+import { encodeBase64 } from '../../stream/base64'
 import { streamFrom } from '../../stream/iterable-stream'
 import { type DemoFormat, encodeImage, isDemoFormat } from './encode'
 import { paintPicture, seedOf } from './picture'
@@ -77,7 +77,7 @@ function renderImage(
     r.format,
     req.output_compression,
   )
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+  return encodeBase64(bytes)
 }
 
 /** Block sizes of the previews: coarse to fine, e.g. 3 partials → 48, 24, 12 pixels. */

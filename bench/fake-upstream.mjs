@@ -1,0 +1,66 @@
+// A fake OpenAI images API on loopback for benchmarks: JSON answers with n large images, or SSE
+// answers whose events carry the time they were sent (`sent_at`, ms on this process's clock), so a
+// client in the same process can measure how late each event arrives.
+import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:http'
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+
+/** Base64 of `bytes` bytes that start like a PNG, made once per size and reused. */
+const imageCache = new Map()
+export function fakeImageB64(bytes) {
+  if (!imageCache.has(bytes)) {
+    imageCache.set(
+      bytes,
+      Buffer.concat([PNG_SIGNATURE, randomBytes(bytes - PNG_SIGNATURE.length)]).toString('base64'),
+    )
+  }
+  return imageCache.get(bytes)
+}
+
+const meta = { background: 'opaque', output_format: 'png', quality: 'medium', size: '1024x1024' }
+const usage = { input_tokens: 10, output_tokens: 1056, total_tokens: 1066 }
+
+/**
+ * Starts the server. Knobs come from the request body's `prompt`, e.g. "bench bytes=3000000
+ * events=5 interval=50", so the gateway forwards them untouched.
+ */
+export async function startFakeUpstream() {
+  const server = createServer(async (req, res) => {
+    let raw = ''
+    for await (const chunk of req) raw += chunk
+    const body = JSON.parse(raw)
+    const knob = (name, fallback) =>
+      Number(new RegExp(`${name}=(\\d+)`).exec(body.prompt)?.[1] ?? fallback)
+    const bytes = knob('bytes', 1024)
+    const n = body.n ?? 1
+    if (!body.stream) {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_bench' })
+      res.write(`{"created":${Math.floor(Date.now() / 1000)},"data":[`)
+      for (let i = 0; i < n; i++) res.write(`${i ? ',' : ''}{"b64_json":"${fakeImageB64(bytes)}"}`)
+      res.end(`],${JSON.stringify({ ...meta, usage }).slice(1)}`)
+      return
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': 'req_bench' })
+    const events = knob('events', 3)
+    const interval = knob('interval', 50)
+    for (let i = 0; i < events; i++) {
+      await new Promise((resolve) => setTimeout(resolve, interval))
+      const last = i === events - 1
+      const type = last ? 'image_generation.completed' : 'image_generation.partial_image'
+      const payload = {
+        type,
+        b64_json: fakeImageB64(bytes),
+        created_at: 1,
+        ...meta,
+        sent_at: performance.timeOrigin + performance.now(),
+      }
+      if (last) payload.usage = usage
+      else payload.partial_image_index = i
+      res.write(`event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`)
+    }
+    res.end()
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { url: `http://127.0.0.1:${server.address().port}/v1`, close: () => server.close() }
+}
