@@ -20,3 +20,4 @@ app.notFound((c) =>
 app.onError(handleError)
 
 export default app
+export { GenerationCoordinator } from './generation/coordinator'

@@ -2,10 +2,15 @@
 import type { Bindings } from '../env'
 import { ResultStore } from './store'
 
-/** The result store, with CACHE_TTL_SECONDS applied (unset or 0: entries are kept forever). */
-export function resultStore(env: Bindings): ResultStore {
+/** CACHE_TTL_SECONDS, or null (unset or 0) when entries are kept forever. */
+export function cacheTtlSeconds(env: Bindings): number | null {
   const ttl = Number(env.CACHE_TTL_SECONDS)
-  return new ResultStore(env.IMAGES, Number.isFinite(ttl) && ttl > 0 ? ttl : null)
+  return Number.isFinite(ttl) && ttl > 0 ? ttl : null
+}
+
+/** The result store, with the cache TTL applied. */
+export function resultStore(env: Bindings): ResultStore {
+  return new ResultStore(env.IMAGES, cacheTtlSeconds(env))
 }
 
 /** `Cache-Control: no-cache` (or no-store) asks for a fresh generation that replaces the entry. */

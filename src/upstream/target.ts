@@ -27,31 +27,31 @@ export function isDemo(env: Bindings): boolean {
   return !env.UPSTREAM_BASE_URL && !env.UPSTREAM_API_KEY
 }
 
+/** An upstream as plain data, so it can be handed to the generation's owner (a Durable Object). */
+export type UpstreamSettings = Omit<UpstreamTarget, 'fetch'>
+
 /** Resolves the upstream from the environment. */
-export function resolveUpstream(env: Bindings): UpstreamTarget {
+export function resolveUpstream(env: Bindings): UpstreamSettings {
   const timeout = Number(env.UPSTREAM_TIMEOUT_MS)
   const timeoutMs = Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_TIMEOUT_MS
-  if (isDemo(env)) {
-    return {
-      kind: 'demo',
-      baseUrl: 'https://demo.invalid/v1',
-      apiKey: null,
-      timeoutMs,
-      fetch: demoFetch,
-    }
-  }
+  if (isDemo(env)) return { kind: 'demo', baseUrl: 'https://demo.invalid/v1', apiKey: null, timeoutMs }
   return {
     kind: 'remote',
     baseUrl: (env.UPSTREAM_BASE_URL || DEFAULT_UPSTREAM_BASE_URL).replace(/\/+$/, ''),
     apiKey: env.UPSTREAM_API_KEY || null,
     timeoutMs,
-    // Looked up per call (not captured) so the runtime's fetch, or a test's fake, is used.
-    fetch: (request) => fetch(request),
   }
 }
 
+/** The callable upstream for settings: the demo generator, or the network. */
+export function targetFromSettings(settings: UpstreamSettings): UpstreamTarget {
+  if (settings.kind === 'demo') return { ...settings, fetch: demoFetch }
+  // Looked up per call (not captured) so the runtime's fetch, or a test's fake, is used.
+  return { ...settings, fetch: (request) => fetch(request) }
+}
+
 /** Refuses, with a clear 400, what the chosen upstream cannot make (the demo encodes png/jpeg only). */
-export function assertUpstreamSupports(target: UpstreamTarget, req: NormalizedImageRequest): void {
+export function assertUpstreamSupports(target: UpstreamSettings, req: NormalizedImageRequest): void {
   if (target.kind === 'demo' && !isDemoFormat(req.output_format)) {
     fail({
       kind: 'invalid_request',
