@@ -10,6 +10,8 @@ export interface Secrets {
   UPSTREAM_API_KEY?: string
   /** Comma-separated client keys accepted as `Authorization: Bearer <key>`. */
   GATEWAY_KEYS?: string
+  /** Secret that signs embed URLs (`npm run sign`); without it only the demo embeds unsigned. */
+  EMBED_SIGNING_SECRET?: string
 }
 
 /** Settings that are plain vars but optional, so they may be absent from wrangler.toml. */

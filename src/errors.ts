@@ -15,6 +15,7 @@ export type Failure =
   | { kind: 'missing_api_key' }
   | { kind: 'invalid_api_key' }
   | { kind: 'gateway_closed' }
+  | { kind: 'missing_signature' }
   | { kind: 'forbidden'; message: string; code: string; param: string | null }
   | { kind: 'not_found'; message: string }
   | { kind: 'method_not_allowed'; method: string }
@@ -128,6 +129,16 @@ export function publicError(failure: Failure): PublicError {
           'This gateway accepts no client keys yet. Its operator must set GATEWAY_KEYS, or PUBLIC_ACCESS=true to allow anonymous use.',
           'invalid_request_error',
           'invalid_api_key',
+        ),
+        headers: NO_RETRY,
+      }
+    case 'missing_signature':
+      return {
+        status: 401,
+        body: envelope(
+          'This embed URL is not signed. Make signed URLs with `npm run sign` or POST /v1/images/embed/sign.',
+          'invalid_request_error',
+          'missing_signature',
         ),
         headers: NO_RETRY,
       }

@@ -5,6 +5,7 @@ import { Hono } from 'hono'
 import type { AppEnv } from './env'
 import { fail, handleError } from './errors'
 import { observe } from './observability'
+import { embed } from './routes/embed'
 import { imageFiles } from './routes/image-files'
 import { images } from './routes/images'
 
@@ -12,6 +13,7 @@ const app = new Hono<AppEnv>()
 
 app.use(observe)
 app.route('/v1/images', images)
+app.route('/v1/images', embed)
 app.all('/v1/images/generations', (c) => fail({ kind: 'method_not_allowed', method: c.req.method }))
 app.route('/v1/images', imageFiles)
 app.notFound((c) =>

@@ -43,7 +43,9 @@ export class Broadcast {
     const { event } = message
     if (event.kind === 'passthrough') {
       // Only the newest partial image is worth replaying; older ones are superseded.
-      const previous = this.history.findIndex((m) => m.t === 'event' && m.event.kind === 'passthrough')
+      const previous = this.history.findIndex(
+        (m) => m.t === 'event' && m.event.kind === 'passthrough',
+      )
       if (previous >= 0) this.history.splice(previous, 1)
       this.history.push(message)
     } else if (event.kind === 'image') {

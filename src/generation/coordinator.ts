@@ -70,8 +70,13 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       }
       const target = targetFromSettings(join.upstream)
       const upstream = await callUpstream(target, { body: join.upstreamBody })
-      broadcast.publish({ t: 'started', upstreamRequestId: upstream.headers.get('x-request-id'), upstreamKind: target.kind })
-      for await (const event of generateAndStore(upstream, context)) broadcast.publish({ t: 'event', event })
+      broadcast.publish({
+        t: 'started',
+        upstreamRequestId: upstream.headers.get('x-request-id'),
+        upstreamKind: target.kind,
+      })
+      for await (const event of generateAndStore(upstream, context))
+        broadcast.publish({ t: 'event', event })
     } catch (error) {
       broadcast.publish({ t: 'error', failure: asGatewayError(error).failure })
     } finally {

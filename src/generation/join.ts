@@ -13,7 +13,11 @@ import { readMessages } from './wire'
 
 export type Joined =
   | { kind: 'cached' }
-  | { kind: 'started'; events: AsyncGenerator<GenerationEvent>; upstreamHeaders: Record<string, string> }
+  | {
+      kind: 'started'
+      events: AsyncGenerator<GenerationEvent>
+      upstreamHeaders: Record<string, string>
+    }
 
 /** Joins (or starts) the generation for `join.key`; resolves once the upstream has accepted it. */
 export async function joinGeneration(

@@ -34,7 +34,8 @@ export type UpstreamSettings = Omit<UpstreamTarget, 'fetch'>
 export function resolveUpstream(env: Bindings): UpstreamSettings {
   const timeout = Number(env.UPSTREAM_TIMEOUT_MS)
   const timeoutMs = Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_TIMEOUT_MS
-  if (isDemo(env)) return { kind: 'demo', baseUrl: 'https://demo.invalid/v1', apiKey: null, timeoutMs }
+  if (isDemo(env))
+    return { kind: 'demo', baseUrl: 'https://demo.invalid/v1', apiKey: null, timeoutMs }
   return {
     kind: 'remote',
     baseUrl: (env.UPSTREAM_BASE_URL || DEFAULT_UPSTREAM_BASE_URL).replace(/\/+$/, ''),
@@ -51,7 +52,10 @@ export function targetFromSettings(settings: UpstreamSettings): UpstreamTarget {
 }
 
 /** Refuses, with a clear 400, what the chosen upstream cannot make (the demo encodes png/jpeg only). */
-export function assertUpstreamSupports(target: UpstreamSettings, req: NormalizedImageRequest): void {
+export function assertUpstreamSupports(
+  target: UpstreamSettings,
+  req: NormalizedImageRequest,
+): void {
   if (target.kind === 'demo' && !isDemoFormat(req.output_format)) {
     fail({
       kind: 'invalid_request',

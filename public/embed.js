@@ -1,0 +1,121 @@
+// <gpt-image>: a generated picture on any page, no server of your own and no secret in the page.
+//   <script type="module" src="https://YOUR-GATEWAY/embed.js"></script>
+//   <gpt-image prompt="a red fox in the snow" size="1536x1024"></gpt-image>
+// or, for a gateway that requires signed URLs, the URL from `npm run sign`:
+//   <gpt-image src="https://YOUR-GATEWAY/v1/images/embed?prompt=...&sig=..."></gpt-image>
+// It streams partial images while the picture forms, then shows the final image; the prompt is
+// its alt text. Without JavaScript, a plain <img src="...embed URL..."> shows the final image.
+
+const PARAMS = [
+  'prompt',
+  'model',
+  'size',
+  'quality',
+  'background',
+  'output_format',
+  'output_compression',
+  'moderation',
+  'exp',
+  'sig',
+]
+const GATEWAY = new URL('.', import.meta.url).origin
+
+const STYLE = `
+  :host { display: inline-block; position: relative; max-width: 100%; }
+  img { display: block; width: 100%; height: auto; border-radius: inherit; transition: filter .4s ease; }
+  img.forming { filter: blur(6px) saturate(.9); }
+  .status { position: absolute; inset: auto 0 0 0; padding: .4em .6em; font: 13px/1.3 system-ui, sans-serif;
+    color: #fff; background: linear-gradient(transparent, rgba(0,0,0,.55)); }
+  .status:empty { display: none; }
+`
+
+class GptImage extends HTMLElement {
+  static observedAttributes = ['src', ...PARAMS]
+
+  constructor() {
+    super()
+    const root = this.attachShadow({ mode: 'open' })
+    root.innerHTML = `<style>${STYLE}</style><img part="image" alt=""><div class="status" part="status" role="status"></div>`
+    this.img = root.querySelector('img')
+    this.status = root.querySelector('.status')
+    this.source = null
+  }
+
+  connectedCallback() {
+    this.load()
+  }
+
+  disconnectedCallback() {
+    this.source?.close()
+  }
+
+  attributeChangedCallback() {
+    if (this.isConnected) this.load()
+  }
+
+  /** The embed URL: the `src` attribute, or one built from this element's attributes. */
+  embedUrl() {
+    if (this.getAttribute('src')) return new URL(this.getAttribute('src'), document.baseURI)
+    const url = new URL('/v1/images/embed', this.getAttribute('gateway') || GATEWAY)
+    for (const name of PARAMS) {
+      const value = this.getAttribute(name)
+      if (value !== null) url.searchParams.set(name, value)
+    }
+    return url
+  }
+
+  load() {
+    this.source?.close()
+    const url = this.embedUrl()
+    const prompt = url.searchParams.get('prompt') ?? ''
+    this.img.alt = prompt
+    this.setAttribute('aria-busy', 'true')
+    this.say('Generating…')
+    if (typeof EventSource === 'undefined') return this.finish(url.href)
+    const streamUrl = new URL(url)
+    streamUrl.searchParams.set('stream', '1')
+    const source = new EventSource(streamUrl)
+    this.source = source
+    const format = url.searchParams.get('output_format') || 'png'
+    source.addEventListener('image_generation.partial_image', (event) => {
+      const data = JSON.parse(event.data)
+      this.img.classList.add('forming')
+      this.img.src = `data:image/${data.output_format || format};base64,${data.b64_json}`
+      this.say('Forming…')
+    })
+    source.addEventListener('image_generation.completed', (event) => {
+      source.close()
+      this.finish(JSON.parse(event.data).url)
+    })
+    source.addEventListener('error', (event) => {
+      source.close()
+      // An error frame carries the gateway's explanation; a dropped connection does not.
+      const message = event.data ? JSON.parse(event.data).error?.message : null
+      if (message) this.fail(message)
+      else this.finish(url.href) // fall back to the plain redirecting URL
+    })
+  }
+
+  finish(src) {
+    this.img.onload = () => {
+      this.img.classList.remove('forming')
+      this.removeAttribute('aria-busy')
+      this.say('')
+      this.dispatchEvent(new CustomEvent('load'))
+    }
+    this.img.onerror = () => this.fail('The image could not be loaded.')
+    this.img.src = src
+  }
+
+  fail(message) {
+    this.removeAttribute('aria-busy')
+    this.say(message)
+    this.dispatchEvent(new CustomEvent('error', { detail: message }))
+  }
+
+  say(text) {
+    this.status.textContent = text
+  }
+}
+
+if (!customElements.get('gpt-image')) customElements.define('gpt-image', GptImage)

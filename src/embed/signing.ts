@@ -1,0 +1,67 @@
+/**
+ * Signed embed URLs: the site owner signs an image's parameters with EMBED_SIGNING_SECRET
+ * (HMAC-SHA256 over a canonical query string), so only URLs the owner made can spend money.
+ * Pure Web Crypto with no imports, so the `npm run sign` CLI (Node) shares this exact code.
+ */
+
+/** Query parameters that are not signed: the signature itself and the answer's transport. */
+const UNSIGNED = new Set(['sig', 'stream'])
+
+/** The signed text: every other parameter, sorted by name, percent-encoded, joined by `&`. */
+export function canonicalQuery(params: URLSearchParams): string {
+  const pairs = [...params.entries()].filter(([name]) => !UNSIGNED.has(name))
+  pairs.sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : av > bv ? 1 : 0) : a < b ? -1 : 1))
+  return pairs
+    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
+    .join('&')
+}
+
+async function hmacKey(secret: string): Promise<CryptoKey> {
+  const raw = new TextEncoder().encode(secret)
+  return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+    'verify',
+  ])
+}
+
+function toBase64Url(bytes: ArrayBuffer): string {
+  let binary = ''
+  for (const byte of new Uint8Array(bytes)) binary += String.fromCharCode(byte)
+  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+}
+
+function fromBase64Url(text: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9_-]+$/.test(text)) return null
+  const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'))
+  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0))
+}
+
+/** The signature for these parameters. */
+export async function signParams(secret: string, params: URLSearchParams): Promise<string> {
+  const data = new TextEncoder().encode(canonicalQuery(params))
+  return toBase64Url(await crypto.subtle.sign('HMAC', await hmacKey(secret), data))
+}
+
+/** Whether `sig` signs these parameters (Web Crypto's verify compares in constant time). */
+export async function verifyParams(
+  secret: string,
+  params: URLSearchParams,
+  sig: string,
+): Promise<boolean> {
+  const signature = fromBase64Url(sig)
+  if (!signature) return false
+  const data = new TextEncoder().encode(canonicalQuery(params))
+  return crypto.subtle.verify('HMAC', await hmacKey(secret), signature, data)
+}
+
+/** A complete signed embed URL on `gateway` (e.g. https://img.example.com). */
+export async function signedEmbedUrl(
+  gateway: string,
+  secret: string,
+  params: URLSearchParams,
+): Promise<string> {
+  const signed = new URLSearchParams(params)
+  signed.delete('sig')
+  signed.set('sig', await signParams(secret, signed))
+  return `${gateway.replace(/\/+$/, '')}/v1/images/embed?${signed.toString()}`
+}

@@ -1,0 +1,99 @@
+/**
+ * Images a static site can embed with a plain URL. GET /v1/images/embed?prompt=...&sig=... answers
+ * with a redirect to the immutable stored image: the first visit generates (once, however many
+ * visitors arrive together), later ones come from R2. `&stream=1` answers SSE instead (partial
+ * images, then the image URL) for public/embed.js. POST /v1/images/embed/sign makes signed URLs.
+ */
+
+import { zValidator } from '@hono/zod-validator'
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { requireCaller } from '../access/auth'
+import { authorize } from '../access/permissions'
+import { authorizeEmbed, EMBED_FIELDS, embedRequest } from '../embed/embed-request'
+import { signedEmbedUrl } from '../embed/signing'
+import type { AppEnv } from '../env'
+import { fail } from '../errors'
+import { normalize } from '../schema/image-request'
+import { rejectInvalid } from '../schema/validation-hook'
+import { isDemo } from '../upstream/target'
+import { answer } from './answer'
+import { obtainResult } from './obtain'
+import { jsonBody } from './request-body'
+
+export const embed = new Hono<AppEnv>()
+
+/** How long browsers may reuse the redirect: the URL-to-image mapping is stable. */
+const REDIRECT_CACHE = 'public, max-age=3600'
+
+embed.get('/embed', async (c) => {
+  const params = new URL(c.req.url).searchParams
+  await authorizeEmbed(c.env, params)
+  const input = embedRequest(params)
+  const request = normalize(input)
+  authorize(c.env, { kind: 'anonymous' }, request)
+  const { events, ...options } = await obtainResult(c, input, request, false)
+  if (request.stream) {
+    const res = await answer(c, request, events, options)
+    // Pages on any origin may read the stream (EventSource); it holds nothing but public pixels.
+    res.headers.set('access-control-allow-origin', '*')
+    return res
+  }
+  for await (const event of events) {
+    if (event.kind !== 'image' || !event.stored) continue
+    await events.return(undefined) // the rest of the generation carries on with its owner
+    const location = `${new URL(c.req.url).origin}/v1/images/${event.stored.id}.${event.stored.ext}`
+    return new Response(null, {
+      status: 302,
+      headers: { location, 'cache-control': REDIRECT_CACHE, 'x-cache': options.cache },
+    })
+  }
+  return fail({ kind: 'internal' })
+})
+
+const signSchema = z.strictObject({
+  prompt: z.string(),
+  model: z.string().optional(),
+  size: z.string().optional(),
+  quality: z.string().optional(),
+  background: z.string().optional(),
+  output_format: z.string().optional(),
+  output_compression: z.int().optional(),
+  moderation: z.string().optional(),
+  /** Seconds until the URL stops working; unset: it never expires. */
+  expires_in: z.int().min(1).optional(),
+})
+
+embed.post(
+  '/embed/sign',
+  requireCaller,
+  ...jsonBody,
+  zValidator('json', signSchema, rejectInvalid),
+  async (c) => {
+    if (c.get('principal').kind !== 'key' && !isDemo(c.env)) {
+      fail({
+        kind: 'forbidden',
+        code: 'key_required',
+        message: 'Signing embed URLs needs a client key.',
+        param: null,
+      })
+    }
+    const secret = c.env.EMBED_SIGNING_SECRET
+    if (!secret)
+      fail({
+        kind: 'forbidden',
+        code: 'embedding_not_configured',
+        message: 'Set EMBED_SIGNING_SECRET to sign embed URLs.',
+        param: null,
+      })
+    const { expires_in, ...fields } = c.req.valid('json')
+    const params = new URLSearchParams()
+    for (const name of EMBED_FIELDS)
+      if (fields[name] !== undefined) params.set(name, String(fields[name]))
+    const expiresAt = expires_in ? Math.floor(Date.now() / 1000) + expires_in : null
+    if (expiresAt) params.set('exp', String(expiresAt))
+    embedRequest(params) // the same validation a visitor's request will get
+    const url = await signedEmbedUrl(new URL(c.req.url).origin, secret, params)
+    return c.json({ url, expires_at: expiresAt })
+  },
+)
