@@ -1,8 +1,8 @@
 /**
  * Calls the upstream images endpoint: the operator's key, a deadline for response headers, and at
  * most one retry, only for failures where retrying can help (5xx, network, timeout) and only
- * before anything reached the client (this returns before the body is read). The client's abort
- * signal is passed on, so a departed client does not leave an upstream connection open.
+ * before anything reached the client (this returns before the body is read). No client signal
+ * is taken: a generation belongs to its owner, not to whichever client asked first.
  */
 import { type Failure, fail } from '../errors'
 import { failureFromUpstream } from './error-mapping'
@@ -12,8 +12,6 @@ const RETRY_DELAY_MS = 250
 
 export interface UpstreamCall {
   body: Record<string, unknown>
-  /** Aborts the upstream request, e.g. when the client disconnects. */
-  signal?: AbortSignal
 }
 
 type Attempt = { ok: true; response: Response } | { ok: false; failure: Failure }
@@ -22,7 +20,7 @@ type Attempt = { ok: true; response: Response } | { ok: false; failure: Failure 
 export async function callUpstream(target: UpstreamTarget, call: UpstreamCall): Promise<Response> {
   const first = await attempt(target, call)
   if (first.ok) return first.response
-  if (!isRetryable(first.failure) || call.signal?.aborted) fail(first.failure)
+  if (!isRetryable(first.failure)) fail(first.failure)
   await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS))
   const second = await attempt(target, call)
   if (second.ok) return second.response
@@ -40,8 +38,6 @@ async function attempt(target: UpstreamTarget, call: UpstreamCall): Promise<Atte
     timedOut = true
     controller.abort()
   }, target.timeoutMs)
-  const onClientAbort = () => controller.abort()
-  call.signal?.addEventListener('abort', onClientAbort)
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`
   try {

@@ -6,7 +6,7 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { cacheKey } from '../../src/cache/cache-key'
 import { normalize } from '../../src/schema/image-request'
-import { errorReply, successBody, TINY_PNG_B64 } from '../fakes/upstream'
+import { errorReply, IMAGES_RESPONSE_KEYS, successBody, TINY_PNG_B64 } from '../fakes/upstream'
 import { ENVS, fakeUpstream, generate, settled } from '../helpers/gateway'
 import { storedKeys } from '../helpers/r2'
 
@@ -35,15 +35,7 @@ describe('cache hits and misses', () => {
     expect(hit.headers.get('x-cache')).toBe('HIT')
     expect(fake.calls).toHaveLength(1)
     expect(hitBody).toEqual(missBody)
-    expect(Object.keys(hitBody).sort()).toEqual([
-      'background',
-      'created',
-      'data',
-      'output_format',
-      'quality',
-      'size',
-      'usage',
-    ])
+    expect(Object.keys(hitBody).sort()).toEqual(IMAGES_RESPONSE_KEYS)
   })
 
   it('stores each image as its own object plus a manifest (the README layout)', async () => {

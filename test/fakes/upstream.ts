@@ -37,6 +37,17 @@ export interface RecordedCall {
   body: Record<string, unknown>
 }
 
+/** The top-level fields of an Images API answer, sorted. */
+export const IMAGES_RESPONSE_KEYS = [
+  'background',
+  'created',
+  'data',
+  'output_format',
+  'quality',
+  'size',
+  'usage',
+]
+
 /** An OpenAI-shaped success body for a request. */
 export function successBody(body: Record<string, unknown>) {
   const n = typeof body.n === 'number' ? body.n : 1

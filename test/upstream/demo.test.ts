@@ -6,6 +6,7 @@ import { Buffer } from 'node:buffer'
 import { decode as decodePng } from 'fast-png'
 import { decode as decodeJpeg } from 'jpeg-js'
 import { describe, expect, it } from 'vitest'
+import { IMAGES_RESPONSE_KEYS } from '../fakes/upstream'
 import { callGateway, ENVS, fakeUpstream } from '../helpers/gateway'
 import { readEvents } from '../helpers/sse'
 
@@ -53,15 +54,7 @@ function roughness(
 describe('demo generator', () => {
   it('answers in OpenAI shape with a real 1024×1024 PNG for size auto', async () => {
     const body = await demoJson({ prompt: 'a quiet valley at dusk' })
-    expect(Object.keys(body).sort()).toEqual([
-      'background',
-      'created',
-      'data',
-      'output_format',
-      'quality',
-      'size',
-      'usage',
-    ])
+    expect(Object.keys(body).sort()).toEqual(IMAGES_RESPONSE_KEYS)
     expect(body).toMatchObject({
       size: '1024x1024',
       quality: 'medium',

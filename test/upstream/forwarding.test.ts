@@ -1,6 +1,6 @@
 /** What reaches the upstream: exactly what the client said, with the operator's key. */
 import { describe, expect, it } from 'vitest'
-import { FAKE_UPSTREAM_URL, OPERATOR_KEY } from '../fakes/upstream'
+import { FAKE_UPSTREAM_URL, IMAGES_RESPONSE_KEYS, OPERATOR_KEY } from '../fakes/upstream'
 import { fakeUpstream, generate } from '../helpers/gateway'
 
 describe('forwarding', () => {
@@ -82,15 +82,7 @@ describe('forwarding', () => {
     expect(res.headers.get('x-gateway-request-id')).toMatch(/^gw_/)
     expect(res.headers.get('x-upstream')).toBe('remote')
     const body = (await res.json()) as Record<string, unknown>
-    expect(Object.keys(body).sort()).toEqual([
-      'background',
-      'created',
-      'data',
-      'output_format',
-      'quality',
-      'size',
-      'usage',
-    ])
+    expect(Object.keys(body).sort()).toEqual(IMAGES_RESPONSE_KEYS)
     expect(body.data).toHaveLength(2)
   })
 
