@@ -3,6 +3,7 @@
  * from wrangler.toml; secrets are not in that file, so they are declared here beside it.
  */
 import type { Context } from 'hono'
+import type { KeyRecord } from './access/ledger'
 
 /** Secrets: `wrangler secret put NAME` in production, .dev.vars locally. */
 export interface Secrets {
@@ -10,6 +11,8 @@ export interface Secrets {
   UPSTREAM_API_KEY?: string
   /** Comma-separated client keys accepted as `Authorization: Bearer <key>`. */
   GATEWAY_KEYS?: string
+  /** Bearer token for the admin API (/v1/admin/keys) and `npm run keys`. */
+  ADMIN_TOKEN?: string
   /** Secret that signs embed URLs (`npm run sign`); without it only the demo embeds unsigned. */
   EMBED_SIGNING_SECRET?: string
 }
@@ -24,6 +27,14 @@ export interface OptionalVars {
   CACHE_TTL_SECONDS?: string
   /** Idle time before an SSE `: keep-alive` comment; default 15000 ms. */
   SSE_KEEPALIVE_MS?: string
+  /** Requests per minute per managed key (a key may set its own); default 60. */
+  RATE_LIMIT_PER_MINUTE?: string
+  /** Requests per minute per client IP for anonymous access; default 10. */
+  ANONYMOUS_RATE_LIMIT_PER_MINUTE?: string
+  /** US dollars anonymous callers may spend per UTC day, all together; default 1. */
+  DAILY_BUDGET_USD?: string
+  /** Comma-separated exact origins allowed for CORS besides publishable keys' own. */
+  CORS_ORIGINS?: string
 }
 
 /** Everything the worker reads from its environment. */
@@ -37,7 +48,14 @@ export interface Variables {
   principal: Principal
 }
 
-export type Principal = { kind: 'key'; keyIndex: number } | { kind: 'anonymous' }
+export type Principal =
+  /** A GATEWAY_KEYS bootstrap key (the operator's own: no balance, no rate limit). */
+  | { kind: 'key'; keyIndex: number }
+  /** A managed key; `ledger` names its AccessLedger. */
+  | { kind: 'managed'; id: string; ledger: string; record: KeyRecord }
+  /** An embed URL signed with EMBED_SIGNING_SECRET: the operator's own spending, like a bootstrap key. */
+  | { kind: 'signed' }
+  | { kind: 'anonymous'; ip: string }
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables }
 export type AppContext = Context<AppEnv>

@@ -17,6 +17,7 @@ export type Failure =
   | { kind: 'gateway_closed' }
   | { kind: 'missing_signature' }
   | { kind: 'forbidden'; message: string; code: string; param: string | null }
+  | { kind: 'rate_limited'; limit: number; reset: number }
   | { kind: 'not_found'; message: string }
   | { kind: 'method_not_allowed'; method: string }
   | { kind: 'content_policy'; message: string }
@@ -147,6 +148,22 @@ export function publicError(failure: Failure): PublicError {
         status: 403,
         body: envelope(failure.message, 'permission_error', failure.code, failure.param),
         headers: NO_RETRY,
+      }
+    case 'rate_limited':
+      return {
+        status: 429,
+        body: envelope(
+          `Rate limit reached: ${failure.limit} requests per minute. Retry in ${failure.reset} s.`,
+          'requests',
+          'rate_limit_exceeded',
+        ),
+        headers: {
+          ...RETRY,
+          'retry-after': String(failure.reset),
+          'x-ratelimit-limit': String(failure.limit),
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': String(failure.reset),
+        },
       }
     case 'not_found':
       return {

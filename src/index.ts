@@ -22,4 +22,6 @@ app.notFound((c) =>
 app.onError(handleError)
 
 export default app
+export { AccessLedger } from './access/ledger'
+export { KeyIndex } from './access/key-index'
 export { GenerationCoordinator } from './generation/coordinator'

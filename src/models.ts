@@ -30,22 +30,31 @@ export interface ModelCapabilities {
   qualities: readonly Quality[]
   /** The size `auto` resolves to when a generator has to pick one itself. */
   defaultSize: string
+  /** US dollars per million tokens, from the returned usage. */
+  prices: { textInput: number; imageOutput: number }
 }
 
 const CLASSIC_SIZES: SizeRule = { kind: 'fixed', sizes: ['1024x1024', '1536x1024', '1024x1536'] }
 
-const CLASSIC: ModelCapabilities = {
+const CLASSIC = {
   sizes: CLASSIC_SIZES,
   transparentBackground: true,
   qualities: QUALITIES,
   defaultSize: '1024x1024',
-}
+} as const
+
+/*
+ * Prices in USD per million tokens (text input, image output), as OpenAI lists them; read
+ * 2026-11-24 from OpenAI's pricing tables as quoted by the OpenAI developer community forum
+ * ("image generation and output of image tokens") and model pages that mirror them. Image-input
+ * tokens (edits) don't occur in generations. Check https://openai.com/api/pricing when updating.
+ */
 
 /** Every model the gateway accepts, keyed by its public id. The first one is the default. */
 export const MODELS = {
-  'gpt-image-1': CLASSIC,
-  'gpt-image-1-mini': CLASSIC,
-  'gpt-image-1.5': CLASSIC,
+  'gpt-image-1': { ...CLASSIC, prices: { textInput: 5, imageOutput: 40 } },
+  'gpt-image-1-mini': { ...CLASSIC, prices: { textInput: 2, imageOutput: 8 } },
+  'gpt-image-1.5': { ...CLASSIC, prices: { textInput: 5, imageOutput: 32 } },
   'gpt-image-2': {
     sizes: {
       kind: 'custom',
@@ -58,6 +67,7 @@ export const MODELS = {
     transparentBackground: false,
     qualities: QUALITIES,
     defaultSize: '1024x1024',
+    prices: { textInput: 5, imageOutput: 30 },
   },
 } as const satisfies Record<string, ModelCapabilities>
 

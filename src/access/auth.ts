@@ -1,12 +1,20 @@
 /**
- * Who is calling. Client keys come from the GATEWAY_KEYS secret for now (managed keys arrive with
- * the access issue). Secure by default: with a real upstream and no keys, nobody gets in unless
- * the operator sets PUBLIC_ACCESS=true; only the demo generator is open without keys.
+ * Who is calling, and may they call now. Managed keys (sk-gw-/pk-gw-) are looked up by hash in
+ * their ledger, which also counts the request against the key's rate window in the same call;
+ * GATEWAY_KEYS stays as the operator's simple bootstrap (no limits). Anonymous callers, when
+ * allowed, are limited per client IP. Secure by default: with a real upstream and no keys,
+ * nobody gets in unless PUBLIC_ACCESS=true; only the demo generator is open without keys.
  */
+import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv, Bindings, Principal } from '../env'
 import { fail } from '../errors'
 import { isDemo } from '../upstream/target'
+import { hashSecret, isManagedKey, ledger } from './keys'
+import type { Admission } from './ledger'
+
+const DEFAULT_KEY_RATE_PER_MINUTE = 60
+const DEFAULT_ANONYMOUS_RATE_PER_MINUTE = 10
 
 /** Parses GATEWAY_KEYS: comma-separated, blanks ignored. */
 export function configuredKeys(env: Bindings): string[] {
@@ -33,28 +41,91 @@ export async function secretsEqual(a: string, b: string): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(da, db)
 }
 
-/** Decides who the caller is, or throws the matching 401. */
-export async function authenticate(
-  env: Bindings,
-  authorization: string | undefined,
-): Promise<Principal> {
+function perMinute(value: string | undefined, fallback: number): number {
+  const parsed = Number(value)
+  return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback
+}
+
+/** The origin a browser request comes from: Origin, or Referer's origin for `<img>` requests. */
+export function requestOrigin(c: Context): string | null {
+  const origin = c.req.header('origin')
+  if (origin && origin !== 'null') return origin
+  const referer = c.req.header('referer')
+  if (!referer) return null
+  try {
+    return new URL(referer).origin
+  } catch {
+    return null
+  }
+}
+
+export interface Caller {
+  principal: Principal
+  admission: Admission | null
+}
+
+/** Finds the managed key for a token, counts the request, and checks where it comes from. */
+export async function admitManagedKey(c: Context<AppEnv>, token: string): Promise<Caller> {
+  const hash = await hashSecret(token)
+  const name = `key:${hash}`
+  const admission = await ledger(c.env, name).admit(perMinute(c.env.RATE_LIMIT_PER_MINUTE, DEFAULT_KEY_RATE_PER_MINUTE))
+  const record = admission.record
+  if (!record || record.revoked) fail({ kind: 'invalid_api_key' })
+  if (record.kind === 'publishable') {
+    const origin = requestOrigin(c)
+    if (!origin || !record.origins.includes(origin)) {
+      fail({
+        kind: 'forbidden',
+        code: 'origin_not_allowed',
+        param: null,
+        message: `This publishable key may not be used from ${origin ?? 'a page without an Origin'}. Add the origin to the key's allowlist.`,
+      })
+    }
+  }
+  if (!admission.allowed) fail({ kind: 'rate_limited', limit: admission.limit, reset: admission.reset })
+  return { principal: { kind: 'managed', id: record.id, ledger: name, record }, admission }
+}
+
+/** Decides who the caller is, or throws the matching 401/403/429. */
+export async function authenticate(c: Context<AppEnv>): Promise<Caller> {
+  const env = c.env
   const keys = configuredKeys(env)
-  const token = bearerToken(authorization)
-  const open = env.PUBLIC_ACCESS === 'true' || (keys.length === 0 && isDemo(env))
+  const token = bearerToken(c.req.header('authorization'))
+  const demoOpen = keys.length === 0 && isDemo(env)
+  const open = env.PUBLIC_ACCESS === 'true' || demoOpen
+  if (token !== null && isManagedKey(token)) return admitManagedKey(c, token)
   if (keys.length > 0 && token !== null) {
     // Compare against every key, so timing does not reveal which one matched.
     const matches = await Promise.all(keys.map((key) => secretsEqual(token, key)))
     const keyIndex = matches.indexOf(true)
-    if (keyIndex >= 0) return { kind: 'key', keyIndex }
+    if (keyIndex >= 0) return { principal: { kind: 'key', keyIndex }, admission: null }
     fail({ kind: 'invalid_api_key' })
   }
-  if (open) return { kind: 'anonymous' }
-  if (keys.length === 0) fail({ kind: 'gateway_closed' })
-  fail(authorization ? { kind: 'invalid_api_key' } : { kind: 'missing_api_key' })
+  if (!open) {
+    if (keys.length === 0) fail({ kind: 'gateway_closed' })
+    fail(c.req.header('authorization') ? { kind: 'invalid_api_key' } : { kind: 'missing_api_key' })
+  }
+  const ip = c.req.header('cf-connecting-ip') ?? 'unknown'
+  if (isDemo(env)) return { principal: { kind: 'anonymous', ip }, admission: null }
+  const limit = perMinute(env.ANONYMOUS_RATE_LIMIT_PER_MINUTE, DEFAULT_ANONYMOUS_RATE_PER_MINUTE)
+  const admission = await ledger(env, `ip:${ip}`).admit(limit)
+  if (!admission.allowed) fail({ kind: 'rate_limited', limit: admission.limit, reset: admission.reset })
+  return { principal: { kind: 'anonymous', ip }, admission }
 }
 
-/** Middleware: sets `principal` or answers 401. */
+/** Rate-limit headers for an admitted request. */
+export function rateLimitHeaders(admission: Admission): Record<string, string> {
+  return {
+    'x-ratelimit-limit': String(admission.limit),
+    'x-ratelimit-remaining': String(admission.remaining),
+    'x-ratelimit-reset': String(admission.reset),
+  }
+}
+
+/** Middleware: sets `principal` or answers 401/403/429; adds rate-limit headers to the answer. */
 export const requireCaller = createMiddleware<AppEnv>(async (c, next) => {
-  c.set('principal', await authenticate(c.env, c.req.header('authorization')))
+  const { principal, admission } = await authenticate(c)
+  c.set('principal', principal)
   await next()
+  if (admission) for (const [name, value] of Object.entries(rateLimitHeaders(admission))) c.res.headers.set(name, value)
 })

@@ -2,7 +2,7 @@
  * Embed URLs as image requests: the query's parameters, validated by the same zod contract as
  * the API (one image, answered by URL), and who may spend money through them.
  */
-import type { Bindings } from '../env'
+import type { Bindings, Principal } from '../env'
 import { type Failure, fail } from '../errors'
 import { type ImageRequest, imageRequestSchema } from '../schema/image-request'
 import { describeIssue } from '../schema/validation-hook'
@@ -76,11 +76,11 @@ const forbidden = (code: string, message: string): Failure => ({
  * on the demo generator with no secret set, where nothing is spent. Publishable keys bound to
  * origins slot in here as a second way in.
  */
-export async function authorizeEmbed(env: Bindings, params: URLSearchParams): Promise<void> {
+export async function authorizeEmbed(env: Bindings, params: URLSearchParams, ip: string): Promise<Principal> {
   const secret = env.EMBED_SIGNING_SECRET
   const sig = params.get('sig')
   if (!sig) {
-    if (!secret && isDemo(env)) return
+    if (!secret && isDemo(env)) return { kind: 'anonymous', ip }
     fail({ kind: 'missing_signature' })
   }
   if (!secret)
@@ -102,4 +102,5 @@ export async function authorizeEmbed(env: Bindings, params: URLSearchParams): Pr
   if (exp !== null && !(Number(exp) * 1000 > Date.now())) {
     fail(forbidden('signature_expired', 'This embed URL has expired. Sign a new one.'))
   }
+  return { kind: 'signed' }
 }

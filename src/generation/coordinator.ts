@@ -6,6 +6,8 @@
  * waiter at once; the next request starts afresh.
  */
 import { DurableObject } from 'cloudflare:workers'
+import { type BillingRef, refund, settle } from '../access/billing'
+import { costOf, estimateCost } from '../access/pricing'
 import { ResultStore } from '../cache/store'
 import type { Bindings } from '../env'
 import type { NormalizedImageRequest } from '../schema/image-request'
@@ -27,6 +29,8 @@ export interface JoinRequest {
   wantsUrls: boolean
   /** The cache TTL the worker applies, so owner and worker agree on what counts as cached. */
   ttlSeconds: number | null
+  /** Funds reserved for this request; settled by whoever ends up paying, refunded otherwise. */
+  billing: BillingRef | null
 }
 
 interface Running {
@@ -42,6 +46,8 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
     if (this.running) {
       // Once any waiter has been given URLs, a failure must not delete the images behind them.
       if (join.wantsUrls) this.running.context.keepImagesOnFailure = true
+      // A joiner's picture is already paid for by whoever started the generation.
+      if (join.billing) this.ctx.waitUntil(refund(this.env, join.billing))
       return this.running.broadcast.subscribe()
     }
     const running: Running = {

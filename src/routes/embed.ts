@@ -28,10 +28,11 @@ const REDIRECT_CACHE = 'public, max-age=3600'
 
 embed.get('/embed', async (c) => {
   const params = new URL(c.req.url).searchParams
-  await authorizeEmbed(c.env, params)
+  const principal = await authorizeEmbed(c.env, params, c.req.header('cf-connecting-ip') ?? 'unknown')
+  c.set('principal', principal)
   const input = embedRequest(params)
   const request = normalize(input)
-  authorize(c.env, { kind: 'anonymous' }, request)
+  authorize(c.env, principal, request)
   const { events, ...options } = await obtainResult(c, input, request, false)
   if (request.stream) {
     const res = await answer(c, request, events, options)

@@ -2,6 +2,9 @@
  * Gets a result for a validated request: from the cache, or by joining the one generation for
  * its key. Shared by the API route and the embed route, so both pay at most once per picture.
  */
+import { type BillingRef, refund, reserveFor } from '../access/billing'
+import { ledger } from '../access/keys'
+import { costOf } from '../access/pricing'
 import { cacheKey } from '../cache/cache-key'
 import { replayEntry } from '../cache/replay'
 import { cacheTtlSeconds, resultStore } from '../cache/settings'
@@ -34,7 +37,10 @@ export async function obtainResult(
   const store = resultStore(c.env)
   const key = await cacheKey(request)
   const entry = replace ? null : await store.lookup(key)
-  if (entry) return fromCache(request, entry, store)
+  if (entry) return fromCache(c, request, entry, store)
+
+  const principal = c.get('principal')
+  const billing = await reserveFor(c.env, principal, request, upstream.kind === 'demo')
 
   const wantsUrls = request.response_format === 'url'
   const join = {
@@ -45,11 +51,15 @@ export async function obtainResult(
     replace,
     wantsUrls,
     ttlSeconds: cacheTtlSeconds(c.env),
+    billing,
   }
-  const joined = await joinGeneration(c.env, join, store, !wantsUrls)
+  const joined = await joinGeneration(c.env, join, store, !wantsUrls).catch(async (error: unknown) => {
+    if (billing) await refundQuietly(c, billing)
+    throw error
+  })
   if (joined.kind === 'cached') {
     const committed = await store.lookup(key)
-    return committed ? fromCache(request, committed, store) : fail({ kind: 'internal' })
+    return committed ? fromCache(c, request, committed, store) : fail({ kind: 'internal' })
   }
   return {
     events: joined.events,
@@ -58,7 +68,16 @@ export async function obtainResult(
   }
 }
 
-function fromCache(request: NormalizedImageRequest, entry: Manifest, store: ResultStore): Obtained {
+/** Refunds are idempotent: the owner may already have refunded the same reservation. */
+async function refundQuietly(c: AppContext, billing: BillingRef) {
+  await refund(c.env, billing).catch(() => {})
+}
+
+function fromCache(c: AppContext, request: NormalizedImageRequest, entry: Manifest, store: ResultStore): Obtained {
+  const principal = c.get('principal')
+  if (principal.kind === 'managed') {
+    c.executionCtx.waitUntil(ledger(c.env, principal.ledger).recordHit(costOf(request.model, entry.result.usage)))
+  }
   const events = replayEntry(entry, store, request.response_format === 'b64_json')
   return { events, cache: 'HIT', meta: entry.result }
 }

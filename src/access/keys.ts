@@ -1,0 +1,73 @@
+/**
+ * Managed client keys: made, listed, credited and revoked through the admin API. A key is shown
+ * once, at creation; only its SHA-256 is kept (it names the key's ledger), so looking a key up
+ * never compares secrets at all. Secret keys (`sk-gw-…`) are for servers; publishable keys
+ * (`pk-gw-…`) for browsers, bound to an origin allowlist.
+ */
+import type { Bindings } from '../env'
+import { MICROS_PER_USD } from './pricing'
+import type { KeyRecord, Permissions } from './ledger'
+
+export const KEY_PREFIXES = { secret: 'sk-gw-', publishable: 'pk-gw-' } as const
+
+export function isManagedKey(token: string): boolean {
+  return token.startsWith(KEY_PREFIXES.secret) || token.startsWith(KEY_PREFIXES.publishable)
+}
+
+function randomText(bytes: number): string {
+  const raw = crypto.getRandomValues(new Uint8Array(bytes))
+  return btoa(String.fromCharCode(...raw)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+}
+
+export async function hashSecret(secret: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret))
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** The ledger that owns an account: `key:<hash>`, `ip:<address>` or `budget:<day>`. */
+export function ledger(env: Bindings, name: string) {
+  return env.LEDGERS.get(env.LEDGERS.idFromName(name))
+}
+
+export function keyIndex(env: Bindings) {
+  return env.KEY_INDEX.get(env.KEY_INDEX.idFromName('index'))
+}
+
+export interface NewKey {
+  name: string
+  kind: 'secret' | 'publishable'
+  origins?: string[]
+  /** Starting balance; unset means unlimited. */
+  balance_usd?: number
+  permissions?: Permissions
+  rate_limit_per_minute?: number
+}
+
+/** Creates a key; returns its record and the secret, which is never retrievable again. */
+export async function createKey(env: Bindings, input: NewKey): Promise<{ record: KeyRecord; secret: string }> {
+  const secret = `${KEY_PREFIXES[input.kind]}${randomText(24)}`
+  const hash = await hashSecret(secret)
+  const record: KeyRecord = {
+    id: `key_${randomText(9)}`,
+    name: input.name,
+    kind: input.kind,
+    origins: input.origins ?? [],
+    permissions: input.permissions ?? {},
+    rateLimitPerMinute: input.rate_limit_per_minute ?? null,
+    createdAt: new Date().toISOString(),
+    revoked: false,
+  }
+  const balance = input.balance_usd === undefined ? null : Math.round(input.balance_usd * MICROS_PER_USD)
+  await ledger(env, `key:${hash}`).setup(record, balance)
+  await keyIndex(env).add({ record, hash })
+  return { record, secret }
+}
+
+/** Revokes or credits a key by id; returns the updated record, or null for an unknown id. */
+export async function updateKey(env: Bindings, id: string, patch: { revoked?: boolean; creditMicros?: number }) {
+  const entry = await keyIndex(env).get(id)
+  if (!entry) return null
+  const record = await ledger(env, `key:${entry.hash}`).update(patch)
+  if (record) await keyIndex(env).replace({ record, hash: entry.hash })
+  return { record, hash: entry.hash }
+}
