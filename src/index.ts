@@ -2,16 +2,22 @@
  * The gateway worker: assembles routes and middleware. No logic lives here.
  */
 import { Hono } from 'hono'
+import { cors } from './access/cors'
 import type { AppEnv } from './env'
 import { fail, handleError } from './errors'
 import { observe } from './observability'
+import { admin } from './routes/admin'
 import { embed } from './routes/embed'
 import { imageFiles } from './routes/image-files'
 import { images } from './routes/images'
+import { usage } from './routes/usage'
 
 const app = new Hono<AppEnv>()
 
 app.use(observe)
+app.use('/v1/*', cors)
+app.route('/v1', admin)
+app.route('/v1', usage)
 app.route('/v1/images', images)
 app.route('/v1/images', embed)
 app.all('/v1/images/generations', (c) => fail({ kind: 'method_not_allowed', method: c.req.method }))
@@ -22,6 +28,6 @@ app.notFound((c) =>
 app.onError(handleError)
 
 export default app
-export { AccessLedger } from './access/ledger'
 export { KeyIndex } from './access/key-index'
+export { AccessLedger } from './access/ledger'
 export { GenerationCoordinator } from './generation/coordinator'

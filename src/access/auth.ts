@@ -68,7 +68,9 @@ export interface Caller {
 export async function admitManagedKey(c: Context<AppEnv>, token: string): Promise<Caller> {
   const hash = await hashSecret(token)
   const name = `key:${hash}`
-  const admission = await ledger(c.env, name).admit(perMinute(c.env.RATE_LIMIT_PER_MINUTE, DEFAULT_KEY_RATE_PER_MINUTE))
+  const admission = await ledger(c.env, name).admit(
+    perMinute(c.env.RATE_LIMIT_PER_MINUTE, DEFAULT_KEY_RATE_PER_MINUTE),
+  )
   const record = admission.record
   if (!record || record.revoked) fail({ kind: 'invalid_api_key' })
   if (record.kind === 'publishable') {
@@ -82,7 +84,8 @@ export async function admitManagedKey(c: Context<AppEnv>, token: string): Promis
       })
     }
   }
-  if (!admission.allowed) fail({ kind: 'rate_limited', limit: admission.limit, reset: admission.reset })
+  if (!admission.allowed)
+    fail({ kind: 'rate_limited', limit: admission.limit, reset: admission.reset })
   return { principal: { kind: 'managed', id: record.id, ledger: name, record }, admission }
 }
 
@@ -109,7 +112,8 @@ export async function authenticate(c: Context<AppEnv>): Promise<Caller> {
   if (isDemo(env)) return { principal: { kind: 'anonymous', ip }, admission: null }
   const limit = perMinute(env.ANONYMOUS_RATE_LIMIT_PER_MINUTE, DEFAULT_ANONYMOUS_RATE_PER_MINUTE)
   const admission = await ledger(env, `ip:${ip}`).admit(limit)
-  if (!admission.allowed) fail({ kind: 'rate_limited', limit: admission.limit, reset: admission.reset })
+  if (!admission.allowed)
+    fail({ kind: 'rate_limited', limit: admission.limit, reset: admission.reset })
   return { principal: { kind: 'anonymous', ip }, admission }
 }
 
@@ -127,5 +131,7 @@ export const requireCaller = createMiddleware<AppEnv>(async (c, next) => {
   const { principal, admission } = await authenticate(c)
   c.set('principal', principal)
   await next()
-  if (admission) for (const [name, value] of Object.entries(rateLimitHeaders(admission))) c.res.headers.set(name, value)
+  if (admission)
+    for (const [name, value] of Object.entries(rateLimitHeaders(admission)))
+      c.res.headers.set(name, value)
 })

@@ -19,7 +19,12 @@ export interface BillingRef {
 const DEFAULT_DAILY_BUDGET_USD = 1
 
 /** Reserves funds for a miss; null when nobody pays (bootstrap keys, the demo generator). */
-export async function reserveFor(env: Bindings, principal: Principal, request: NormalizedImageRequest, demo: boolean): Promise<BillingRef | null> {
+export async function reserveFor(
+  env: Bindings,
+  principal: Principal,
+  request: NormalizedImageRequest,
+  demo: boolean,
+): Promise<BillingRef | null> {
   if (demo || principal.kind === 'key' || principal.kind === 'signed') return null
   const estimate = estimateCost(request)
   if (principal.kind === 'managed') {
@@ -35,7 +40,9 @@ export async function reserveFor(env: Bindings, principal: Principal, request: N
     return { ledger: principal.ledger, reservationId: reservation.id }
   }
   const budget = Number(env.DAILY_BUDGET_USD)
-  const initial = Math.round((Number.isFinite(budget) && budget >= 0 ? budget : DEFAULT_DAILY_BUDGET_USD) * MICROS_PER_USD)
+  const initial = Math.round(
+    (Number.isFinite(budget) && budget >= 0 ? budget : DEFAULT_DAILY_BUDGET_USD) * MICROS_PER_USD,
+  )
   const name = `budget:${new Date().toISOString().slice(0, 10)}`
   const reservation = await ledger(env, name).reserve(estimate, initial)
   if (!reservation.ok) {
@@ -43,7 +50,8 @@ export async function reserveFor(env: Bindings, principal: Principal, request: N
       kind: 'forbidden',
       code: 'daily_budget_exhausted',
       param: null,
-      message: "Today's budget for anonymous use is spent. Try again after midnight UTC, or use an API key.",
+      message:
+        "Today's budget for anonymous use is spent. Try again after midnight UTC, or use an API key.",
     })
   }
   return { ledger: name, reservationId: reservation.id }

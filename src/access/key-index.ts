@@ -33,6 +33,12 @@ export class KeyIndex extends DurableObject<Bindings> {
   /** Origins of every live publishable key. */
   async origins(): Promise<string[]> {
     const entries = await this.list()
-    return [...new Set(entries.filter((e) => e.record.kind === 'publishable' && !e.record.revoked).flatMap((e) => e.record.origins))]
+    return [
+      ...new Set(
+        entries
+          .filter((e) => e.record.kind === 'publishable' && !e.record.revoked)
+          .flatMap((e) => e.record.origins),
+      ),
+    ]
   }
 }

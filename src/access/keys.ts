@@ -5,8 +5,8 @@
  * (`pk-gw-…`) for browsers, bound to an origin allowlist.
  */
 import type { Bindings } from '../env'
-import { MICROS_PER_USD } from './pricing'
 import type { KeyRecord, Permissions } from './ledger'
+import { MICROS_PER_USD } from './pricing'
 
 export const KEY_PREFIXES = { secret: 'sk-gw-', publishable: 'pk-gw-' } as const
 
@@ -16,7 +16,10 @@ export function isManagedKey(token: string): boolean {
 
 function randomText(bytes: number): string {
   const raw = crypto.getRandomValues(new Uint8Array(bytes))
-  return btoa(String.fromCharCode(...raw)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+  return btoa(String.fromCharCode(...raw))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '')
 }
 
 export async function hashSecret(secret: string): Promise<string> {
@@ -44,7 +47,10 @@ export interface NewKey {
 }
 
 /** Creates a key; returns its record and the secret, which is never retrievable again. */
-export async function createKey(env: Bindings, input: NewKey): Promise<{ record: KeyRecord; secret: string }> {
+export async function createKey(
+  env: Bindings,
+  input: NewKey,
+): Promise<{ record: KeyRecord; secret: string }> {
   const secret = `${KEY_PREFIXES[input.kind]}${randomText(24)}`
   const hash = await hashSecret(secret)
   const record: KeyRecord = {
@@ -57,14 +63,19 @@ export async function createKey(env: Bindings, input: NewKey): Promise<{ record:
     createdAt: new Date().toISOString(),
     revoked: false,
   }
-  const balance = input.balance_usd === undefined ? null : Math.round(input.balance_usd * MICROS_PER_USD)
+  const balance =
+    input.balance_usd === undefined ? null : Math.round(input.balance_usd * MICROS_PER_USD)
   await ledger(env, `key:${hash}`).setup(record, balance)
   await keyIndex(env).add({ record, hash })
   return { record, secret }
 }
 
 /** Revokes or credits a key by id; returns the updated record, or null for an unknown id. */
-export async function updateKey(env: Bindings, id: string, patch: { revoked?: boolean; creditMicros?: number }) {
+export async function updateKey(
+  env: Bindings,
+  id: string,
+  patch: { revoked?: boolean; creditMicros?: number },
+) {
   const entry = await keyIndex(env).get(id)
   if (!entry) return null
   const record = await ledger(env, `key:${entry.hash}`).update(patch)

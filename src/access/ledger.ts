@@ -95,7 +95,8 @@ export class AccessLedger extends DurableObject<Bindings> {
     const { record } = this.state
     if (!record) return null
     if (patch.revoked !== undefined) record.revoked = patch.revoked
-    if (patch.creditMicros) this.state.balanceMicros = (this.state.balanceMicros ?? 0) + patch.creditMicros
+    if (patch.creditMicros)
+      this.state.balanceMicros = (this.state.balanceMicros ?? 0) + patch.creditMicros
     await this.save()
     return record
   }
@@ -115,15 +116,23 @@ export class AccessLedger extends DurableObject<Bindings> {
       this.state.requests++
     }
     await this.save()
-    return { allowed, limit, remaining: Math.max(0, limit - window.count), reset, record: this.state.record }
+    return {
+      allowed,
+      limit,
+      remaining: Math.max(0, limit - window.count),
+      reset,
+      record: this.state.record,
+    }
   }
 
   /** Holds `micros` for a generation. `initialMicros` opens a budget ledger on first use. */
   async reserve(micros: number, initialMicros?: number): Promise<Reservation> {
-    if (this.state.balanceMicros === null && initialMicros !== undefined) this.state.balanceMicros = initialMicros
+    if (this.state.balanceMicros === null && initialMicros !== undefined)
+      this.state.balanceMicros = initialMicros
     const balance = this.state.balanceMicros
     const held = Object.values(this.state.reserved).reduce((sum, value) => sum + value, 0)
-    if (balance !== null && balance - held < micros) return { ok: false, availableMicros: Math.max(0, balance - held) }
+    if (balance !== null && balance - held < micros)
+      return { ok: false, availableMicros: Math.max(0, balance - held) }
     const id = crypto.randomUUID()
     this.state.reserved[id] = micros
     await this.save()
@@ -154,6 +163,12 @@ export class AccessLedger extends DurableObject<Bindings> {
   usage(): Usage {
     const { balanceMicros, spentMicros, requests, cacheHits, savedMicros } = this.state
     const held = Object.values(this.state.reserved).reduce((sum, value) => sum + value, 0)
-    return { balanceMicros: balanceMicros === null ? null : balanceMicros - held, spentMicros, requests, cacheHits, savedMicros }
+    return {
+      balanceMicros: balanceMicros === null ? null : balanceMicros - held,
+      spentMicros,
+      requests,
+      cacheHits,
+      savedMicros,
+    }
   }
 }

@@ -25,30 +25,57 @@ function refuse(param: string, code: string, message: string): never {
 /** The largest area a size can mean: `auto` may pick the model's largest size. */
 function areaOf(req: NormalizedImageRequest): number {
   const rule = capabilitiesOf(req.model).sizes
-  const sizes = req.size !== 'auto' ? [req.size] : rule.kind === 'fixed' ? rule.sizes : [`${rule.maxEdge}x${Math.floor(rule.maxPixels / rule.maxEdge)}`]
-  return Math.max(...sizes.map((size) => (parseSize(size)?.width ?? 0) * (parseSize(size)?.height ?? 0)))
+  const sizes =
+    req.size !== 'auto'
+      ? [req.size]
+      : rule.kind === 'fixed'
+        ? rule.sizes
+        : [`${rule.maxEdge}x${Math.floor(rule.maxPixels / rule.maxEdge)}`]
+  return Math.max(
+    ...sizes.map((size) => (parseSize(size)?.width ?? 0) * (parseSize(size)?.height ?? 0)),
+  )
 }
 
 /** Throws a 403 naming what was refused, or returns when the request is allowed. */
 export function authorize(env: Bindings, principal: Principal, req: NormalizedImageRequest): void {
   const models = allowedModels(env)
   if (models && !models.includes(req.model)) {
-    refuse('model', 'model_not_allowed', `This gateway does not offer model '${req.model}'. Allowed models: ${models.map((m) => `'${m}'`).join(', ')}.`)
+    refuse(
+      'model',
+      'model_not_allowed',
+      `This gateway does not offer model '${req.model}'. Allowed models: ${models.map((m) => `'${m}'`).join(', ')}.`,
+    )
   }
   if (principal.kind !== 'managed') return
   const { permissions } = principal.record
   if (permissions.models && !permissions.models.includes(req.model)) {
-    refuse('model', 'model_not_allowed', `This key may not use model '${req.model}'. Allowed: ${permissions.models.map((m) => `'${m}'`).join(', ')}.`)
+    refuse(
+      'model',
+      'model_not_allowed',
+      `This key may not use model '${req.model}'. Allowed: ${permissions.models.map((m) => `'${m}'`).join(', ')}.`,
+    )
   }
   if (permissions.max_n !== undefined && req.n > permissions.max_n) {
-    refuse('n', 'n_not_allowed', `This key may make at most ${permissions.max_n} images per request (asked for ${req.n}).`)
+    refuse(
+      'n',
+      'n_not_allowed',
+      `This key may make at most ${permissions.max_n} images per request (asked for ${req.n}).`,
+    )
   }
   const ceiling = permissions.max_size ? parseSize(permissions.max_size) : null
   if (ceiling && areaOf(req) > ceiling.width * ceiling.height) {
-    refuse('size', 'size_not_allowed', `This key may make images up to ${permissions.max_size} (asked for '${req.size}'; 'auto' counts as the largest size).`)
+    refuse(
+      'size',
+      'size_not_allowed',
+      `This key may make images up to ${permissions.max_size} (asked for '${req.size}'; 'auto' counts as the largest size).`,
+    )
   }
   const quality = req.quality === 'auto' ? 'high' : req.quality
   if (permissions.max_quality && QUALITY_RANK[quality] > QUALITY_RANK[permissions.max_quality]) {
-    refuse('quality', 'quality_not_allowed', `This key may use quality up to '${permissions.max_quality}' (asked for '${req.quality}'; 'auto' counts as 'high').`)
+    refuse(
+      'quality',
+      'quality_not_allowed',
+      `This key may use quality up to '${permissions.max_quality}' (asked for '${req.quality}'; 'auto' counts as 'high').`,
+    )
   }
 }

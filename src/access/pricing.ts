@@ -13,7 +13,10 @@ const TOKENS_PER_PARTIAL_IMAGE = 100
 export const MICROS_PER_USD = 1_000_000
 
 /** Micro-dollars for a usage report of a model. */
-export function costOf(model: NormalizedImageRequest['model'], usage: Record<string, unknown> | undefined): number {
+export function costOf(
+  model: NormalizedImageRequest['model'],
+  usage: Record<string, unknown> | undefined,
+): number {
   const prices = capabilitiesOf(model).prices
   const input = typeof usage?.input_tokens === 'number' ? usage.input_tokens : 0
   const output = typeof usage?.output_tokens === 'number' ? usage.output_tokens : 0
@@ -26,9 +29,14 @@ export function costOf(model: NormalizedImageRequest['model'], usage: Record<str
  */
 export function estimateCost(request: NormalizedImageRequest): number {
   const caps = capabilitiesOf(request.model)
-  const size = parseSize(request.size === 'auto' ? largestSize(request) : request.size) ?? { width: 1024, height: 1024 }
+  const size = parseSize(request.size === 'auto' ? largestSize(request) : request.size) ?? {
+    width: 1024,
+    height: 1024,
+  }
   const quality = request.quality === 'auto' ? 'high' : request.quality
-  const perImage = Math.ceil((OUTPUT_TOKENS_PER_MEGAPIXEL[quality] * size.width * size.height) / 1_048_576)
+  const perImage = Math.ceil(
+    (OUTPUT_TOKENS_PER_MEGAPIXEL[quality] * size.width * size.height) / 1_048_576,
+  )
   const output = request.n * (perImage + TOKENS_PER_PARTIAL_IMAGE * request.partial_images)
   return Math.ceil(request.prompt.length * caps.prices.textInput + output * caps.prices.imageOutput)
 }

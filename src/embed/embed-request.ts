@@ -20,7 +20,7 @@ export const EMBED_FIELDS = [
   'output_compression',
   'moderation',
 ] as const
-const CONTROL = new Set(['sig', 'exp', 'stream'])
+const CONTROL = new Set(['sig', 'exp', 'stream', 'key'])
 /** Partial images an embedded picture shows while it forms. */
 const EMBED_PARTIAL_IMAGES = 2
 
@@ -76,7 +76,11 @@ const forbidden = (code: string, message: string): Failure => ({
  * on the demo generator with no secret set, where nothing is spent. Publishable keys bound to
  * origins slot in here as a second way in.
  */
-export async function authorizeEmbed(env: Bindings, params: URLSearchParams, ip: string): Promise<Principal> {
+export async function authorizeEmbed(
+  env: Bindings,
+  params: URLSearchParams,
+  ip: string,
+): Promise<Principal> {
   const secret = env.EMBED_SIGNING_SECRET
   const sig = params.get('sig')
   if (!sig) {

@@ -68,6 +68,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
 
   private async run(running: Running, join: JoinRequest): Promise<void> {
     const { broadcast, context } = running
+    let paid = false
     try {
       // A request that missed the cache just before the last generation committed lands here.
       if (!join.replace && (await context.store.lookup(join.key))) {
@@ -81,11 +82,20 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
         upstreamRequestId: upstream.headers.get('x-request-id'),
         upstreamKind: target.kind,
       })
-      for await (const event of generateAndStore(upstream, context))
+      for await (const event of generateAndStore(upstream, context)) {
+        if (event.kind === 'done' && join.billing) {
+          // Without a usage report, the reserved estimate is what it may have cost.
+          const { usage } = event.meta
+          const cost = usage ? costOf(join.request.model, usage) : estimateCost(join.request)
+          await settle(this.env, join.billing, cost)
+          paid = true
+        }
         broadcast.publish({ t: 'event', event })
+      }
     } catch (error) {
       broadcast.publish({ t: 'error', failure: asGatewayError(error).failure })
     } finally {
+      if (join.billing && !paid) await refund(this.env, join.billing).catch(() => {})
       if (this.running === running) this.running = null
       broadcast.close()
     }

@@ -6,13 +6,14 @@
  */
 
 import { zValidator } from '@hono/zod-validator'
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { z } from 'zod'
-import { requireCaller } from '../access/auth'
+import { admitManagedKey, requireCaller } from '../access/auth'
+import { KEY_PREFIXES } from '../access/keys'
 import { authorize } from '../access/permissions'
 import { authorizeEmbed, EMBED_FIELDS, embedRequest } from '../embed/embed-request'
 import { signedEmbedUrl } from '../embed/signing'
-import type { AppEnv } from '../env'
+import type { AppEnv, Principal } from '../env'
 import { fail } from '../errors'
 import { normalize } from '../schema/image-request'
 import { rejectInvalid } from '../schema/validation-hook'
@@ -26,9 +27,29 @@ export const embed = new Hono<AppEnv>()
 /** How long browsers may reuse the redirect: the URL-to-image mapping is stable. */
 const REDIRECT_CACHE = 'public, max-age=3600'
 
+/**
+ * Who pays for an embed: a publishable key in the URL (`key=pk-gw-…`, checked against the page's
+ * Origin or Referer, spending that key's balance), or the owner's signature.
+ */
+async function embedCaller(c: Context<AppEnv>, params: URLSearchParams): Promise<Principal> {
+  const key = params.get('key')
+  if (key === null)
+    return authorizeEmbed(c.env, params, c.req.header('cf-connecting-ip') ?? 'unknown')
+  if (!key.startsWith(KEY_PREFIXES.publishable)) {
+    fail({
+      kind: 'forbidden',
+      code: 'secret_key_in_url',
+      param: 'key',
+      message:
+        'Only publishable keys (pk-gw-…) belong in a page; revoke a secret key that was put in a URL.',
+    })
+  }
+  return (await admitManagedKey(c, key)).principal
+}
+
 embed.get('/embed', async (c) => {
   const params = new URL(c.req.url).searchParams
-  const principal = await authorizeEmbed(c.env, params, c.req.header('cf-connecting-ip') ?? 'unknown')
+  const principal = await embedCaller(c, params)
   c.set('principal', principal)
   const input = embedRequest(params)
   const request = normalize(input)

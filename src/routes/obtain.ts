@@ -53,10 +53,12 @@ export async function obtainResult(
     ttlSeconds: cacheTtlSeconds(c.env),
     billing,
   }
-  const joined = await joinGeneration(c.env, join, store, !wantsUrls).catch(async (error: unknown) => {
-    if (billing) await refundQuietly(c, billing)
-    throw error
-  })
+  const joined = await joinGeneration(c.env, join, store, !wantsUrls).catch(
+    async (error: unknown) => {
+      if (billing) await refundQuietly(c, billing)
+      throw error
+    },
+  )
   if (joined.kind === 'cached') {
     const committed = await store.lookup(key)
     return committed ? fromCache(c, request, committed, store) : fail({ kind: 'internal' })
@@ -73,10 +75,17 @@ async function refundQuietly(c: AppContext, billing: BillingRef) {
   await refund(c.env, billing).catch(() => {})
 }
 
-function fromCache(c: AppContext, request: NormalizedImageRequest, entry: Manifest, store: ResultStore): Obtained {
+function fromCache(
+  c: AppContext,
+  request: NormalizedImageRequest,
+  entry: Manifest,
+  store: ResultStore,
+): Obtained {
   const principal = c.get('principal')
   if (principal.kind === 'managed') {
-    c.executionCtx.waitUntil(ledger(c.env, principal.ledger).recordHit(costOf(request.model, entry.result.usage)))
+    c.executionCtx.waitUntil(
+      ledger(c.env, principal.ledger).recordHit(costOf(request.model, entry.result.usage)),
+    )
   }
   const events = replayEntry(entry, store, request.response_format === 'b64_json')
   return { events, cache: 'HIT', meta: entry.result }

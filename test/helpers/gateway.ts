@@ -5,6 +5,7 @@
 import { createExecutionContext, reset, waitOnExecutionContext } from 'cloudflare:test'
 import { env as baseEnv } from 'cloudflare:workers'
 import { afterEach, expect, vi } from 'vitest'
+import { forgetAllowedOrigins } from '../../src/access/cors'
 import type { Bindings } from '../../src/env'
 import app from '../../src/index'
 import { FAKE_UPSTREAM_URL, FakeUpstream, OPERATOR_KEY } from '../fakes/upstream'
@@ -37,6 +38,7 @@ afterEach(async () => {
   await settled()
   vi.unstubAllGlobals()
   await reset()
+  forgetAllowedOrigins()
   const seen = unexpected.splice(0)
   expect(seen, 'unexpected outbound requests').toEqual([])
 })

@@ -1,0 +1,60 @@
+/**
+ * CORS for browsers: exact-origin allowlist (CORS_ORIGINS, plus every live publishable key's
+ * origins; a request with a publishable key is then checked against that key's own list).
+ * Preflights allow Authorization, Content-Type and the headers the openai SDK sends from
+ * browsers (X-Stainless-*, OpenAI-*). Hand-written because hono/cors can't allow headers by
+ * prefix: it either lists them all or echoes whatever a page asks for.
+ */
+import { createMiddleware } from 'hono/factory'
+import type { AppEnv, Bindings } from '../env'
+import { keyIndex } from './keys'
+
+const ALLOWED_HEADER =
+  /^(authorization|content-type|cache-control|x-stainless-[a-z0-9-]+|openai-[a-z0-9-]+)$/
+const EXPOSED =
+  'x-request-id, x-gateway-request-id, x-cache, x-upstream, retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset'
+/** How long an isolate trusts its copy of the publishable keys' origins. */
+const ORIGINS_TTL_MS = 30_000
+
+let cachedOrigins: { at: number; origins: Set<string> } | null = null
+
+async function allowedOrigins(env: Bindings): Promise<Set<string>> {
+  if (cachedOrigins && Date.now() - cachedOrigins.at < ORIGINS_TTL_MS) return cachedOrigins.origins
+  const fromKeys = await keyIndex(env).origins()
+  const global = (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+  cachedOrigins = { at: Date.now(), origins: new Set([...global, ...fromKeys]) }
+  return cachedOrigins.origins
+}
+
+/** Forgets the cached origins (after keys change, and between tests). */
+export function forgetAllowedOrigins(): void {
+  cachedOrigins = null
+}
+
+export const cors = createMiddleware<AppEnv>(async (c, next) => {
+  const origin = c.req.header('origin')
+  const allowed = origin ? (await allowedOrigins(c.env)).has(origin) : false
+  if (c.req.method === 'OPTIONS' && c.req.header('access-control-request-method')) {
+    const headers = new Headers({ vary: 'Origin' })
+    if (allowed && origin) {
+      const requested = (c.req.header('access-control-request-headers') ?? '')
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter((h) => ALLOWED_HEADER.test(h))
+      headers.set('access-control-allow-origin', origin)
+      headers.set('access-control-allow-methods', 'GET, POST, OPTIONS')
+      if (requested.length > 0) headers.set('access-control-allow-headers', requested.join(', '))
+      headers.set('access-control-max-age', '600')
+    }
+    return new Response(null, { status: 204, headers })
+  }
+  await next()
+  c.res.headers.append('vary', 'Origin')
+  if (allowed && origin) {
+    c.res.headers.set('access-control-allow-origin', origin)
+    c.res.headers.set('access-control-expose-headers', EXPOSED)
+  }
+})
