@@ -1,6 +1,7 @@
 // <gpt-image>: a generated picture on any page, no server of your own and no secret in the page.
 //   <script type="module" src="https://YOUR-GATEWAY/embed.js"></script>
 //   <gpt-image prompt="a red fox in the snow" size="1536x1024"></gpt-image>
+// with a publishable key bound to your site's origin: <gpt-image prompt="..." key="pk-gw-..."></gpt-image>
 // or, for a gateway that requires signed URLs, the URL from `npm run sign`:
 //   <gpt-image src="https://YOUR-GATEWAY/v1/images/embed?prompt=...&sig=..."></gpt-image>
 // It streams partial images while the picture forms, then shows the final image; the prompt is
@@ -17,6 +18,7 @@ const PARAMS = [
   'moderation',
   'exp',
   'sig',
+  'key',
 ]
 const GATEWAY = new URL('.', import.meta.url).origin
 
