@@ -9,6 +9,7 @@ import { observe } from './observability'
 import { admin } from './routes/admin'
 import { embed } from './routes/embed'
 import { imageFiles } from './routes/image-files'
+import { models } from './routes/models'
 import { images } from './routes/images'
 import { usage } from './routes/usage'
 
@@ -18,6 +19,7 @@ app.use(observe)
 app.use('/v1/*', cors)
 app.route('/v1', admin)
 app.route('/v1', usage)
+app.route('/v1', models)
 app.route('/v1/images', images)
 app.route('/v1/images', embed)
 app.all('/v1/images/generations', (c) => fail({ kind: 'method_not_allowed', method: c.req.method }))

@@ -3,6 +3,7 @@
  * The request schema, the demo generator and (later) the page and prices all read from here,
  * so adding a model (say gpt-image-2.5) is one entry in MODELS and nothing else.
  */
+import { parseSize as parseSizeText, sizeProblem as sizeProblemFor } from '../public/size-rules.js'
 
 /** A size rule: either a fixed list of `WxH` sizes, or a family of custom sizes. */
 export type SizeRule =
@@ -32,6 +33,8 @@ export interface ModelCapabilities {
   defaultSize: string
   /** US dollars per million tokens, from the returned usage. */
   prices: { textInput: number; imageOutput: number }
+  /** Release date (UTC), reported as the model's `created` time by GET /v1/models. */
+  released: string
 }
 
 const CLASSIC_SIZES: SizeRule = { kind: 'fixed', sizes: ['1024x1024', '1536x1024', '1024x1536'] }
@@ -52,9 +55,9 @@ const CLASSIC = {
 
 /** Every model the gateway accepts, keyed by its public id. The first one is the default. */
 export const MODELS = {
-  'gpt-image-1': { ...CLASSIC, prices: { textInput: 5, imageOutput: 40 } },
-  'gpt-image-1-mini': { ...CLASSIC, prices: { textInput: 2, imageOutput: 8 } },
-  'gpt-image-1.5': { ...CLASSIC, prices: { textInput: 5, imageOutput: 32 } },
+  'gpt-image-1': { ...CLASSIC, prices: { textInput: 5, imageOutput: 40 }, released: '2025-04-23' },
+  'gpt-image-1-mini': { ...CLASSIC, prices: { textInput: 2, imageOutput: 8 }, released: '2025-10-06' },
+  'gpt-image-1.5': { ...CLASSIC, prices: { textInput: 5, imageOutput: 32 }, released: '2025-12-16' },
   'gpt-image-2': {
     sizes: {
       kind: 'custom',
@@ -68,6 +71,7 @@ export const MODELS = {
     qualities: QUALITIES,
     defaultSize: '1024x1024',
     prices: { textInput: 5, imageOutput: 30 },
+    released: '2026-04-21',
   },
 } as const satisfies Record<string, ModelCapabilities>
 
@@ -80,44 +84,14 @@ export function capabilitiesOf(model: ModelId): ModelCapabilities {
   return MODELS[model]
 }
 
-const SIZE_PATTERN = /^([1-9]\d{0,5})x([1-9]\d{0,5})$/
-
 /** Parses `WxH` into numbers, or null when the text is not of that form. */
-export function parseSize(size: string): { width: number; height: number } | null {
-  const match = SIZE_PATTERN.exec(size)
-  return match ? { width: Number(match[1]), height: Number(match[2]) } : null
-}
+export const parseSize: (size: string) => { width: number; height: number } | null = parseSizeText
 
 /**
  * Checks a size against a model's rule. Returns null when allowed, otherwise a sentence saying
- * what is wrong, for a person to act on.
+ * what is wrong, for a person to act on. The rule logic lives in public/size-rules.js, which the
+ * page uses too.
  */
 export function sizeProblem(model: ModelId, size: string): string | null {
-  if (size === 'auto') return null
-  const rule = capabilitiesOf(model).sizes
-  if (rule.kind === 'fixed') {
-    if (rule.sizes.includes(size)) return null
-    const choices = ['auto', ...rule.sizes].map((s) => `'${s}'`).join(', ')
-    return `Invalid size '${size}' for ${model}. Supported values are: ${choices}.`
-  }
-  const parsed = parseSize(size)
-  if (!parsed) {
-    return `Invalid size '${size}' for ${model}: expected 'auto' or WIDTHxHEIGHT, for example '1536x1024'.`
-  }
-  const { width, height } = parsed
-  const prefix = `Invalid size '${size}' for ${model}:`
-  if (width % rule.multipleOf !== 0 || height % rule.multipleOf !== 0) {
-    return `${prefix} both sides must be multiples of ${rule.multipleOf} pixels.`
-  }
-  if (Math.max(width, height) > rule.maxEdge) {
-    return `${prefix} the longest edge may be at most ${rule.maxEdge} pixels.`
-  }
-  if (Math.max(width, height) / Math.min(width, height) > rule.maxAspectRatio) {
-    return `${prefix} the aspect ratio may be at most ${rule.maxAspectRatio}:1 either way.`
-  }
-  const pixels = width * height
-  if (pixels < rule.minPixels || pixels > rule.maxPixels) {
-    return `${prefix} the total pixel count (${pixels.toLocaleString('en-US')}) must be between ${rule.minPixels.toLocaleString('en-US')} and ${rule.maxPixels.toLocaleString('en-US')}.`
-  }
-  return null
+  return sizeProblemFor(model, capabilitiesOf(model).sizes, size)
 }

@@ -1,0 +1,64 @@
+/**
+ * GET /v1/models: the models this gateway offers, in OpenAI's list shape (so `client.models.list()`
+ * works), each with its capabilities from src/models.ts, plus what the whole gateway accepts.
+ * The page builds its form from this, so it offers exactly what the validator allows. Public:
+ * it holds no secrets and spends nothing.
+ */
+import { Hono } from 'hono'
+import { configuredKeys } from '../access/auth'
+import { allowedModels } from '../access/permissions'
+import type { AppEnv, Bindings } from '../env'
+import { fail } from '../errors'
+import { capabilitiesOf, MODEL_IDS, type ModelId } from '../models'
+import { BACKGROUNDS, MAX_PROMPT_LENGTH, MODERATIONS, OUTPUT_FORMATS } from '../schema/image-request'
+import { DEMO_FORMATS } from '../upstream/demo/encode'
+import { isDemo } from '../upstream/target'
+
+export const models = new Hono<AppEnv>()
+
+function describe(id: ModelId) {
+  const caps = capabilitiesOf(id)
+  return {
+    id,
+    object: 'model' as const,
+    created: Math.floor(Date.parse(`${caps.released}T00:00:00Z`) / 1000),
+    owned_by: 'openai',
+    capabilities: {
+      sizes: caps.sizes,
+      default_size: caps.defaultSize,
+      transparent_background: caps.transparentBackground,
+      qualities: caps.qualities,
+      usd_per_million_tokens: { text_input: caps.prices.textInput, image_output: caps.prices.imageOutput },
+    },
+  }
+}
+
+function offered(env: Bindings): ModelId[] {
+  const allowed = allowedModels(env)
+  return MODEL_IDS.filter((id) => !allowed || allowed.includes(id))
+}
+
+models.get('/models', (c) => {
+  const demo = isDemo(c.env)
+  return c.json({
+    object: 'list',
+    data: offered(c.env).map(describe),
+    gateway: {
+      upstream: demo ? 'demo' : 'remote',
+      anonymous_access: c.env.PUBLIC_ACCESS === 'true' || (demo && configuredKeys(c.env).length === 0),
+      output_formats: demo ? ['auto', ...DEMO_FORMATS] : OUTPUT_FORMATS,
+      backgrounds: BACKGROUNDS,
+      moderations: MODERATIONS,
+      n: { min: 1, max: 10 },
+      partial_images: { min: 0, max: 3 },
+      output_compression: { min: 0, max: 100 },
+      prompt_max_length: MAX_PROMPT_LENGTH,
+    },
+  })
+})
+
+models.get('/models/:id', (c) => {
+  const id = offered(c.env).find((model) => model.toString() === c.req.param('id'))
+  if (!id) fail({ kind: 'not_found', message: `The model '${c.req.param('id')}' does not exist here.` })
+  return c.json(describe(id))
+})
