@@ -9,8 +9,8 @@ import { observe } from './observability'
 import { admin } from './routes/admin'
 import { embed } from './routes/embed'
 import { imageFiles } from './routes/image-files'
-import { models } from './routes/models'
 import { images } from './routes/images'
+import { models } from './routes/models'
 import { usage } from './routes/usage'
 
 const app = new Hono<AppEnv>()

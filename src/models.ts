@@ -56,8 +56,16 @@ const CLASSIC = {
 /** Every model the gateway accepts, keyed by its public id. The first one is the default. */
 export const MODELS = {
   'gpt-image-1': { ...CLASSIC, prices: { textInput: 5, imageOutput: 40 }, released: '2025-04-23' },
-  'gpt-image-1-mini': { ...CLASSIC, prices: { textInput: 2, imageOutput: 8 }, released: '2025-10-06' },
-  'gpt-image-1.5': { ...CLASSIC, prices: { textInput: 5, imageOutput: 32 }, released: '2025-12-16' },
+  'gpt-image-1-mini': {
+    ...CLASSIC,
+    prices: { textInput: 2, imageOutput: 8 },
+    released: '2025-10-06',
+  },
+  'gpt-image-1.5': {
+    ...CLASSIC,
+    prices: { textInput: 5, imageOutput: 32 },
+    released: '2025-12-16',
+  },
   'gpt-image-2': {
     sizes: {
       kind: 'custom',

@@ -10,7 +10,12 @@ import { allowedModels } from '../access/permissions'
 import type { AppEnv, Bindings } from '../env'
 import { fail } from '../errors'
 import { capabilitiesOf, MODEL_IDS, type ModelId } from '../models'
-import { BACKGROUNDS, MAX_PROMPT_LENGTH, MODERATIONS, OUTPUT_FORMATS } from '../schema/image-request'
+import {
+  BACKGROUNDS,
+  MAX_PROMPT_LENGTH,
+  MODERATIONS,
+  OUTPUT_FORMATS,
+} from '../schema/image-request'
 import { DEMO_FORMATS } from '../upstream/demo/encode'
 import { isDemo } from '../upstream/target'
 
@@ -28,7 +33,10 @@ function describe(id: ModelId) {
       default_size: caps.defaultSize,
       transparent_background: caps.transparentBackground,
       qualities: caps.qualities,
-      usd_per_million_tokens: { text_input: caps.prices.textInput, image_output: caps.prices.imageOutput },
+      usd_per_million_tokens: {
+        text_input: caps.prices.textInput,
+        image_output: caps.prices.imageOutput,
+      },
     },
   }
 }
@@ -45,7 +53,8 @@ models.get('/models', (c) => {
     data: offered(c.env).map(describe),
     gateway: {
       upstream: demo ? 'demo' : 'remote',
-      anonymous_access: c.env.PUBLIC_ACCESS === 'true' || (demo && configuredKeys(c.env).length === 0),
+      anonymous_access:
+        c.env.PUBLIC_ACCESS === 'true' || (demo && configuredKeys(c.env).length === 0),
       output_formats: demo ? ['auto', ...DEMO_FORMATS] : OUTPUT_FORMATS,
       backgrounds: BACKGROUNDS,
       moderations: MODERATIONS,
@@ -59,6 +68,7 @@ models.get('/models', (c) => {
 
 models.get('/models/:id', (c) => {
   const id = offered(c.env).find((model) => model.toString() === c.req.param('id'))
-  if (!id) fail({ kind: 'not_found', message: `The model '${c.req.param('id')}' does not exist here.` })
+  if (!id)
+    fail({ kind: 'not_found', message: `The model '${c.req.param('id')}' does not exist here.` })
   return c.json(describe(id))
 })

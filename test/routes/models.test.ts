@@ -2,11 +2,16 @@
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
 import { MODELS } from '../../src/models'
-import { ENVS, GATEWAY_URL, callGateway, fakeUpstream, gatewayFetch } from '../helpers/gateway'
+import { callGateway, ENVS, fakeUpstream, GATEWAY_URL, gatewayFetch } from '../helpers/gateway'
 
 interface ModelList {
   object: string
-  data: { id: string; object: string; created: number; capabilities: { sizes: unknown; transparent_background: boolean } }[]
+  data: {
+    id: string
+    object: string
+    created: number
+    capabilities: { sizes: unknown; transparent_background: boolean }
+  }[]
   gateway: { upstream: string; output_formats: string[]; anonymous_access: boolean }
 }
 
@@ -22,20 +27,37 @@ describe('GET /v1/models', () => {
     expect(two?.capabilities.sizes).toEqual(MODELS['gpt-image-2'].sizes)
     expect(two?.capabilities.transparent_background).toBe(false)
     expect(two?.created).toBe(Date.UTC(2026, 3, 21) / 1000)
-    expect(body.gateway).toMatchObject({ upstream: 'remote', output_formats: ['auto', 'png', 'jpeg', 'webp'], anonymous_access: false })
+    expect(body.gateway).toMatchObject({
+      upstream: 'remote',
+      output_formats: ['auto', 'png', 'jpeg', 'webp'],
+      anonymous_access: false,
+    })
   })
 
   it('offers only ALLOWED_MODELS, and the demo’s own formats', async () => {
     fakeUpstream()
-    const body = (await (await callGateway('/v1/models', { env: { ALLOWED_MODELS: 'gpt-image-2' } })).json()) as ModelList
+    const body = (await (
+      await callGateway('/v1/models', { env: { ALLOWED_MODELS: 'gpt-image-2' } })
+    ).json()) as ModelList
     expect(body.data.map((m) => m.id)).toEqual(['gpt-image-2'])
-    expect(body.gateway).toMatchObject({ upstream: 'demo', output_formats: ['auto', 'png', 'jpeg'], anonymous_access: true })
-    expect((await callGateway('/v1/models/gpt-image-1', { env: { ALLOWED_MODELS: 'gpt-image-2' } })).status).toBe(404)
+    expect(body.gateway).toMatchObject({
+      upstream: 'demo',
+      output_formats: ['auto', 'png', 'jpeg'],
+      anonymous_access: true,
+    })
+    expect(
+      (await callGateway('/v1/models/gpt-image-1', { env: { ALLOWED_MODELS: 'gpt-image-2' } }))
+        .status,
+    ).toBe(404)
   })
 
   it('works with the openai SDK', async () => {
     fakeUpstream()
-    const client = new OpenAI({ apiKey: 'x', baseURL: `${GATEWAY_URL}/v1`, fetch: (url, init) => gatewayFetch(new Request(url, init), ENVS.remote) })
+    const client = new OpenAI({
+      apiKey: 'x',
+      baseURL: `${GATEWAY_URL}/v1`,
+      fetch: (url, init) => gatewayFetch(new Request(url, init), ENVS.remote),
+    })
     const ids: string[] = []
     for await (const model of client.models.list()) ids.push(model.id)
     expect(ids).toEqual(Object.keys(MODELS))

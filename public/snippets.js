@@ -1,0 +1,63 @@
+// Code a person can copy for exactly the request behind a picture: curl, the openai SDK, and the
+// embed forms (<img> and <gpt-image>).
+
+const origin = () => location.origin
+
+function quote(text) {
+  return `'${String(text).replaceAll("'", "'\\''")}'`
+}
+
+export function curlSnippet(request) {
+  const body = JSON.stringify(request)
+  return [
+    `curl ${origin()}/v1/images/generations \\`,
+    "  -H 'Content-Type: application/json' \\",
+    '  -H "Authorization: Bearer $GATEWAY_KEY" \\',
+    `  -d ${quote(body)}`,
+  ].join('\n')
+}
+
+export function sdkSnippet(request) {
+  const { stream, partial_images, ...rest } = request
+  const args = JSON.stringify(rest, null, 2).replace(/"([a-z_]+)":/g, '$1:')
+  return [
+    "import OpenAI from 'openai'",
+    '',
+    `const client = new OpenAI({ baseURL: '${origin()}/v1', apiKey: process.env.GATEWAY_KEY })`,
+    `const result = await client.images.generate(${args})`,
+    '// result.data[0].b64_json holds the image (base64)',
+  ].join('\n')
+}
+
+const EMBED_FIELDS = [
+  'prompt',
+  'model',
+  'size',
+  'quality',
+  'background',
+  'output_format',
+  'output_compression',
+  'moderation',
+]
+
+/** The embed URL: works as is on the demo; a real upstream needs a signature or a publishable key. */
+export function embedUrl(request) {
+  const url = new URL('/v1/images/embed', origin())
+  for (const name of EMBED_FIELDS)
+    if (request[name] !== undefined) url.searchParams.set(name, String(request[name]))
+  return url.href
+}
+
+const escapeHtml = (text) =>
+  String(text).replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;')
+
+export function imgSnippet(url, prompt) {
+  return `<img src="${escapeHtml(url)}" alt="${escapeHtml(prompt)}">`
+}
+
+export function elementSnippet(request) {
+  const attrs = EMBED_FIELDS.filter((name) => request[name] !== undefined).map(
+    (name) => `${name}="${escapeHtml(request[name])}"`,
+  )
+  return `<script type="module" src="${origin()}/embed.js"></script>\n<gpt-image ${attrs.join(' ')}></gpt-image>`
+}

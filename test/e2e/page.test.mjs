@@ -1,0 +1,163 @@
+// Browser tests of the page, in Debian's chromium driven by playwright-core, against the gateway
+// under `wrangler dev` with the demo generator. Run with `npm run test:e2e`; each run writes
+// test-results/page.png (the finished page) for a person to look at.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { chromium } from 'playwright-core'
+
+const PORT = Number(process.env.E2E_PORT ?? 8791)
+const BASE = `http://127.0.0.1:${PORT}`
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+let server
+let state
+let browser
+let page
+
+before(async () => {
+  state = mkdtempSync(join(tmpdir(), 'e2e-state-'))
+  // Empty upstream settings force the demo generator even if a developer has a .dev.vars.
+  server = spawn(
+    'wrangler',
+    [
+      'dev',
+      '--port',
+      String(PORT),
+      '--ip',
+      '127.0.0.1',
+      '--persist-to',
+      state,
+      '--log-level',
+      'error',
+      '--show-interactive-dev-session=false',
+      '--var',
+      'UPSTREAM_API_KEY:',
+      '--var',
+      'UPSTREAM_BASE_URL:',
+      '--var',
+      'GATEWAY_KEYS:',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    },
+  )
+  let errors = ''
+  server.stderr.on('data', (chunk) => {
+    errors += chunk
+  })
+  let up = false
+  for (let i = 0; i < 120 && !up; i++) {
+    up = await fetch(`${BASE}/v1/models`).then(
+      (r) => r.ok,
+      () => false,
+    )
+    if (!up) await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  if (!up) throw new Error(`wrangler dev did not start:\n${errors}`)
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  })
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage()
+  await page.goto(BASE)
+  await page.waitForSelector('body[data-ready="true"]')
+})
+
+after(async () => {
+  await browser?.close()
+  server?.kill('SIGTERM')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  if (state) rmSync(state, { recursive: true, force: true })
+})
+
+test('the page says the demo generator is serving', async () => {
+  assert.equal(await page.isVisible('#demo-badge'), true)
+})
+
+test('a generation shows partial images before the final image, which renders', async () => {
+  await page.evaluate(() => {
+    window.__phases = []
+    new MutationObserver(() => {
+      const stage = document.getElementById('stage')
+      const shown = [...document.querySelectorAll('#previews img')].map(
+        (img) => `${img.className}:${img.complete && img.naturalWidth > 0}`,
+      )
+      window.__phases.push(`${stage.dataset.phase} ${shown.join(',')}`)
+    }).observe(document.getElementById('stage'), {
+      attributes: true,
+      subtree: true,
+      childList: true,
+    })
+  })
+  await page.fill('#prompt', 'a lighthouse at dawn')
+  await page.fill('#partial_images', '2')
+  await page.click('#submit')
+  await page.waitForSelector('#stage[data-phase="done"]', { timeout: 60_000 })
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('#previews img.final')].every(
+      (img) => img.complete && img.naturalWidth > 0,
+    ),
+  )
+  const phases = await page.evaluate(() => window.__phases)
+  const firstPartial = phases.findIndex((p) => p.startsWith('partial'))
+  const firstDone = phases.findIndex((p) => p.startsWith('done'))
+  assert.ok(firstPartial >= 0, `a partial image was shown: ${phases.join(' | ')}`)
+  assert.ok(firstPartial < firstDone, 'the partial image came before the final one')
+  const width = await page.$eval('#previews img.final', (img) => img.naturalWidth)
+  assert.equal(width, 1024)
+})
+
+test('the gallery keeps the picture across a reload', async () => {
+  await page.reload()
+  await page.waitForSelector('body[data-ready="true"]')
+  await page.waitForFunction(() => {
+    const img = document.querySelector('#gallery .card img')
+    return img?.complete && img.naturalWidth > 0
+  })
+  assert.equal(await page.$eval('#gallery .card img', (img) => img.alt), 'a lighthouse at dawn')
+})
+
+test('an invalid custom size shows the validator’s own message', async () => {
+  await page.selectOption('#model', 'gpt-image-2')
+  await page.selectOption('#size', 'custom')
+  await page.fill('#width', '1000')
+  await page.fill('#height', '1000')
+  const shown = await page.textContent('#size-problem')
+  const res = await fetch(`${BASE}/v1/images/generations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-image-2', prompt: 'x', size: '1000x1000' }),
+  })
+  const { error } = await res.json()
+  assert.equal(shown, error.message)
+  assert.equal(await page.isVisible('#size-problem'), true)
+  await page.fill('#width', '1024')
+  await page.fill('#height', '640')
+  assert.equal(await page.isVisible('#size-problem'), false)
+})
+
+test('errors read like advice, taken from the error envelope', async () => {
+  await page.selectOption('#model', 'gpt-image-1')
+  await page.fill('#prompt', 'eleven foxes')
+  await page.fill('#n', '11')
+  await page.click('#submit')
+  await page.waitForSelector('#error:not([hidden])')
+  const text = await page.textContent('#error')
+  assert.match(text, /Invalid 'n': integer above maximum value/)
+  assert.match(text, /Change 'n' and try again/)
+  await page.fill('#n', '1')
+  mkdirSync('test-results', { recursive: true })
+  await page.screenshot({ path: 'test-results/page.png', fullPage: true })
+})
