@@ -23,6 +23,8 @@ export interface OptionalVars {
   UPSTREAM_BASE_URL?: string
   /** Comma-separated model ids this deployment offers; unset offers every model in src/models.ts. */
   ALLOWED_MODELS?: string
+  /** Milliseconds an upstream body may send nothing before it counts as stalled; default 180000. */
+  UPSTREAM_IDLE_TIMEOUT_MS?: string
   /** Seconds a cached result stays fresh; unset or 0 keeps results forever. */
   CACHE_TTL_SECONDS?: string
   /** Idle time before an SSE `: keep-alive` comment; default 15000 ms. */

@@ -58,6 +58,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
         store: new ResultStore(this.env.IMAGES, join.ttlSeconds),
         replace: join.replace,
         keepImagesOnFailure: join.wantsUrls,
+        idleTimeoutMs: join.upstream.idleTimeoutMs,
       },
     }
     this.running = running

@@ -28,6 +28,8 @@ export interface GenerationContext {
   replace: boolean
   /** Image URLs reach the client as images arrive, so a failure must not delete them. */
   keepImagesOnFailure: boolean
+  /** A body that sends nothing for this long has stalled and fails. */
+  idleTimeoutMs: number
 }
 
 const CONTENT_POLICY_CODES = new Set(['moderation_blocked', 'content_policy_violation'])
@@ -43,7 +45,7 @@ export async function* generateAndStore(
   const isSse = (upstream.headers.get('content-type') ?? '').includes('text/event-stream')
   const body = upstream.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() })
   try {
-    const source = isSse ? fromSse(body) : fromJson(body)
+    const source = isSse ? fromSse(body, ctx.idleTimeoutMs) : fromJson(body, ctx.idleTimeoutMs)
     for await (const item of source) {
       if (item.kind === 'meta') {
         meta = { ...meta, ...item.meta }
@@ -105,8 +107,11 @@ function pickMeta(from: Record<string, unknown>): Partial<ResultMeta> {
   return meta
 }
 
-async function* fromSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SourceItem> {
-  for await (const message of readSseEvents(body)) {
+async function* fromSse(
+  body: ReadableStream<Uint8Array>,
+  idleMs: number,
+): AsyncGenerator<SourceItem> {
+  for await (const message of readSseEvents(body, idleMs)) {
     const event = message.event ?? 'message'
     if (event === 'error' || event.endsWith('.failed'))
       throw new GatewayError(streamFailure(message.data))
@@ -123,8 +128,11 @@ async function* fromSse(body: ReadableStream<Uint8Array>): AsyncGenerator<Source
   }
 }
 
-async function* fromJson(body: ReadableStream<Uint8Array>): AsyncGenerator<SourceItem> {
-  for await (const item of readJsonImages(body)) {
+async function* fromJson(
+  body: ReadableStream<Uint8Array>,
+  idleMs: number,
+): AsyncGenerator<SourceItem> {
+  for await (const item of readJsonImages(body, idleMs)) {
     if (item.kind === 'image') yield { kind: 'image', b64: item.b64, completedData: null }
     else yield { kind: 'meta', meta: pickMeta(item.skeleton) }
   }

@@ -23,21 +23,25 @@ export class MalformedBodyError extends Error {
   }
 }
 
+import { MAX_PAYLOAD_CHARS, OversizePayloadError, readWithin } from '../stream/idle-read'
+
 /** Yields each image's base64 in order, then the rest of the body as parsed JSON. */
 export async function* readJsonImages(
   body: ReadableStream<Uint8Array>,
+  idleMs: number,
 ): AsyncGenerator<JsonImagesItem> {
   const decoder = new TextDecoder()
   let skeleton = ''
   let pending = '' // text not yet classified (may hold the start of a field name)
   let inImage = false
   let pieces: string[] = []
+  let imageChars = 0
   let index = 0
   const reader = body.getReader()
   let finished = false
   try {
     for (;;) {
-      const { done, value } = await reader.read()
+      const { done, value } = await readWithin(reader, idleMs)
       let text = pending + (done ? decoder.decode() : decoder.decode(value, { stream: true }))
       pending = ''
       while (text.length > 0) {
@@ -45,6 +49,8 @@ export async function* readJsonImages(
           const close = text.indexOf('"')
           if (close < 0) {
             pieces.push(text)
+            imageChars += text.length
+            if (imageChars > MAX_PAYLOAD_CHARS) throw new OversizePayloadError()
             text = ''
             break
           }
@@ -54,6 +60,7 @@ export async function* readJsonImages(
           // Base64 holds no quotes; the only escape a JSON encoder may add is "\/".
           yield { kind: 'image', index: index++, b64: pieces.join('').replaceAll('\\/', '/') }
           pieces = []
+          imageChars = 0
           continue
         }
         const match = FIELD.exec(text)

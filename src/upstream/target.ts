@@ -11,6 +11,7 @@ import { isDemoFormat } from './demo/encode'
 
 export const DEFAULT_UPSTREAM_BASE_URL = 'https://api.openai.com/v1'
 const DEFAULT_TIMEOUT_MS = 300_000
+const DEFAULT_IDLE_TIMEOUT_MS = 180_000
 
 export interface UpstreamTarget {
   kind: 'remote' | 'demo'
@@ -19,6 +20,8 @@ export interface UpstreamTarget {
   apiKey: string | null
   /** How long to wait for response headers (for a non-stream request: the whole generation). */
   timeoutMs: number
+  /** How long a response body may send nothing before it counts as stalled. */
+  idleTimeoutMs: number
   fetch: (request: Request) => Promise<Response>
 }
 
@@ -30,17 +33,30 @@ export function isDemo(env: Bindings): boolean {
 /** An upstream as plain data, so it can be handed to the generation's owner (a Durable Object). */
 export type UpstreamSettings = Omit<UpstreamTarget, 'fetch'>
 
+function positiveMs(value: string | undefined, fallback: number): number {
+  const parsed = Number(value)
+  return Number.isFinite(parsed) && parsed > 0 ? parsed : fallback
+}
+
 /** Resolves the upstream from the environment. */
 export function resolveUpstream(env: Bindings): UpstreamSettings {
-  const timeout = Number(env.UPSTREAM_TIMEOUT_MS)
-  const timeoutMs = Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_TIMEOUT_MS
-  if (isDemo(env))
-    return { kind: 'demo', baseUrl: 'https://demo.invalid/v1', apiKey: null, timeoutMs }
+  const timeoutMs = positiveMs(env.UPSTREAM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS)
+  const idleTimeoutMs = positiveMs(env.UPSTREAM_IDLE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS)
+  if (isDemo(env)) {
+    return {
+      kind: 'demo',
+      baseUrl: 'https://demo.invalid/v1',
+      apiKey: null,
+      timeoutMs,
+      idleTimeoutMs,
+    }
+  }
   return {
     kind: 'remote',
     baseUrl: (env.UPSTREAM_BASE_URL || DEFAULT_UPSTREAM_BASE_URL).replace(/\/+$/, ''),
     apiKey: env.UPSTREAM_API_KEY || null,
     timeoutMs,
+    idleTimeoutMs,
   }
 }
 

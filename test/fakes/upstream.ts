@@ -16,12 +16,12 @@ export type FakeReply =
   | { kind: 'success'; requestId?: string }
   | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
   | { kind: 'sse'; frames: string[]; intervalMs?: number }
-  /** A body sent in exactly these chunks; `reset` breaks the connection after the last one. */
+  /** A body sent in exactly these chunks; then `reset` breaks the connection, `stall` goes silent. */
   | {
       kind: 'chunks'
       chunks: (string | Uint8Array)[]
       contentType: string
-      end?: 'close' | 'reset'
+      end?: 'close' | 'reset' | 'stall'
       intervalMs?: number
     }
   | { kind: 'stall' }
@@ -166,7 +166,7 @@ function sseBody(frames: string[], intervalMs: number): ReadableStream<Uint8Arra
 
 function chunkedBody(
   chunks: (string | Uint8Array)[],
-  end: 'close' | 'reset',
+  end: 'close' | 'reset' | 'stall',
   intervalMs: number,
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder()
@@ -176,6 +176,8 @@ function chunkedBody(
       if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs))
       if (index >= chunks.length) {
         if (end === 'reset') controller.error(new TypeError('Network connection lost.'))
+        else if (end === 'stall')
+          await new Promise(() => {}) // never another byte
         else controller.close()
         return
       }

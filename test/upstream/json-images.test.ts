@@ -19,7 +19,7 @@ function streamOf(chunks: string[]): ReadableStream<Uint8Array> {
 
 async function readAll(chunks: string[]): Promise<JsonImagesItem[]> {
   const items: JsonImagesItem[] = []
-  for await (const item of readJsonImages(streamOf(chunks))) items.push(item)
+  for await (const item of readJsonImages(streamOf(chunks), 5_000)) items.push(item)
   return items
 }
 

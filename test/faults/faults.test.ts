@@ -1,0 +1,178 @@
+/**
+ * Fault injection: the failures a real upstream has, and what the client sees for each. Nothing
+ * broken is cached, retries stay at one and only before the first byte, and a managed key's
+ * reservation is refunded whenever the generation fails.
+ */
+import { describe, expect, it } from 'vitest'
+import { OversizePayloadError } from '../../src/stream/idle-read'
+import { readSseEvents } from '../../src/stream/upstream-sse'
+import {
+  errorReply,
+  type FakeReply,
+  imageStreamFrames,
+  sseEvent,
+  TINY_PNG_B64,
+} from '../fakes/upstream'
+import { callGateway, ENVS, fakeUpstream, settled } from '../helpers/gateway'
+import { storedKeys } from '../helpers/r2'
+import { readEvents } from '../helpers/sse'
+
+const ADMIN = 'admin-token-for-tests'
+const env = {
+  ...ENVS.remote,
+  ADMIN_TOKEN: ADMIN,
+  UPSTREAM_IDLE_TIMEOUT_MS: '200',
+  UPSTREAM_TIMEOUT_MS: '300',
+}
+const [partialFrame] = imageStreamFrames(1)
+let prompts = 0
+
+async function keyWithBalance() {
+  const res = await callGateway('/v1/admin/keys', {
+    env,
+    body: { name: 'payer', kind: 'secret', balance_usd: 1 },
+    headers: { authorization: `Bearer ${ADMIN}` },
+  })
+  return ((await res.json()) as { key: string }).key
+}
+
+async function balanceOf(key: string) {
+  const res = await callGateway('/v1/usage', { env, headers: { authorization: `Bearer ${key}` } })
+  return (await res.json()) as { balance_usd: number; spent_usd: number }
+}
+
+/** [label, reply for a stream request, what the client sees last] */
+const streamFaults: [string, FakeReply, string][] = [
+  [
+    'a stream that stalls mid-way',
+    {
+      kind: 'chunks',
+      chunks: [partialFrame as string],
+      contentType: 'text/event-stream',
+      end: 'stall',
+    },
+    'upstream_unavailable',
+  ],
+  [
+    'a connection reset mid-event',
+    {
+      kind: 'chunks',
+      chunks: [partialFrame as string, 'event: image_generation.completed\ndata: {"b64'],
+      contentType: 'text/event-stream',
+      end: 'reset',
+    },
+    'upstream_unavailable',
+  ],
+  [
+    'malformed SSE (a completed event that is not JSON)',
+    {
+      kind: 'sse',
+      frames: [partialFrame as string, 'event: image_generation.completed\ndata: {not json\n\n'],
+    },
+    'upstream_unavailable',
+  ],
+  [
+    'a completed event without an image',
+    { kind: 'sse', frames: [sseEvent('image_generation.completed', { b64_json: 42 })] },
+    'upstream_unavailable',
+  ],
+  [
+    'a moderation block mid-stream',
+    {
+      kind: 'sse',
+      frames: [
+        sseEvent('error', {
+          error: { code: 'moderation_blocked', message: 'Blocked by the safety system.' },
+        }),
+      ],
+    },
+    'content_policy_violation',
+  ],
+]
+
+describe('stream faults', () => {
+  it.each(streamFaults)(
+    '%s: an error event, nothing cached, one upstream call, reservation refunded',
+    async (_label, reply, code) => {
+      const fake = fakeUpstream().reply(reply)
+      const key = await keyWithBalance()
+      const res = await callGateway('/v1/images/generations', {
+        env,
+        body: { prompt: `a fox ${++prompts}`, stream: true, partial_images: 1 },
+        headers: { authorization: `Bearer ${key}` },
+      })
+      expect(res.status).toBe(200)
+      const events = await readEvents(res)
+      const last = events.at(-1)
+      expect(last?.event).toBe('error')
+      expect(JSON.parse(last?.data ?? '{}').error.code).toBe(code)
+      await settled()
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(await storedKeys()).toEqual([])
+      expect(fake.calls).toHaveLength(1)
+      expect(await balanceOf(key)).toMatchObject({ balance_usd: 1, spent_usd: 0 })
+    },
+  )
+})
+
+describe('non-stream faults', () => {
+  it('a body that stalls after the first image breaks the answer and caches nothing', async () => {
+    const image = `{"b64_json":"${TINY_PNG_B64}"}`
+    const fake = fakeUpstream().reply({
+      kind: 'chunks',
+      chunks: [`{"created":1,"data":[${image},{"b64_json":"iVBOR`],
+      contentType: 'application/json',
+      end: 'stall',
+    })
+    const res = await callGateway('/v1/images/generations', {
+      env,
+      body: { prompt: 'two foxes', n: 2 },
+      headers: { authorization: 'Bearer gw-client-key-1' },
+    })
+    expect(res.status).toBe(200)
+    await expect(res.text()).rejects.toThrow()
+    await settled()
+    expect(await storedKeys()).toEqual([])
+    expect(fake.calls).toHaveLength(1)
+  })
+
+  it('headers that never come: 500 after one retry, refunded', async () => {
+    const fake = fakeUpstream().reply({ kind: 'stall' }, { kind: 'stall' })
+    const key = await keyWithBalance()
+    const res = await callGateway('/v1/images/generations', {
+      env,
+      body: { prompt: 'a slow fox' },
+      headers: { authorization: `Bearer ${key}` },
+    })
+    expect(res.status).toBe(500)
+    expect(res.headers.get('x-should-retry')).toBe('true')
+    expect(fake.calls).toHaveLength(2)
+    await settled()
+    expect(await balanceOf(key)).toMatchObject({ balance_usd: 1, spent_usd: 0 })
+  })
+
+  it.each([429, 500, 502, 503])('upstream %i: refunded, nothing cached', async (status) => {
+    fakeUpstream().reply(errorReply(status, {}, { 'retry-after': '3' }), errorReply(status, {}))
+    const key = await keyWithBalance()
+    const res = await callGateway('/v1/images/generations', {
+      env,
+      body: { prompt: `a fox ${status}` },
+      headers: { authorization: `Bearer ${key}` },
+    })
+    expect(res.status).toBe(status === 429 ? 429 : 500)
+    await settled()
+    expect(await storedKeys()).toEqual([])
+    expect(await balanceOf(key)).toMatchObject({ balance_usd: 1, spent_usd: 0 })
+  })
+})
+
+describe('oversize events', () => {
+  it('are refused instead of buffered without end', async () => {
+    const big = `event: image_generation.partial_image\ndata: ${'A'.repeat(5000)}\n\n`
+    const body = new Response(big).body as ReadableStream<Uint8Array>
+    const read = async () => {
+      for await (const _ of readSseEvents(body, 1000, 1000));
+    }
+    await expect(read()).rejects.toBeInstanceOf(OversizePayloadError)
+  })
+})
