@@ -11,6 +11,7 @@ import { embed } from './routes/embed'
 import { imageFiles } from './routes/image-files'
 import { images } from './routes/images'
 import { models } from './routes/models'
+import { openapi } from './routes/openapi'
 import { usage } from './routes/usage'
 
 const app = new Hono<AppEnv>()
@@ -20,6 +21,7 @@ app.use('/v1/*', cors)
 app.route('/v1', admin)
 app.route('/v1', usage)
 app.route('/v1', models)
+app.route('/', openapi)
 app.route('/v1/images', images)
 app.route('/v1/images', embed)
 app.all('/v1/images/generations', (c) => fail({ kind: 'method_not_allowed', method: c.req.method }))

@@ -19,19 +19,64 @@ const ALPHA_FORMATS = ['auto', 'png', 'webp']
 /** The fields exactly as a client may send them. Unknown fields are refused, as OpenAI does. */
 export const imageRequestSchema = z
   .strictObject({
-    model: z.enum(MODEL_IDS).optional(),
-    prompt: z.string().min(1).max(MAX_PROMPT_LENGTH),
-    n: z.int().min(1).max(10).optional(),
-    size: z.string().optional(),
-    quality: z.enum(QUALITIES).optional(),
-    background: z.enum(BACKGROUNDS).optional(),
-    moderation: z.enum(MODERATIONS).optional(),
-    output_format: z.enum(OUTPUT_FORMATS).optional(),
-    output_compression: z.int().min(0).max(100).optional(),
-    stream: z.boolean().optional(),
-    partial_images: z.int().min(0).max(3).optional(),
-    user: z.string().optional(),
-    response_format: z.enum(RESPONSE_FORMATS).optional(),
+    model: z
+      .enum(MODEL_IDS)
+      .optional()
+      .meta({ description: 'The model to use. Defaults to gpt-image-1.' }),
+    prompt: z
+      .string()
+      .min(1)
+      .max(MAX_PROMPT_LENGTH)
+      .meta({ description: 'A text description of the desired image(s), up to 32000 characters.' }),
+    n: z
+      .int()
+      .min(1)
+      .max(10)
+      .optional()
+      .meta({ description: 'How many images to generate. Defaults to 1.' }),
+    size: z.string().optional().meta({
+      description:
+        "'auto' (default), or for gpt-image-1, -1-mini and -1.5 one of 1024x1024, 1536x1024, 1024x1536; for gpt-image-2 any WxH with both sides multiples of 16, longest edge <= 3840, aspect ratio <= 3:1, and 655,360 to 8,294,400 pixels.",
+    }),
+    quality: z.enum(QUALITIES).optional().meta({ description: 'Defaults to auto.' }),
+    background: z.enum(BACKGROUNDS).optional().meta({
+      description:
+        "Defaults to auto. 'transparent' is not available on gpt-image-2 and needs output_format png or webp.",
+    }),
+    moderation: z
+      .enum(MODERATIONS)
+      .optional()
+      .meta({ description: 'Content moderation level. Defaults to auto.' }),
+    output_format: z
+      .enum(OUTPUT_FORMATS)
+      .optional()
+      .meta({ description: 'Defaults to auto (png).' }),
+    output_compression: z
+      .int()
+      .min(0)
+      .max(100)
+      .optional()
+      .meta({ description: 'Compression level for jpeg and webp only. Defaults to 100.' }),
+    stream: z
+      .boolean()
+      .optional()
+      .meta({
+        description: 'Stream server-sent events: partial images, then the completed image(s).',
+      }),
+    partial_images: z
+      .int()
+      .min(0)
+      .max(3)
+      .optional()
+      .meta({ description: 'Partial images to stream; only with stream: true.' }),
+    user: z
+      .string()
+      .optional()
+      .meta({ description: 'An identifier of your end user, passed on to the upstream.' }),
+    response_format: z.enum(RESPONSE_FORMATS).optional().meta({
+      description:
+        "This gateway's extension: 'url' answers with URLs of stored images instead of base64. Defaults to b64_json.",
+    }),
   })
   .superRefine((req, ctx) => {
     const model = req.model ?? DEFAULT_MODEL

@@ -161,3 +161,13 @@ test('errors read like advice, taken from the error envelope', async () => {
   mkdirSync('test-results', { recursive: true })
   await page.screenshot({ path: 'test-results/page.png', fullPage: true })
 })
+
+test('the API docs page renders the generation endpoint from /openapi.json', async () => {
+  const docs = await browser.newPage()
+  await docs.goto(`${BASE}/docs`)
+  await docs.waitForSelector('.op')
+  const text = await docs.textContent('main')
+  assert.match(text, /\/v1\/images\/generations/)
+  assert.match(text, /partial_images/)
+  await docs.close()
+})
