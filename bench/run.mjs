@@ -2,12 +2,9 @@
 // side by side with direct calls to the same fake in the same run. Prints one markdown table:
 // added latency to headers and per streamed event (p50/p99), workerd CPU ms per request for a
 // hit, a miss and a stream miss, and peak memory growth for n=10 images of 3 MB.
-import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { startFakeUpstream } from './fake-upstream.mjs'
-import { cpuMs, findWorkerd, memoryMb, resetPeak } from './process-stats.mjs'
+import { startGateway, stopGateway } from './gateway.mjs'
+import { cpuMs, memoryMb, resetPeak } from './process-stats.mjs'
 
 const PORT = Number(process.env.BENCH_PORT ?? 8799)
 const GATEWAY = `http://127.0.0.1:${PORT}/v1`
@@ -81,47 +78,8 @@ async function cpuPerRequest(pid, runs, send) {
   return (cpuMs(pid) - before) / runs
 }
 
-async function startGateway(upstreamUrl) {
-  const state = mkdtempSync(join(tmpdir(), 'bench-state-'))
-  const child = spawn(
-    'wrangler',
-    [
-      'dev',
-      '--port',
-      String(PORT),
-      '--ip',
-      '127.0.0.1',
-      '--persist-to',
-      state,
-      '--log-level',
-      'error',
-      '--show-interactive-dev-session=false',
-      '--var',
-      `UPSTREAM_BASE_URL:${upstreamUrl}`,
-      '--var',
-      'UPSTREAM_API_KEY:bench-operator-key',
-      '--var',
-      'PUBLIC_ACCESS:true',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
-  )
-  let output = ''
-  child.stdout.on('data', (d) => (output += d))
-  child.stderr.on('data', (d) => (output += d))
-  for (let i = 0; i < 120; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    const ok = await fetch(`http://127.0.0.1:${PORT}/v1/nothing`).then(
-      () => true,
-      () => false,
-    )
-    if (ok) return { child, state, pids: findWorkerd(child.pid) }
-  }
-  child.kill()
-  throw new Error(`wrangler dev did not start:\n${output}`)
-}
-
 const fake = await startFakeUpstream()
-const gateway = await startGateway(fake.url)
+const gateway = await startGateway(fake.url, PORT)
 try {
   if (gateway.pids.length === 0) throw new Error('could not find the workerd processes')
   await headerLatencies(GATEWAY, 5) // warm up both paths
@@ -223,8 +181,6 @@ try {
     "\nworkerd CPU is summed over the local runtime's processes: the dev proxy and asset router, the simulated R2 (SQLite and blob files) and the gateway. The two floor rows show what the runtime itself costs; production R2 runs elsewhere.",
   )
 } finally {
-  gateway.child.kill('SIGTERM')
   fake.close()
-  await new Promise((resolve) => setTimeout(resolve, 500))
-  rmSync(gateway.state, { recursive: true, force: true })
+  await stopGateway(gateway)
 }
