@@ -22,14 +22,16 @@ const meta = { background: 'opaque', output_format: 'png', quality: 'medium', si
 const usage = { input_tokens: 10, output_tokens: 1056, total_tokens: 1066 }
 
 /**
- * Starts the server. Knobs come from the request body's `prompt`, e.g. "bench bytes=3000000
+ * Starts the server; `received` collects every request body it got. Knobs come from the request body's `prompt`, e.g. "bench bytes=3000000
  * events=5 interval=50", so the gateway forwards them untouched.
  */
 export async function startFakeUpstream() {
+  const received = []
   const server = createServer(async (req, res) => {
     let raw = ''
     for await (const chunk of req) raw += chunk
     const body = JSON.parse(raw)
+    received.push(body)
     const knob = (name, fallback) =>
       Number(new RegExp(`${name}=(\\d+)`).exec(body.prompt)?.[1] ?? fallback)
     const bytes = knob('bytes', 1024)
@@ -62,5 +64,9 @@ export async function startFakeUpstream() {
     res.end()
   })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { url: `http://127.0.0.1:${server.address().port}/v1`, close: () => server.close() }
+  return {
+    url: `http://127.0.0.1:${server.address().port}/v1`,
+    received,
+    close: () => server.close(),
+  }
 }

@@ -33,7 +33,9 @@ try {
 
   const row = (label, r) =>
     `| ${label} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} ms | ${r.latency.p99} ms | ${r.errors + r.timeouts} | ${r.non2xx} |`
-  console.log(`\nLoad, ${new Date().toISOString().slice(0, 10)}: ${CONNECTIONS} concurrent clients for ${SECONDS} s each, Node ${process.version}\n`)
+  console.log(
+    `\nLoad, ${new Date().toISOString().slice(0, 10)}: ${CONNECTIONS} concurrent clients for ${SECONDS} s each, Node ${process.version}\n`,
+  )
   console.log('| Route | Requests/s | Latency p50 | Latency p99 | Errors | Non-2xx |')
   console.log('|---|---|---|---|---|---|')
   console.log(row('GET /v1/models (baseline: no storage)', floor))

@@ -57,12 +57,9 @@ export const imageRequestSchema = z
       .max(100)
       .optional()
       .meta({ description: 'Compression level for jpeg and webp only. Defaults to 100.' }),
-    stream: z
-      .boolean()
-      .optional()
-      .meta({
-        description: 'Stream server-sent events: partial images, then the completed image(s).',
-      }),
+    stream: z.boolean().optional().meta({
+      description: 'Stream server-sent events: partial images, then the completed image(s).',
+    }),
     partial_images: z
       .int()
       .min(0)
