@@ -1,6 +1,7 @@
 // `npm run bench:load`: 200 concurrent clients on cache hits (autocannon against a local worker
 // under `wrangler dev`), for a fixed time, side by side with the same load on a trivial route
 // (the runtime's own ceiling). Stops by itself; prints a markdown table.
+import { spawn } from 'node:child_process'
 import autocannon from 'autocannon'
 import { startFakeUpstream } from './fake-upstream.mjs'
 import { BENCH_KEY, startGateway, stopGateway } from './gateway.mjs'
@@ -12,6 +13,42 @@ const URL_BASE = `http://127.0.0.1:${PORT}`
 
 function run(options) {
   return autocannon({ connections: CONNECTIONS, duration: SECONDS, ...options })
+}
+
+/** The in-memory baseline worker (bench/baseline-worker.mjs) under its own `wrangler dev`. */
+async function startBaseline(port) {
+  const child = spawn(
+    'wrangler',
+    [
+      'dev',
+      '-c',
+      'bench/baseline.wrangler.toml',
+      '--port',
+      String(port),
+      '--ip',
+      '127.0.0.1',
+      '--log-level',
+      'error',
+      '--show-interactive-dev-session=false',
+    ],
+    {
+      stdio: 'ignore',
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    },
+  )
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; i < 120; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    if (
+      await fetch(url).then(
+        () => true,
+        () => false,
+      )
+    )
+      return { url, stop: () => child.kill('SIGTERM') }
+  }
+  child.kill()
+  throw new Error('the baseline worker did not start')
 }
 
 const fake = await startFakeUpstream()
@@ -27,9 +64,20 @@ try {
   await first.arrayBuffer()
   await new Promise((resolve) => setTimeout(resolve, 500))
 
+  const b64Hit = { ...hit, body: JSON.stringify({ prompt: 'bench bytes=100000 load' }) }
+  const hitBytes = await (await fetch(b64Hit.url, b64Hit)).arrayBuffer()
+  const baseline = await startBaseline(PORT + 1)
+  await fetch(`${baseline.url}/set`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: hitBytes,
+  })
+
   const floor = await run({ url: `${URL_BASE}/v1/models` })
   const hits = await run(hit)
-  const b64 = await run({ ...hit, body: JSON.stringify({ prompt: 'bench bytes=100000 load' }) })
+  const b64 = await run(b64Hit)
+  const memory = await run({ url: `${baseline.url}/` })
+  baseline.stop()
 
   const row = (label, r) =>
     `| ${label} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} ms | ${r.latency.p99} ms | ${r.errors + r.timeouts} | ${r.non2xx} |`
@@ -41,7 +89,13 @@ try {
   console.log(row('GET /v1/models (baseline: no storage)', floor))
   console.log(row('Cache hit, response_format url', hits))
   console.log(row('Cache hit, base64 JSON (100 KB image)', b64))
-  const failed = [floor, hits, b64].some((r) => r.errors + r.timeouts + r.non2xx > 0)
+  console.log(
+    row(
+      `A worker serving the same ${(hitBytes.byteLength / 1024).toFixed(0)} KB from memory`,
+      memory,
+    ),
+  )
+  const failed = [floor, hits, b64, memory].some((r) => r.errors + r.timeouts + r.non2xx > 0)
   console.log(failed ? '\nSome requests failed.' : '\nNo errors.')
   process.exitCode = failed ? 1 : 0
 } finally {
