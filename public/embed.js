@@ -7,19 +7,9 @@
 // It streams partial images while the picture forms, then shows the final image; the prompt is
 // its alt text. Without JavaScript, a plain <img src="...embed URL..."> shows the final image.
 
-const PARAMS = [
-  'prompt',
-  'model',
-  'size',
-  'quality',
-  'background',
-  'output_format',
-  'output_compression',
-  'moderation',
-  'exp',
-  'sig',
-  'key',
-]
+import { EMBED_FIELDS } from './embed-fields.js'
+
+const PARAMS = [...EMBED_FIELDS, 'exp', 'sig', 'key']
 const GATEWAY = new URL('.', import.meta.url).origin
 
 const STYLE = `

@@ -1,5 +1,6 @@
 // Code a person can copy for exactly the request behind a picture: curl, the openai SDK, and the
 // embed forms (<img> and <gpt-image>).
+import { EMBED_FIELDS } from './embed-fields.js'
 
 const origin = () => location.origin
 
@@ -28,17 +29,6 @@ export function sdkSnippet(request) {
     '// result.data[0].b64_json holds the image (base64)',
   ].join('\n')
 }
-
-const EMBED_FIELDS = [
-  'prompt',
-  'model',
-  'size',
-  'quality',
-  'background',
-  'output_format',
-  'output_compression',
-  'moderation',
-]
 
 /** The embed URL: works as is on the demo; a real upstream needs a signature or a publishable key. */
 export function embedUrl(request) {

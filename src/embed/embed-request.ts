@@ -2,6 +2,8 @@
  * Embed URLs as image requests: the query's parameters, validated by the same zod contract as
  * the API (one image, answered by URL), and who may spend money through them.
  */
+
+import { EMBED_FIELDS } from '../../public/embed-fields.js'
 import type { Bindings, Principal } from '../env'
 import { type Failure, fail } from '../errors'
 import { type ImageRequest, imageRequestSchema } from '../schema/image-request'
@@ -9,17 +11,8 @@ import { describeIssue } from '../schema/validation-hook'
 import { isDemo } from '../upstream/target'
 import { verifyParams } from './signing'
 
-/** The image parameters an embed URL may carry; the rest of the contract is fixed for embeds. */
-export const EMBED_FIELDS = [
-  'prompt',
-  'model',
-  'size',
-  'quality',
-  'background',
-  'output_format',
-  'output_compression',
-  'moderation',
-] as const
+export { EMBED_FIELDS }
+
 const CONTROL = new Set(['sig', 'exp', 'stream', 'key'])
 /** Partial images an embedded picture shows while it forms. */
 const EMBED_PARTIAL_IMAGES = 2

@@ -7,9 +7,9 @@
  */
 
 import type { ResultMeta } from '../cache/store'
-import { publicError } from '../errors'
 import { asGatewayError } from '../generation/errors'
 import type { GenerationEvent } from '../generation/events'
+import { publicError } from '../public-error'
 import { completedEventData } from './completed-event'
 import { createPushStream } from './push-stream'
 

@@ -5,8 +5,8 @@
  * the same forwarding code as a real upstream. Images are made one at a time as the body is read.
  */
 import { Hono } from 'hono'
-import { publicError } from '../../errors'
 import { capabilitiesOf, parseSize } from '../../models'
+import { publicError } from '../../public-error'
 import {
   imageRequestSchema,
   type NormalizedImageRequest,
