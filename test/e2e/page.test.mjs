@@ -171,3 +171,34 @@ test('the API docs page renders the generation endpoint from /openapi.json', asy
   assert.match(text, /partial_images/)
   await docs.close()
 })
+
+test('embed.js on another page streams previews, then shows the stored image', async () => {
+  const site = await browser.newPage()
+  await site.setContent(
+    `<script type="module" src="${BASE}/embed.js"></script><gpt-image prompt="a red fox in the snow" size="1024x1024"></gpt-image>`,
+  )
+  await site.waitForFunction(() => customElements.get('gpt-image') !== undefined)
+  const seen = await site.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const element = document.querySelector('gpt-image')
+        const img = element.shadowRoot.querySelector('img')
+        const sources = []
+        new MutationObserver(() => sources.push(img.src.slice(0, 30))).observe(img, {
+          attributes: true,
+          attributeFilter: ['src'],
+        })
+        element.addEventListener('load', () =>
+          resolve({ sources, final: img.src, width: img.naturalWidth, alt: img.alt }),
+        )
+      }),
+  )
+  assert.ok(
+    seen.sources.some((src) => src.startsWith('data:image/png;base64')),
+    `a preview was shown: ${seen.sources.join(' | ')}`,
+  )
+  assert.match(seen.final, /\/v1\/images\/[0-9a-f]{32}\.png$/)
+  assert.equal(seen.width, 1024)
+  assert.equal(seen.alt, 'a red fox in the snow')
+  await site.close()
+})
