@@ -1,7 +1,8 @@
 /**
  * The worker's side of coalescing: hand the request to the owner of its cache key and read the
  * owner's messages back as generation events. Images a late joiner missed arrive as references
- * to their stored copies and are read back from R2 only when the answer needs their bytes.
+ * to their stored copies and are read back from R2 only when the answer needs their bytes; an
+ * image sent inside its completed-event payload gives up its base64 only when needed too.
  */
 import type { ResultStore } from '../cache/store'
 import type { Bindings } from '../env'
@@ -40,7 +41,13 @@ export async function joinGeneration(
       if (message.t === 'error') throw new GatewayError(message.failure)
       if (message.t !== 'event') continue
       const { event } = message
-      if (event.kind === 'image' && !event.b64 && needBase64 && event.stored) {
+      if (event.kind !== 'image' || event.b64 || !needBase64) {
+        yield event
+      } else if (event.completedData) {
+        // Sent once, inside the upstream's completed payload (see wire.ts).
+        const payload = JSON.parse(event.completedData) as { b64_json?: unknown }
+        yield { ...event, b64: typeof payload.b64_json === 'string' ? payload.b64_json : '' }
+      } else if (event.stored) {
         const object = await store.getImage(event.stored.id, event.stored.ext)
         if (!object || !('body' in object)) throw new GatewayError({ kind: 'internal' })
         yield { ...event, b64: encodeBase64(new Uint8Array(await object.arrayBuffer())) }

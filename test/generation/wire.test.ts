@@ -60,3 +60,21 @@ describe('wire messages', () => {
     )
   })
 })
+
+describe('images that came as upstream completed events', () => {
+  it('travel once, as the completed payload, not also as base64', async () => {
+    const completedData = JSON.stringify({
+      type: 'image_generation.completed',
+      b64_json: 'Q'.repeat(200_000),
+    })
+    const message: WireMessage = {
+      t: 'event',
+      event: { kind: 'image', index: 0, b64: 'Q'.repeat(200_000), stored: null, completedData },
+    }
+    const bytes = encodeMessage(message)
+    expect(bytes.byteLength).toBeLessThan(completedData.length + 300)
+    expect(await readAll([bytes])).toEqual([
+      { t: 'event', event: { kind: 'image', index: 0, b64: '', stored: null, completedData } },
+    ])
+  })
+})
