@@ -26,7 +26,10 @@ function split(message: WireMessage): { header: Header; text: string } {
   if (message.t !== 'event') return { header: message, text: '' }
   const { event } = message
   if (event.kind === 'passthrough') {
-    return { header: { t: 'event', event: { ...event, data: '' }, raw: { field: 'data', length: 0 } }, text: event.data }
+    return {
+      header: { t: 'event', event: { ...event, data: '' }, raw: { field: 'data', length: 0 } },
+      text: event.data,
+    }
   }
   if (event.kind === 'image') {
     const field: RawField = event.completedData !== null ? 'completedData' : 'b64'
