@@ -1,8 +1,8 @@
 // `npm run bench:load`: 200 concurrent clients on cache hits (autocannon against a local worker
 // under `wrangler dev`), for a fixed time, side by side with the same load on a trivial route
 // (the runtime's own ceiling). Stops by itself; prints a markdown table.
-import { spawn } from 'node:child_process'
 import autocannon from 'autocannon'
+import { startWranglerDev } from '../scripts/wrangler-dev.mjs'
 import { startFakeUpstream } from './fake-upstream.mjs'
 import { BENCH_KEY, startGateway, stopGateway } from './gateway.mjs'
 
@@ -16,39 +16,8 @@ function run(options) {
 }
 
 /** The in-memory baseline worker (bench/baseline-worker.mjs) under its own `wrangler dev`. */
-async function startBaseline(port) {
-  const child = spawn(
-    'wrangler',
-    [
-      'dev',
-      '-c',
-      'bench/baseline.wrangler.toml',
-      '--port',
-      String(port),
-      '--ip',
-      '127.0.0.1',
-      '--log-level',
-      'error',
-      '--show-interactive-dev-session=false',
-    ],
-    {
-      stdio: 'ignore',
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
-    },
-  )
-  const url = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 120; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    if (
-      await fetch(url).then(
-        () => true,
-        () => false,
-      )
-    )
-      return { url, stop: () => child.kill('SIGTERM') }
-  }
-  child.kill()
-  throw new Error('the baseline worker did not start')
+function startBaseline(port) {
+  return startWranglerDev({ port, config: 'bench/baseline.wrangler.toml' })
 }
 
 const fake = await startFakeUpstream()
@@ -77,7 +46,7 @@ try {
   const hits = await run(hit)
   const b64 = await run(b64Hit)
   const memory = await run({ url: `${baseline.url}/` })
-  baseline.stop()
+  await baseline.stop()
 
   const row = (label, r) =>
     `| ${label} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} ms | ${r.latency.p99} ms | ${r.errors + r.timeouts} | ${r.non2xx} |`

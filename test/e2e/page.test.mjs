@@ -2,62 +2,25 @@
 // under `wrangler dev` with the demo generator. Run with `npm run test:e2e`; each run writes
 // test-results/page.png (the finished page) for a person to look at.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { mkdirSync } from 'node:fs'
 import { after, before, test } from 'node:test'
 import { chromium } from 'playwright-core'
+import { startWranglerDev } from '../../scripts/wrangler-dev.mjs'
 
 const PORT = Number(process.env.E2E_PORT ?? 8791)
 const BASE = `http://127.0.0.1:${PORT}`
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 let server
-let state
 let browser
 let page
 
 before(async () => {
-  state = mkdtempSync(join(tmpdir(), 'e2e-state-'))
   // Empty upstream settings force the demo generator even if a developer has a .dev.vars.
-  server = spawn(
-    'wrangler',
-    [
-      'dev',
-      '--port',
-      String(PORT),
-      '--ip',
-      '127.0.0.1',
-      '--persist-to',
-      state,
-      '--log-level',
-      'error',
-      '--show-interactive-dev-session=false',
-      '--var',
-      'UPSTREAM_API_KEY:',
-      '--var',
-      'UPSTREAM_BASE_URL:',
-      '--var',
-      'GATEWAY_KEYS:',
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
-    },
-  )
-  let errors = ''
-  server.stderr.on('data', (chunk) => {
-    errors += chunk
+  server = await startWranglerDev({
+    port: PORT,
+    readyPath: '/v1/models',
+    vars: { UPSTREAM_API_KEY: '', UPSTREAM_BASE_URL: '', GATEWAY_KEYS: '' },
   })
-  let up = false
-  for (let i = 0; i < 120 && !up; i++) {
-    up = await fetch(`${BASE}/v1/models`).then(
-      (r) => r.ok,
-      () => false,
-    )
-    if (!up) await new Promise((resolve) => setTimeout(resolve, 500))
-  }
-  if (!up) throw new Error(`wrangler dev did not start:\n${errors}`)
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -77,9 +40,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close()
-  server?.kill('SIGTERM')
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  if (state) rmSync(state, { recursive: true, force: true })
+  await server?.stop()
 })
 
 test('the page says the demo generator is serving', async () => {

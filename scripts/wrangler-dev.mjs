@@ -1,0 +1,43 @@
+// Runs `wrangler dev` on a loopback port with fresh local state, for the browser tests and the
+// benchmarks: starts it, waits until it answers, and stops it and removes its state afterwards.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/**
+ * @param {{ port: number, vars?: Record<string, string>, config?: string, readyPath?: string }} options
+ * `vars` are passed as `--var NAME:VALUE`; `readyPath` is polled until it answers.
+ */
+export async function startWranglerDev({ port, vars = {}, config, readyPath = '/' }) {
+  const state = mkdtempSync(join(tmpdir(), 'wrangler-dev-'))
+  const args = ['dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state]
+  args.push('--log-level', 'error', '--show-interactive-dev-session=false')
+  if (config) args.push('-c', config)
+  for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`)
+  const child = spawn('wrangler', args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  })
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  const url = `http://127.0.0.1:${port}`
+  const stop = async () => {
+    child.kill('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    rmSync(state, { recursive: true, force: true })
+  }
+  for (let i = 0; i < 120; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    if (
+      await fetch(`${url}${readyPath}`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { child, url, stop }
+  }
+  await stop()
+  throw new Error(`wrangler dev did not start:\n${output}`)
+}
