@@ -23,8 +23,10 @@ export interface OptionalVars {
   UPSTREAM_BASE_URL?: string
   /** Comma-separated model ids this deployment offers; unset offers every model in src/models.ts. */
   ALLOWED_MODELS?: string
-  /** Milliseconds an upstream body may send nothing before it counts as stalled; default 180000. */
+  /** Milliseconds an upstream body may go without a complete event before it fails; default 180000. */
   UPSTREAM_IDLE_TIMEOUT_MS?: string
+  /** Milliseconds a whole generation (headers and body) may take; default 600000. */
+  UPSTREAM_TOTAL_TIMEOUT_MS?: string
   /** Seconds a cached result stays fresh; unset or 0 keeps results forever. */
   CACHE_TTL_SECONDS?: string
   /** Idle time before an SSE `: keep-alive` comment; default 15000 ms. */

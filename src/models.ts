@@ -103,3 +103,15 @@ export const parseSize: (size: string) => { width: number; height: number } | nu
 export function sizeProblem(model: ModelId, size: string): string | null {
   return sizeProblemFor(model, capabilitiesOf(model).sizes, size)
 }
+
+/** The most pixels one image of `model` can have (its largest size). */
+export function largestPixels(model: ModelId): number {
+  const rule = capabilitiesOf(model).sizes
+  if (rule.kind === 'custom') return rule.maxPixels
+  return Math.max(
+    ...rule.sizes.map((size) => {
+      const parsed = parseSize(size)
+      return parsed ? parsed.width * parsed.height : 0
+    }),
+  )
+}

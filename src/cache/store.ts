@@ -4,33 +4,17 @@
  * manifest is written last, so an entry exists only once every image of it is stored: a failed
  * or truncated generation never becomes visible, and its already-written images are deleted.
  */
+import {
+  IMAGE_TYPES,
+  type ImageExt,
+  type ResultMeta,
+  type StoredImage,
+  sniffImage,
+} from '../result/result'
 import type { KeyFields } from './cache-key'
+import { PartWriter } from './part-writer'
 
 export const MANIFEST_VERSION = 1
-
-export const IMAGE_TYPES = {
-  png: 'image/png',
-  jpeg: 'image/jpeg',
-  webp: 'image/webp',
-} as const
-export type ImageExt = keyof typeof IMAGE_TYPES
-
-export interface StoredImage {
-  /** 128 random bits, hex: unguessable, so an image URL is as private as the request behind it. */
-  id: string
-  ext: ImageExt
-  bytes: number
-}
-
-/** What the upstream said about the result, kept to answer hits in the same shape as misses. */
-export interface ResultMeta {
-  created: number
-  size?: string
-  quality?: string
-  background?: string
-  output_format?: string
-  usage?: Record<string, unknown>
-}
 
 export interface Manifest {
   version: typeof MANIFEST_VERSION
@@ -44,17 +28,7 @@ export interface Manifest {
 export const manifestPath = (key: string) => `manifests/${key}.json`
 export const imagePath = (id: string, ext: ImageExt) => `images/${id}.${ext}`
 
-/** Recognises an image by its signature bytes, so the stored content type is never a guess. */
-export function sniffImage(bytes: Uint8Array): ImageExt | null {
-  const at = (i: number) => bytes[i]
-  if (at(0) === 0x89 && at(1) === 0x50 && at(2) === 0x4e && at(3) === 0x47) return 'png'
-  if (at(0) === 0xff && at(1) === 0xd8 && at(2) === 0xff) return 'jpeg'
-  const ascii = (from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to))
-  if (bytes.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp'
-  return null
-}
-
-function randomId(): string {
+export function randomId(): string {
   return [...crypto.getRandomValues(new Uint8Array(16))]
     .map((b) => b.toString(16).padStart(2, '0'))
     .join('')
@@ -63,7 +37,7 @@ function randomId(): string {
 export class ResultStore {
   /** `ttlSeconds` null keeps entries forever. */
   constructor(
-    private readonly bucket: R2Bucket,
+    readonly bucket: R2Bucket,
     private readonly ttlSeconds: number | null,
   ) {}
 
@@ -82,16 +56,28 @@ export class ResultStore {
     return manifest
   }
 
-  /** Stores one image under a fresh id. Returns null when the bytes are not a known image. */
+  /** Stores one small image under a fresh id. Returns null when the bytes are not an image. */
   async putImage(bytes: Uint8Array, key: string): Promise<StoredImage | null> {
     const ext = sniffImage(bytes)
     if (!ext) return null
+    const writer = this.imageWriter(ext, key)
+    writer.write(bytes)
+    return { id: writer.id, ext, bytes: await writer.finish() }
+  }
+
+  /** A writer for a new image of type `ext`, under a fresh id, written in bounded parts. */
+  imageWriter(
+    ext: ImageExt,
+    key: string,
+    partBytes?: number,
+  ): PartWriter & { id: string; ext: ImageExt } {
     const id = randomId()
-    await this.bucket.put(imagePath(id, ext), bytes, {
+    const writer = new PartWriter(this.bucket, imagePath(id, ext), {
       httpMetadata: { contentType: IMAGE_TYPES[ext] },
       customMetadata: { cacheKey: key },
+      partBytes,
     })
-    return { id, ext, bytes: bytes.byteLength }
+    return Object.assign(writer, { id, ext })
   }
 
   /**
@@ -119,6 +105,15 @@ export class ResultStore {
   async discard(images: StoredImage[]): Promise<void> {
     if (images.length > 0)
       await this.bucket.delete(images.map((image) => imagePath(image.id, image.ext)))
+  }
+
+  /** An image's bytes from byte `offset` on, or null when it is gone. */
+  async readImage(image: StoredImage, offset = 0): Promise<ReadableStream<Uint8Array> | null> {
+    const object = await this.bucket.get(
+      imagePath(image.id, image.ext),
+      offset > 0 ? { range: { offset } } : undefined,
+    )
+    return object && 'body' in object ? object.body : null
   }
 
   /** Reads an image object, honouring Range and If-None-Match from `headers`. */

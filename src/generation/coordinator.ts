@@ -2,20 +2,28 @@
  * The one owner of each cache key (a Durable Object named by the key): concurrent identical
  * requests join a single upstream generation and all get its result. The generation is the
  * owner's, not any client's: it runs to its end and is stored even if every client leaves
- * (bounded by the platform: see README, "One generation per picture"). A failure reaches every
- * waiter at once; the next request starts afresh.
+ * (bounded by the platform: see README, "One generation per picture"), and by its total
+ * deadline. A failure reaches every waiter at once; the next request starts afresh.
+ *
+ * Each waiter gets its answer's finished bytes (SSE or JSON) as a stream the worker passes to its
+ * client untouched, or, for URL answers and embeds, what it needs to answer once images are stored.
  */
 import { DurableObject } from 'cloudflare:workers'
 import { type BillingRef, refund, settle } from '../access/billing'
 import { costOf, estimateCost } from '../access/pricing'
-import { ResultStore } from '../cache/store'
+import { urlAnswer } from '../answer/json'
+import type { AnswerShape } from '../answer/shapes'
+import { ResultStore, randomId } from '../cache/store'
 import type { Bindings } from '../env'
+import type { Failure } from '../errors'
+import { imageUrl, type ResultMeta, type StoredImage } from '../result/result'
 import type { NormalizedImageRequest } from '../schema/image-request'
 import { callUpstream } from '../upstream/client'
+import { readUpstreamAnswer } from '../upstream/read-answer'
 import { targetFromSettings, type UpstreamSettings } from '../upstream/target'
-import { Broadcast } from './broadcast'
-import { asGatewayError } from './errors'
-import { type GenerationContext, generateAndStore } from './generate'
+import { failureOf } from './errors'
+import { Generation } from './generation'
+import { ResultWriter } from './result-writer'
 
 export interface JoinRequest {
   key: string
@@ -25,80 +33,173 @@ export interface JoinRequest {
   upstream: UpstreamSettings
   /** A cache bypass: generate even if an entry exists, and replace it. */
   replace: boolean
-  /** This waiter will hand out image URLs as they arrive. */
-  wantsUrls: boolean
+  /** The answer this waiter wants; `origin` prefixes its image URLs. */
+  shape: AnswerShape
+  origin: string
   /** The cache TTL the worker applies, so owner and worker agree on what counts as cached. */
   ttlSeconds: number | null
   /** Funds reserved for this request; settled by whoever ends up paying, refunded otherwise. */
   billing: BillingRef | null
+  /** Idle time before an SSE keep-alive comment. */
+  keepAliveMs: number
 }
 
-interface Running {
-  broadcast: Broadcast
-  context: GenerationContext
-}
+export type JoinResult =
+  /** The result is in the cache already: read it from R2. */
+  | { kind: 'cached' }
+  | { kind: 'failed'; failure: Failure }
+  | {
+      kind: 'answer'
+      upstreamRequestId: string | null
+      upstreamKind: 'remote' | 'demo'
+      /** The answer's bytes (streaming shapes and URL JSON); null for a redirect. */
+      body: ReadableStream<Uint8Array> | null
+      /** The first stored image (redirects). */
+      firstImage: StoredImage | null
+    }
+
+const wantsUrls = (shape: AnswerShape) =>
+  shape === 'sse-url' || shape === 'json-url' || shape === 'redirect'
 
 export class GenerationCoordinator extends DurableObject<Bindings> {
-  private running: Running | null = null
+  private running: { generation: Generation; writer: ResultWriter } | null = null
+  private readonly work = new Set<Promise<void>>()
 
-  /** Joins the running generation for this key, or starts one. Returns NDJSON wire messages. */
-  join(join: JoinRequest): ReadableStream<Uint8Array> {
-    if (this.running) {
+  /** Joins the running generation for this key, or starts one, and answers as `join.shape`. */
+  async join(join: JoinRequest): Promise<JoinResult> {
+    let running = this.running
+    if (running) {
       // Once any waiter has been given URLs, a failure must not delete the images behind them.
-      if (join.wantsUrls) this.running.context.keepImagesOnFailure = true
+      if (wantsUrls(join.shape)) running.writer.keepImagesOnFailure()
       // A joiner's picture is already paid for by whoever started the generation.
-      if (join.billing) this.ctx.waitUntil(refund(this.env, join.billing))
-      return this.running.broadcast.subscribe()
+      if (join.billing) this.ctx.waitUntil(refund(this.env, join.billing).catch(() => {}))
+    } else {
+      running = this.begin(join)
     }
-    const running: Running = {
-      broadcast: new Broadcast(),
-      context: {
-        request: join.request,
-        key: join.key,
-        store: new ResultStore(this.env.IMAGES, join.ttlSeconds),
-        replace: join.replace,
-        keepImagesOnFailure: join.wantsUrls,
-        idleTimeoutMs: join.upstream.idleTimeoutMs,
-      },
-    }
-    this.running = running
-    const stream = running.broadcast.subscribe()
-    this.ctx.waitUntil(this.run(running, join))
-    return stream
+    return answerFrom(running.generation, join)
   }
 
-  private async run(running: Running, join: JoinRequest): Promise<void> {
-    const { broadcast, context } = running
+  /** Resolves once no generation runs here and its background work is done (tests, shutdown). */
+  async whenIdle(): Promise<void> {
+    while (this.work.size > 0) await Promise.allSettled([...this.work])
+  }
+
+  private track(work: Promise<void>): void {
+    this.work.add(work)
+    work.finally(() => this.work.delete(work))
+    this.ctx.waitUntil(work)
+  }
+
+  private begin(join: JoinRequest): { generation: Generation; writer: ResultWriter } {
+    const store = new ResultStore(this.env.IMAGES, join.ttlSeconds)
+    const writer = new ResultWriter({
+      request: join.request,
+      key: join.key,
+      store,
+      replace: join.replace,
+      keepImagesOnFailure: wantsUrls(join.shape),
+      generationId: randomId(),
+    })
+    const generation = new Generation(store, requestedMeta(join.request), writer, join.keepAliveMs)
+    const running = { generation, writer }
+    this.running = running
+    this.track(this.run(running, join))
+    return running
+  }
+
+  private async run(
+    { generation, writer }: { generation: Generation; writer: ResultWriter },
+    join: JoinRequest,
+  ): Promise<void> {
     let paid = false
+    const deadline = new AbortController()
+    const timer = setTimeout(() => deadline.abort(), join.upstream.totalTimeoutMs)
     try {
       // A request that missed the cache just before the last generation committed lands here.
-      if (!join.replace && (await context.store.lookup(join.key))) {
-        broadcast.publish({ t: 'cached' })
+      if (!join.replace && (await generation.store.lookup(join.key))) {
+        generation.finish({ kind: 'cached' })
         return
       }
       const target = targetFromSettings(join.upstream)
-      const upstream = await callUpstream(target, { body: join.upstreamBody })
-      broadcast.publish({
-        t: 'started',
+      const upstream = await callUpstream(target, {
+        body: join.upstreamBody,
+        signal: deadline.signal,
+      })
+      generation.start({
         upstreamRequestId: upstream.headers.get('x-request-id'),
         upstreamKind: target.kind,
       })
-      for await (const event of generateAndStore(upstream, context)) {
-        if (event.kind === 'done' && join.billing) {
-          // Without a usage report, the reserved estimate is what it may have cost.
-          const { usage } = event.meta
-          const cost = usage ? costOf(join.request.model, usage) : estimateCost(join.request)
-          await settle(this.env, join.billing, cost)
-          paid = true
-        }
-        broadcast.publish({ t: 'event', event })
+      await readUpstreamAnswer(upstream, {
+        idleMs: join.upstream.idleTimeoutMs,
+        signal: deadline.signal,
+        emit: (piece) => generation.publish(piece),
+        afterChunk: () => writer.ready(),
+      })
+      const meta = await writer.complete()
+      if (join.billing) {
+        // Without a usage report, the reserved estimate is what it may have cost.
+        const cost = meta.usage
+          ? costOf(join.request.model, meta.usage)
+          : estimateCost(join.request)
+        await settle(this.env, join.billing, cost)
+        paid = true
       }
+      generation.finish({ kind: 'done', meta })
     } catch (error) {
-      broadcast.publish({ t: 'error', failure: asGatewayError(error).failure })
+      await writer.discard(error).catch(() => {})
+      generation.finish({ kind: 'failed', failure: failureOf(error) })
     } finally {
+      clearTimeout(timer)
       if (join.billing && !paid) await refund(this.env, join.billing).catch(() => {})
-      if (this.running === running) this.running = null
-      broadcast.close()
+      if (this.running?.generation === generation) this.running = null
+      generation.whenIdle(() => this.track(writer.cleanup().catch(() => {})))
     }
+  }
+}
+
+/** Waits for what `join.shape` needs before answering, and answers. */
+async function answerFrom(generation: Generation, join: JoinRequest): Promise<JoinResult> {
+  const started = () => ({
+    upstreamRequestId: generation.upstream?.upstreamRequestId ?? null,
+    upstreamKind: generation.upstream?.upstreamKind ?? join.upstream.kind,
+  })
+  const ended = (): JoinResult | null => {
+    const outcome = generation.outcome
+    if (outcome?.kind === 'cached') return { kind: 'cached' }
+    if (outcome?.kind === 'failed') return { kind: 'failed', failure: outcome.failure }
+    return null
+  }
+  if (join.shape === 'redirect') {
+    const firstImage = await generation.firstImage().catch(() => null)
+    if (!firstImage) return ended() ?? { kind: 'failed', failure: { kind: 'internal' } }
+    return { kind: 'answer', ...started(), body: null, firstImage }
+  }
+  if (join.shape === 'json-url') {
+    const images = await generation.images().catch(() => null)
+    const outcome = generation.outcome
+    if (!images || outcome?.kind !== 'done') {
+      return ended() ?? { kind: 'failed', failure: { kind: 'internal' } }
+    }
+    const body = urlAnswer(
+      images.map((image) => imageUrl(join.origin, image)),
+      outcome.meta,
+    )
+    return { kind: 'answer', ...started(), body: new Response(body).body, firstImage: null }
+  }
+  const subscriber = generation.subscribe(join.shape, join.origin)
+  const head = await subscriber.head
+  if (head.kind === 'cached') return { kind: 'cached' }
+  if (head.kind === 'failed') return { kind: 'failed', failure: head.failure }
+  return { kind: 'answer', ...started(), body: subscriber.body, firstImage: null }
+}
+
+/** What the request asked for, for completed events rebuilt before the upstream said more. */
+function requestedMeta(request: NormalizedImageRequest): ResultMeta {
+  return {
+    created: Math.floor(Date.now() / 1000),
+    size: request.size,
+    quality: request.quality,
+    background: request.background,
+    output_format: request.output_format,
   }
 }

@@ -1,16 +1,19 @@
 /** Classifies anything thrown while a generation runs as a public failure. */
-import { GatewayError } from '../errors'
-import { OversizePayloadError, UpstreamStalledError } from '../stream/idle-read'
-import { MalformedBodyError } from '../upstream/json-images'
+import { type Failure, GatewayError } from '../errors'
+import { UpstreamDeadlineError, UpstreamStalledError } from '../stream/chunk-reader'
+import { MalformedBodyError } from '../stream/malformed'
 
-export function asGatewayError(error: unknown): GatewayError {
-  if (error instanceof GatewayError) return error
-  if (error instanceof MalformedBodyError || error instanceof OversizePayloadError) {
-    return new GatewayError({ kind: 'upstream_unavailable', cause: 'malformed' })
-  }
-  if (error instanceof UpstreamStalledError) {
-    return new GatewayError({ kind: 'upstream_unavailable', cause: 'timeout' })
+export function failureOf(error: unknown): Failure {
+  if (error instanceof GatewayError) return error.failure
+  if (error instanceof MalformedBodyError)
+    return { kind: 'upstream_unavailable', cause: 'malformed' }
+  if (error instanceof UpstreamStalledError || error instanceof UpstreamDeadlineError) {
+    return { kind: 'upstream_unavailable', cause: 'timeout' }
   }
   // A read that failed mid-body: the upstream connection broke.
-  return new GatewayError({ kind: 'upstream_unavailable', cause: 'network' })
+  return { kind: 'upstream_unavailable', cause: 'network' }
+}
+
+export function asGatewayError(error: unknown): GatewayError {
+  return error instanceof GatewayError ? error : new GatewayError(failureOf(error))
 }

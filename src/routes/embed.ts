@@ -15,11 +15,11 @@ import { authorizeEmbed, EMBED_FIELDS, embedRequest } from '../embed/embed-reque
 import { signedEmbedUrl } from '../embed/signing'
 import type { AppEnv, Principal } from '../env'
 import { fail } from '../errors'
+import { imageUrl } from '../result/result'
 import { normalize } from '../schema/image-request'
 import { rejectInvalid } from '../schema/validation-hook'
 import { isDemo } from '../upstream/target'
-import { answer } from './answer'
-import { obtainResult } from './obtain'
+import { obtainAnswer } from './obtain'
 import { jsonBody } from './request-body'
 
 export const embed = new Hono<AppEnv>()
@@ -54,23 +54,21 @@ embed.get('/embed', async (c) => {
   const input = embedRequest(params)
   const request = normalize(input)
   authorize(c.env, principal, request)
-  const { events, ...options } = await obtainResult(c, input, request, false)
-  if (request.stream) {
-    const res = await answer(c, request, events, options)
+  const shape = request.stream ? 'sse-url' : 'redirect'
+  const obtained = await obtainAnswer(c, input, request, shape, false)
+  if (obtained.kind === 'response') {
     // Pages on any origin may read the stream (EventSource); it holds nothing but public pixels.
-    res.headers.set('access-control-allow-origin', '*')
-    return res
+    obtained.response.headers.set('access-control-allow-origin', '*')
+    return obtained.response
   }
-  for await (const event of events) {
-    if (event.kind !== 'image' || !event.stored) continue
-    await events.return(undefined) // the rest of the generation carries on with its owner
-    const location = `${new URL(c.req.url).origin}/v1/images/${event.stored.id}.${event.stored.ext}`
-    return new Response(null, {
-      status: 302,
-      headers: { location, 'cache-control': REDIRECT_CACHE, 'x-cache': options.cache },
-    })
-  }
-  return fail({ kind: 'internal' })
+  return new Response(null, {
+    status: 302,
+    headers: {
+      location: imageUrl(new URL(c.req.url).origin, obtained.image),
+      'cache-control': REDIRECT_CACHE,
+      'x-cache': obtained.cache,
+    },
+  })
 })
 
 const signSchema = z.strictObject({

@@ -1,73 +1,89 @@
 /**
- * Gets a result for a validated request: from the cache, or by joining the one generation for
- * its key. Shared by the API route and the embed route, so both pay at most once per picture.
+ * Answers a validated request: from the cache, or by joining the one generation for its key,
+ * whose owner streams the finished answer bytes that are passed to the client untouched.
+ * Shared by the API route and the embed route, so both pay at most once per picture.
  */
 import { type BillingRef, refund, reserveFor } from '../access/billing'
 import { ledger } from '../access/keys'
 import { costOf } from '../access/pricing'
+import { hitBody } from '../answer/hit'
+import { answerResponse, type CacheStatus } from '../answer/respond'
+import type { AnswerShape } from '../answer/shapes'
+import { DEFAULT_KEEPALIVE_MS } from '../answer/sse'
 import { cacheKey } from '../cache/cache-key'
-import { replayEntry } from '../cache/replay'
 import { cacheTtlSeconds, resultStore } from '../cache/settings'
 import type { Manifest, ResultStore } from '../cache/store'
 import type { AppContext } from '../env'
 import { fail } from '../errors'
-import type { GenerationEvent } from '../generation/events'
-import { joinGeneration } from '../generation/join'
+import type { JoinRequest, JoinResult } from '../generation/coordinator'
+import type { StoredImage } from '../result/result'
 import {
   type ImageRequest,
   type NormalizedImageRequest,
   upstreamBody,
 } from '../schema/image-request'
 import { assertUpstreamSupports, resolveUpstream } from '../upstream/target'
-import type { AnswerOptions } from './answer'
 
-export interface Obtained extends AnswerOptions {
-  events: AsyncGenerator<GenerationEvent>
-}
+/** What a route gets back: the answer, or (redirect shape) the first image to point at. */
+export type Obtained =
+  | { kind: 'response'; response: Response }
+  | { kind: 'image'; image: StoredImage; cache: CacheStatus }
 
-/** The events of this request's result; `replace` skips the cache and replaces the entry. */
-export async function obtainResult(
+/** The answer to this request in `shape`; `replace` skips the cache and replaces the entry. */
+export async function obtainAnswer(
   c: AppContext,
   input: ImageRequest,
   request: NormalizedImageRequest,
+  shape: AnswerShape,
   replace: boolean,
 ): Promise<Obtained> {
   const upstream = resolveUpstream(c.env)
   assertUpstreamSupports(upstream, request)
   const store = resultStore(c.env)
   const key = await cacheKey(request)
+  const origin = new URL(c.req.url).origin
   const entry = replace ? null : await store.lookup(key)
-  if (entry) return fromCache(c, request, entry, store)
+  if (entry) return fromCache(c, request, shape, entry, store)
 
   const principal = c.get('principal')
   const billing = await reserveFor(c.env, principal, request, upstream.kind === 'demo')
-
-  const wantsUrls = request.response_format === 'url'
-  const join = {
+  const keepAlive = Number(c.env.SSE_KEEPALIVE_MS)
+  const join: JoinRequest = {
     key,
     request,
     upstreamBody: upstreamBody(input),
     upstream,
     replace,
-    wantsUrls,
+    shape,
+    origin,
     ttlSeconds: cacheTtlSeconds(c.env),
     billing,
+    keepAliveMs: Number.isFinite(keepAlive) && keepAlive > 0 ? keepAlive : DEFAULT_KEEPALIVE_MS,
   }
-  const joined = await joinGeneration(c.env, join, store, !wantsUrls).catch(
-    async (error: unknown) => {
-      if (billing) await refundQuietly(c, billing)
-      throw error
-    },
-  )
+  const joined = await joinGeneration(c, join).catch(async (error: unknown) => {
+    if (billing) await refundQuietly(c, billing)
+    throw error
+  })
   if (joined.kind === 'cached') {
     const committed = await store.lookup(key)
-    return committed ? fromCache(c, request, committed, store) : fail({ kind: 'internal' })
+    return committed ? fromCache(c, request, shape, committed, store) : fail({ kind: 'internal' })
   }
-  return {
-    events: joined.events,
-    cache: replace ? 'BYPASS' : 'MISS',
-    upstreamHeaders: joined.upstreamHeaders,
+  if (joined.kind === 'failed') fail(joined.failure)
+  const cache: CacheStatus = replace ? 'BYPASS' : 'MISS'
+  if (shape === 'redirect') {
+    return joined.firstImage
+      ? { kind: 'image', image: joined.firstImage, cache }
+      : fail({ kind: 'internal' })
   }
+  const headers: Record<string, string> = { 'x-cache': cache, 'x-upstream': joined.upstreamKind }
+  if (joined.upstreamRequestId) headers['x-request-id'] = joined.upstreamRequestId
+  return { kind: 'response', response: answerResponse(shape, joined.body, headers) }
+}
+
+/** Hands the request to the owner of its cache key, the Durable Object named by the key. */
+function joinGeneration(c: AppContext, join: JoinRequest): Promise<JoinResult> {
+  const owner = c.env.GENERATIONS.get(c.env.GENERATIONS.idFromName(join.key))
+  return owner.join(join) as Promise<JoinResult>
 }
 
 /** Refunds are idempotent: the owner may already have refunded the same reservation. */
@@ -78,6 +94,7 @@ async function refundQuietly(c: AppContext, billing: BillingRef) {
 function fromCache(
   c: AppContext,
   request: NormalizedImageRequest,
+  shape: AnswerShape,
   entry: Manifest,
   store: ResultStore,
 ): Obtained {
@@ -87,6 +104,11 @@ function fromCache(
       ledger(c.env, principal.ledger).recordHit(costOf(request.model, entry.result.usage)),
     )
   }
-  const events = replayEntry(entry, store, request.response_format === 'b64_json')
-  return { events, cache: 'HIT', meta: entry.result }
+  const [first] = entry.images
+  if (shape === 'redirect') {
+    return first ? { kind: 'image', image: first, cache: 'HIT' } : fail({ kind: 'internal' })
+  }
+  const origin = new URL(c.req.url).origin
+  const body = hitBody(shape, entry, store, origin)
+  return { kind: 'response', response: answerResponse(shape, body, { 'x-cache': 'HIT' }) }
 }

@@ -12,6 +12,8 @@ const RETRY_DELAY_MS = 250
 
 export interface UpstreamCall {
   body: Record<string, unknown>
+  /** The generation's total deadline: aborts the call and any retry. */
+  signal?: AbortSignal
 }
 
 type Attempt = { ok: true; response: Response } | { ok: false; failure: Failure }
@@ -22,6 +24,7 @@ export async function callUpstream(target: UpstreamTarget, call: UpstreamCall): 
   if (first.ok) return first.response
   if (!isRetryable(first.failure)) fail(first.failure)
   await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS))
+  if (call.signal?.aborted) fail({ kind: 'upstream_unavailable', cause: 'timeout' })
   const second = await attempt(target, call)
   if (second.ok) return second.response
   fail(second.failure)
@@ -46,7 +49,7 @@ async function attempt(target: UpstreamTarget, call: UpstreamCall): Promise<Atte
         method: 'POST',
         headers,
         body: JSON.stringify(call.body),
-        signal: controller.signal,
+        signal: call.signal ? AbortSignal.any([controller.signal, call.signal]) : controller.signal,
       }),
     )
     if (response.ok) return { ok: true, response }
@@ -55,7 +58,10 @@ async function attempt(target: UpstreamTarget, call: UpstreamCall): Promise<Atte
     // The thrown error may carry the URL or headers; only its category is kept.
     return {
       ok: false,
-      failure: { kind: 'upstream_unavailable', cause: timedOut ? 'timeout' : 'network' },
+      failure: {
+        kind: 'upstream_unavailable',
+        cause: timedOut || call.signal?.aborted ? 'timeout' : 'network',
+      },
     }
   } finally {
     clearTimeout(timer)

@@ -68,3 +68,29 @@ export async function failureFromUpstream(response: Response): Promise<Failure> 
   }
   return { kind: 'upstream_rejected', param: fields.param, code: fields.code }
 }
+
+/** An `error` (or `*.failed`) event in an upstream stream, classified like an error answer. */
+export function failureFromEvent(data: string): Failure {
+  let payload: unknown = null
+  try {
+    payload = JSON.parse(data)
+  } catch {
+    // Not JSON: still a failure, with nothing to keep.
+  }
+  const outer = payload && typeof payload === 'object' ? (payload as Record<string, unknown>) : {}
+  const error = (outer.error && typeof outer.error === 'object' ? outer.error : outer) as Record<
+    string,
+    unknown
+  >
+  const code = typeof error.code === 'string' ? error.code : null
+  if (code && CONTENT_POLICY_CODES.has(code)) {
+    return {
+      kind: 'content_policy',
+      message:
+        typeof error.message === 'string'
+          ? error.message
+          : 'The request was blocked by the content policy.',
+    }
+  }
+  return { kind: 'upstream_unavailable', cause: 'status' }
+}

@@ -12,6 +12,11 @@ import { isDemoFormat } from './demo/encode'
 export const DEFAULT_UPSTREAM_BASE_URL = 'https://api.openai.com/v1'
 const DEFAULT_TIMEOUT_MS = 300_000
 const DEFAULT_IDLE_TIMEOUT_MS = 180_000
+/**
+ * A whole generation, from the call to the last byte: 10 minutes. gpt-image models take up to a
+ * few minutes for the largest, highest-quality requests; twice the header deadline leaves room.
+ */
+export const DEFAULT_TOTAL_TIMEOUT_MS = 600_000
 
 export interface UpstreamTarget {
   kind: 'remote' | 'demo'
@@ -20,8 +25,10 @@ export interface UpstreamTarget {
   apiKey: string | null
   /** How long to wait for response headers (for a non-stream request: the whole generation). */
   timeoutMs: number
-  /** How long a response body may send nothing before it counts as stalled. */
+  /** How long a response body may go without a complete event before it counts as stalled. */
   idleTimeoutMs: number
+  /** How long the whole generation may take, headers and body. */
+  totalTimeoutMs: number
   fetch: (request: Request) => Promise<Response>
 }
 
@@ -42,6 +49,7 @@ function positiveMs(value: string | undefined, fallback: number): number {
 export function resolveUpstream(env: Bindings): UpstreamSettings {
   const timeoutMs = positiveMs(env.UPSTREAM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS)
   const idleTimeoutMs = positiveMs(env.UPSTREAM_IDLE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS)
+  const totalTimeoutMs = positiveMs(env.UPSTREAM_TOTAL_TIMEOUT_MS, DEFAULT_TOTAL_TIMEOUT_MS)
   if (isDemo(env)) {
     return {
       kind: 'demo',
@@ -49,6 +57,7 @@ export function resolveUpstream(env: Bindings): UpstreamSettings {
       apiKey: null,
       timeoutMs,
       idleTimeoutMs,
+      totalTimeoutMs,
     }
   }
   return {
@@ -57,6 +66,7 @@ export function resolveUpstream(env: Bindings): UpstreamSettings {
     apiKey: env.UPSTREAM_API_KEY || null,
     timeoutMs,
     idleTimeoutMs,
+    totalTimeoutMs,
   }
 }
 

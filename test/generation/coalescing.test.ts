@@ -95,7 +95,6 @@ describe('coalescing', () => {
     )
     for (const res of clients) await (res.body as ReadableStream).cancel()
     await settled()
-    await new Promise((resolve) => setTimeout(resolve, 600))
     expect(await storedKeys('manifests/')).toHaveLength(1)
     const hit = await generate({ prompt })
     expect(hit.headers.get('x-cache')).toBe('HIT')

@@ -2,11 +2,17 @@
  * Test harness: calls the worker's fetch with a chosen environment, and routes every outbound
  * request to a FakeUpstream. Any request to another address is recorded and fails the test.
  */
-import { createExecutionContext, reset, waitOnExecutionContext } from 'cloudflare:test'
+import {
+  createExecutionContext,
+  reset,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from 'cloudflare:test'
 import { env as baseEnv } from 'cloudflare:workers'
 import { afterEach, expect, vi } from 'vitest'
 import { forgetAllowedOrigins } from '../../src/access/cors'
 import type { Bindings } from '../../src/env'
+import type { GenerationCoordinator } from '../../src/generation/coordinator'
 import app from '../../src/index'
 import { FAKE_UPSTREAM_URL, FakeUpstream, OPERATOR_KEY } from '../fakes/upstream'
 
@@ -28,14 +34,38 @@ export const ENVS = {
 const unexpected: string[] = []
 /** Background work (waitUntil) of the requests made so far. */
 const pending: Promise<void>[] = []
+/** Names of the generation owners (Durable Objects) the requests so far reached. */
+const owners = new Set<string>()
 
-/** Waits until every request's background work (storing results) has finished. */
+/** The GENERATIONS namespace, noting which owners the worker reaches. */
+const generations = new Proxy(baseEnv.GENERATIONS, {
+  get(target, property) {
+    if (property === 'idFromName') {
+      return (name: string) => {
+        owners.add(name)
+        return target.idFromName(name)
+      }
+    }
+    const value = Reflect.get(target, property)
+    return typeof value === 'function' ? value.bind(target) : value
+  },
+})
+
+/**
+ * Waits until every request's background work has finished, and every generation they started
+ * has ended and stored (or discarded) its result.
+ */
 export async function settled(): Promise<void> {
   while (pending.length > 0) await Promise.allSettled(pending.splice(0))
+  for (const name of owners) {
+    const owner = baseEnv.GENERATIONS.get(baseEnv.GENERATIONS.idFromName(name))
+    await runInDurableObject(owner, (instance: GenerationCoordinator) => instance.whenIdle())
+  }
 }
 
 afterEach(async () => {
   await settled()
+  owners.clear()
   vi.unstubAllGlobals()
   await reset()
   forgetAllowedOrigins()
@@ -117,7 +147,8 @@ export async function callGateway(path: string, options: CallOptions = {}): Prom
 /** The worker's fetch with a given environment on top of the test bindings. */
 export async function gatewayFetch(request: Request, env: Partial<Bindings>): Promise<Response> {
   const ctx = createExecutionContext()
-  const response = await app.fetch(request, { ...baseEnv, ...env } as Bindings, ctx)
+  const bindings = { ...baseEnv, GENERATIONS: generations, ...env } as Bindings
+  const response = await app.fetch(request, bindings, ctx)
   pending.push(waitOnExecutionContext(ctx))
   return response
 }

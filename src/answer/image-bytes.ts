@@ -1,0 +1,79 @@
+/**
+ * One image of a result in an answer: the bytes before its base64, the base64, the bytes after.
+ * Live images stream their upstream base64 between these edges; stored ones (cache hits, and
+ * subscribers catching up) re-encode it from R2 in 3-byte groups. Both give the same bytes, so a
+ * subscriber that fell behind mid-image can continue from the byte where it stopped.
+ */
+import type { ResultStore } from '../cache/store'
+import type { ImageView } from '../result/pieces'
+import { imageUrl, type ResultMeta, type StoredImage } from '../result/result'
+import { base64Pieces } from '../stream/base64'
+import { JSON_IMAGE_TAIL, jsonImageHead } from './json'
+import type { AnswerShape } from './shapes'
+import { COMPLETED_HEAD, completedTail, urlFrame } from './sse'
+
+/** Bytes before an image's base64 (null: this shape carries no base64). */
+export function imageHead(shape: AnswerShape, view: ImageView): Uint8Array | null {
+  if (shape === 'sse') return view.prefix ?? COMPLETED_HEAD
+  if (shape === 'json') return jsonImageHead(view.index)
+  return null
+}
+
+/** Bytes after an image's base64 (null: this shape carries no base64). */
+export function imageTail(
+  shape: AnswerShape,
+  view: ImageView,
+  meta: ResultMeta,
+): Uint8Array | null {
+  if (shape === 'sse') return view.suffix ?? completedTail(meta)
+  if (shape === 'json') return JSON_IMAGE_TAIL
+  return null
+}
+
+/** The completed event of an SSE answer with URLs. */
+export function imageLinkFrame(
+  view: ImageView,
+  meta: ResultMeta,
+  origin: string,
+  image: StoredImage,
+): Uint8Array {
+  return urlFrame(view.payload, meta, imageUrl(origin, image))
+}
+
+/** Length of the base64 text of `bytes` bytes (padded). */
+export const base64Length = (bytes: number) => Math.ceil(bytes / 3) * 4
+
+export interface StoredImageSource {
+  store: ResultStore
+  meta: ResultMeta
+  origin: string
+}
+
+/** A stored image in `shape`, from byte `skip` of what the live image would have sent. */
+export async function* storedImageBytes(
+  shape: AnswerShape,
+  view: ImageView,
+  image: StoredImage,
+  source: StoredImageSource,
+  skip = 0,
+): AsyncGenerator<Uint8Array> {
+  if (shape === 'sse-url') {
+    const frame = imageLinkFrame(view, source.meta, source.origin, image)
+    if (skip < frame.length) yield frame.subarray(skip)
+    return
+  }
+  const head = imageHead(shape, view)
+  const tail = imageTail(shape, view, source.meta)
+  if (!head || !tail) return
+  let rest = skip
+  if (rest < head.length) yield head.subarray(rest)
+  rest = Math.max(0, rest - head.length)
+  const text = base64Length(image.bytes)
+  if (rest < text) {
+    const body = await source.store.readImage(image, Math.floor(rest / 4) * 3)
+    if (!body) throw new Error(`stored image ${image.id} is gone`)
+    yield* base64Pieces(body, rest % 4)
+  }
+  rest = Math.max(0, rest - text)
+  if (rest < tail.length) yield tail.subarray(rest)
+}

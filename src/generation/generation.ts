@@ -1,0 +1,184 @@
+/**
+ * One generation as its owner runs it: records each piece from the upstream as a unit (spilled
+ * frame or stored image, through the ResultWriter), hands it to every live subscriber, and keeps
+ * the SSE streams alive while the upstream is quiet. Joining costs a constant: a new subscriber
+ * reads the records (R2), not a copy of anything in memory.
+ */
+
+import type { AnswerShape } from '../answer/shapes'
+import type { ResultStore } from '../cache/store'
+import type { Piece } from '../result/pieces'
+import type { ResultMeta, StoredImage } from '../result/result'
+import type { ResultWriter } from './result-writer'
+import { type GenerationView, Subscriber } from './subscriber'
+import type { ImageUnit, Outcome, Started, Unit } from './units'
+
+const BACKSLASH = 0x5c
+
+export class Generation implements GenerationView {
+  readonly units: Unit[] = []
+  outcome: Outcome | null = null
+  upstream: Started | null = null
+  private current: Unit | null = null
+  private readonly subscribers = new Set<Subscriber>()
+  private waiters: (() => void)[] = []
+  private timer: ReturnType<typeof setInterval> | null = null
+  private idle: (() => void) | null = null
+
+  constructor(
+    readonly store: ResultStore,
+    readonly meta: ResultMeta,
+    private readonly writer: ResultWriter,
+    private readonly keepAliveMs: number,
+  ) {
+    this.timer = setInterval(() => this.keepAlive(), Math.max(10, Math.floor(keepAliveMs / 3)))
+  }
+
+  get started(): boolean {
+    return this.upstream !== null
+  }
+
+  /** Live subscribers, for tests that look at their queues. */
+  get live(): ReadonlySet<Subscriber> {
+    return this.subscribers
+  }
+
+  /** A new streaming answer (SSE or base64 JSON) on this generation. */
+  subscribe(shape: AnswerShape, origin: string): Subscriber {
+    const subscriber = new Subscriber(this, shape, origin)
+    this.subscribers.add(subscriber)
+    subscriber.start()
+    return subscriber
+  }
+
+  /** The upstream accepted the request. */
+  start(started: Started): void {
+    this.upstream = started
+    for (const subscriber of this.subscribers) subscriber.onStarted()
+  }
+
+  /** A piece from the upstream: recorded, stored, and handed to every live subscriber. */
+  publish(piece: Piece): void {
+    const unit = this.record(piece)
+    const ended = piece.kind === 'frame-end' || piece.kind === 'image-end'
+    if (ended && unit) {
+      unit.ended = true
+      this.current = null
+    }
+    for (const subscriber of this.subscribers) subscriber.onPiece(piece, unit)
+    if (ended) this.notify()
+  }
+
+  finish(outcome: Outcome): void {
+    this.outcome = outcome
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+    for (const subscriber of this.subscribers) {
+      if (outcome.kind === 'cached') subscriber.settle({ kind: 'cached' })
+      else subscriber.onOutcome(outcome)
+    }
+    this.notify()
+    this.checkIdle()
+  }
+
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve))
+  }
+
+  detach(subscriber: Subscriber): void {
+    this.subscribers.delete(subscriber)
+    this.checkIdle()
+  }
+
+  /** Calls `then` once the generation has ended and its last subscriber is gone. */
+  whenIdle(then: () => void): void {
+    this.idle = then
+    this.checkIdle()
+  }
+
+  /** The first image, once stored; null when the generation ends without one. */
+  async firstImage(): Promise<StoredImage | null> {
+    for (;;) {
+      const image = this.units.find((unit): unit is ImageUnit => unit.kind === 'image')
+      if (image) return image.stored
+      if (this.outcome) return null
+      await this.changed()
+    }
+  }
+
+  /** Every image, once the generation is done. */
+  async images(): Promise<StoredImage[]> {
+    while (!this.outcome) await this.changed()
+    const images = this.units.filter((unit): unit is ImageUnit => unit.kind === 'image')
+    return Promise.all(images.map((unit) => unit.stored))
+  }
+
+  private record(piece: Piece): Unit | null {
+    const seq = this.units.length
+    switch (piece.kind) {
+      case 'frame-begin': {
+        const spill = this.writer.beginFrame(seq)
+        this.current = { seq, kind: 'frame', event: piece.event, ended: false, spill }
+        this.units.push(this.current)
+        return this.current
+      }
+      case 'frame-bytes':
+        this.writer.frameBytes(piece.bytes)
+        return this.current
+      case 'frame-end':
+        this.writer.endFrame()
+        return this.current
+      case 'image-begin': {
+        const stored = this.writer.beginImage()
+        const view = { index: piece.index, prefix: piece.prefix, suffix: null, payload: null }
+        const unit: ImageUnit = {
+          seq,
+          kind: 'image',
+          view,
+          ended: false,
+          stored,
+          base64Length: 0,
+          resumable: true,
+        }
+        this.current = unit
+        this.units.push(unit)
+        return unit
+      }
+      case 'base64': {
+        const unit = this.current as ImageUnit
+        unit.base64Length += piece.bytes.length
+        if (unit.resumable && piece.bytes.indexOf(BACKSLASH) >= 0) unit.resumable = false
+        this.writer.base64(piece.bytes)
+        return unit
+      }
+      case 'image-end': {
+        const unit = this.current as ImageUnit
+        unit.view.suffix = piece.suffix
+        unit.view.payload = piece.payload
+        if (unit.base64Length % 4 !== 0) unit.resumable = false
+        this.writer.endImage(piece.payload)
+        return unit
+      }
+      case 'meta':
+        this.writer.meta(piece.meta)
+        return null
+    }
+  }
+
+  private notify(): void {
+    for (const waiter of this.waiters.splice(0)) waiter()
+  }
+
+  private keepAlive(): void {
+    const now = Date.now()
+    for (const subscriber of this.subscribers) subscriber.keepAlive(now, this.keepAliveMs)
+  }
+
+  private checkIdle(): void {
+    if (this.outcome && this.subscribers.size === 0 && this.idle) {
+      const idle = this.idle
+      this.idle = null
+      idle()
+    }
+  }
+}

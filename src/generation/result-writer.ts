@@ -1,0 +1,123 @@
+/**
+ * Stores what a generation makes as it streams through: each image decoded into R2 (in bounded
+ * parts), each other frame spilled for subscribers that fall behind, and, once the upstream
+ * finished and every image is stored, the manifest that makes the result an entry (create-only).
+ * An incomplete or failed generation never becomes one; its images are deleted unless their
+ * URLs were already handed out.
+ */
+import { keyFields } from '../cache/cache-key'
+import { MANIFEST_VERSION, type ResultStore } from '../cache/store'
+import { pickMeta, type ResultMeta, type StoredImage } from '../result/result'
+import type { NormalizedImageRequest } from '../schema/image-request'
+import { MalformedBodyError } from '../stream/malformed'
+import { FrameSpill, type SpilledFrame } from './frame-spill'
+import { ImageWriter } from './image-writer'
+
+export interface WriterContext {
+  request: NormalizedImageRequest
+  key: string
+  store: ResultStore
+  /** A cache bypass: replace an existing entry instead of yielding to it. */
+  replace: boolean
+  /** Image URLs reached a client as images arrived, so a failure must not delete them. */
+  keepImagesOnFailure: boolean
+  /** Names this generation's spilled frames. */
+  generationId: string
+  /** Smaller R2 parts, for tests of the multipart path. */
+  partBytes?: number
+}
+
+export class ResultWriter {
+  private image: ImageWriter | null = null
+  private readonly images: Promise<StoredImage>[] = []
+  private readonly spill: FrameSpill
+  private result: ResultMeta = { created: Math.floor(Date.now() / 1000) }
+
+  constructor(private readonly ctx: WriterContext) {
+    this.spill = new FrameSpill(ctx.store.bucket, ctx.generationId)
+  }
+
+  /** A waiter will hand out image URLs: from now on a failure keeps the images. */
+  keepImagesOnFailure(): void {
+    this.ctx.keepImagesOnFailure = true
+  }
+
+  beginFrame(seq: number): Promise<SpilledFrame> {
+    return this.spill.begin(seq)
+  }
+
+  frameBytes(bytes: Uint8Array): void {
+    this.spill.write(bytes)
+  }
+
+  endFrame(): void {
+    this.spill.end()
+  }
+
+  beginImage(): Promise<StoredImage> {
+    this.image = new ImageWriter(this.ctx.store, this.ctx.key, this.ctx.partBytes)
+    this.images.push(this.image.stored)
+    return this.image.stored
+  }
+
+  base64(bytes: Uint8Array): void {
+    this.image?.push(bytes)
+  }
+
+  endImage(payload: Record<string, unknown> | null): void {
+    // Finishes in the background; `complete()` waits for it, and its failure fails the result.
+    void this.image?.finish().catch(() => {})
+    this.image = null
+    if (payload) this.result = { ...this.result, ...pickMeta(payload) }
+  }
+
+  meta(meta: Partial<ResultMeta>): void {
+    this.result = { ...this.result, ...meta }
+  }
+
+  /** A promise to wait for before reading more of the upstream (an upload fell behind). */
+  ready(): Promise<void> | null {
+    return this.image?.ready() ?? this.spill.ready()
+  }
+
+  /** The upstream finished: waits for every image, commits a complete result. */
+  async complete(): Promise<ResultMeta> {
+    const stored = await Promise.all(this.images)
+    if (stored.length === 0) throw new MalformedBodyError('an answer without images')
+    // Fewer images than asked for is an incomplete result: delivered, never kept.
+    if (stored.length === this.ctx.request.n) {
+      const committed = await this.ctx.store.commit(
+        {
+          version: MANIFEST_VERSION,
+          key: this.ctx.key,
+          storedAt: new Date().toISOString(),
+          request: keyFields(this.ctx.request),
+          result: this.result,
+          images: stored,
+        },
+        this.ctx.replace,
+      )
+      if (!committed && !this.ctx.keepImagesOnFailure) await this.ctx.store.discard(stored)
+    } else if (!this.ctx.keepImagesOnFailure) {
+      await this.ctx.store.discard(stored)
+    }
+    return this.result
+  }
+
+  /** The generation failed: nothing of it is kept (but images whose URLs went out). */
+  async discard(error: unknown): Promise<void> {
+    await this.image?.abort(error)
+    await this.spill.abort(error)
+    if (this.ctx.keepImagesOnFailure) return
+    const settled = await Promise.allSettled(this.images)
+    const stored = settled.flatMap((result) =>
+      result.status === 'fulfilled' ? [result.value] : [],
+    )
+    await this.ctx.store.discard(stored).catch(() => {})
+  }
+
+  /** Deletes the spilled frames, once no subscriber can read them any more. */
+  cleanup(): Promise<void> {
+    return this.spill.cleanup()
+  }
+}

@@ -1,0 +1,344 @@
+/**
+ * One request waiting on a generation, with a streaming answer (SSE, or base64 JSON). Its bytes
+ * go through a queue bounded in bytes: live, it gets each piece as the upstream sends it (shared,
+ * never copied); once more than LAG_LIMIT_BYTES wait unread, it drops them and continues like a
+ * late joiner: the rest of the event it was in, the newest partial image, every finished image
+ * read back from R2, then live again at the next event boundary. So a slow or stuck reader holds
+ * neither memory nor the generation.
+ */
+
+import { imageHead, imageLinkFrame, imageTail, storedImageBytes } from '../answer/image-bytes'
+import { JSON_OPENING, jsonClosing } from '../answer/json'
+import { type AnswerShape, showsBase64, showsFrames } from '../answer/shapes'
+import { errorFrame, KEEPALIVE } from '../answer/sse'
+import type { ResultStore } from '../cache/store'
+import { type Failure, GatewayError } from '../errors'
+import type { Piece } from '../result/pieces'
+import type { ResultMeta, StoredImage } from '../result/result'
+import type { Outcome, Unit } from './units'
+
+/** Bytes a subscriber may have waiting unread before it counts as behind: about one event. */
+export const LAG_LIMIT_BYTES = 4 * 1024 * 1024
+/** A subscriber catching up is refilled once fewer than this many bytes wait. */
+const REFILL_BYTES = 256 * 1024
+
+export type Head =
+  | { kind: 'answer'; firstImage: StoredImage | null }
+  | { kind: 'failed'; failure: Failure }
+  | { kind: 'cached' }
+
+/** What a subscriber reads of the generation it waits on. */
+export interface GenerationView {
+  readonly units: readonly Unit[]
+  readonly outcome: Outcome | null
+  readonly started: boolean
+  readonly store: ResultStore
+  /** What the request asked for: describes rebuilt completed events. */
+  readonly meta: ResultMeta
+  /** Resolves at the next change (a unit ended, the generation ended). */
+  changed(): Promise<void>
+  detach(subscriber: Subscriber): void
+}
+
+interface Item {
+  bytes: Uint8Array | Promise<Uint8Array>
+  size: number
+  /** The unit these bytes belong to (-1: between units), and where in it they start. */
+  seq: number
+  offset: number
+}
+
+class Closed extends Error {}
+
+export class Subscriber {
+  readonly body: ReadableStream<Uint8Array>
+  readonly head: Promise<Head>
+  /** How often this subscriber fell behind (tests and logs). */
+  fellBehind = 0
+  private settleHead!: (head: Head) => void
+  private headSettled = false
+  private readonly queue: Item[] = []
+  private queued = 0
+  private mode: 'live' | 'catch-up' = 'live'
+  private unitSeq = -1
+  private unitOffset = 0
+  private rendering = false
+  private closed = false
+  private detached = false
+  private streamError: unknown = null
+  private wakePull: (() => void) | null = null
+  private wakeRoom: (() => void) | null = null
+  private lastPush = Date.now()
+
+  constructor(
+    private readonly gen: GenerationView,
+    readonly shape: AnswerShape,
+    private readonly origin: string,
+  ) {
+    this.head = new Promise((resolve) => {
+      this.settleHead = resolve
+    })
+    this.body = new ReadableStream<Uint8Array>(
+      { pull: (controller) => this.pull(controller), cancel: () => this.cancel() },
+      { highWaterMark: 0 },
+    )
+  }
+
+  /** Bytes waiting unread. */
+  get queuedBytes(): number {
+    return this.queued
+  }
+
+  /** Starts the answer: live from the next event, or catching up on what happened already. */
+  start(): void {
+    if (showsFrames(this.shape)) this.push(KEEPALIVE, -1)
+    if (this.shape === 'json') this.push(JSON_OPENING, -1)
+    if (this.gen.started) this.onStarted()
+    if (this.gen.units.length > 0 || this.gen.outcome) {
+      this.mode = 'catch-up'
+      void this.catchUp(null)
+    }
+  }
+
+  onStarted(): void {
+    if (showsFrames(this.shape)) this.answer()
+  }
+
+  /** Settles the head without an answer (a cached result, or a failure before any byte). */
+  settle(head: Head): void {
+    if (this.headSettled) return
+    this.headSettled = true
+    this.settleHead(head)
+    if (head.kind !== 'answer') this.close()
+  }
+
+  /** A piece of the generation, as it happens. */
+  onPiece(piece: Piece, unit: Unit | null): void {
+    if (this.mode !== 'live' || this.closed || !unit) return
+    switch (piece.kind) {
+      case 'frame-begin':
+        if (showsFrames(this.shape)) this.enter(unit.seq)
+        return
+      case 'frame-bytes':
+        if (this.unitSeq === unit.seq) this.push(piece.bytes, unit.seq)
+        return
+      case 'frame-end':
+        if (this.unitSeq === unit.seq) this.unitSeq = -1
+        return
+      case 'image-begin': {
+        if (unit.kind !== 'image') return
+        this.answer()
+        this.enter(unit.seq)
+        const head = imageHead(this.shape, unit.view)
+        if (head) this.push(head, unit.seq)
+        return
+      }
+      case 'base64':
+        if (this.unitSeq === unit.seq && showsBase64(this.shape)) this.push(piece.bytes, unit.seq)
+        return
+      case 'image-end': {
+        if (this.unitSeq !== unit.seq || unit.kind !== 'image') return
+        const tail = imageTail(this.shape, unit.view, this.gen.meta)
+        if (tail) this.push(tail, unit.seq)
+        if (this.shape === 'sse-url' && this.mode === 'live') {
+          const frame = unit.stored.then((image) =>
+            imageLinkFrame(unit.view, this.gen.meta, this.origin, image),
+          )
+          this.push(frame, unit.seq)
+        }
+        if (this.mode === 'live') this.unitSeq = -1
+        return
+      }
+    }
+  }
+
+  /** The generation ended. One catching up ends when it gets there. */
+  onOutcome(outcome: Outcome): void {
+    if (this.mode === 'live') this.end(outcome)
+  }
+
+  /** Sends a keep-alive comment if the stream is between events and has been quiet. */
+  keepAlive(now: number, quietMs: number): void {
+    if (!showsFrames(this.shape) || this.closed || now - this.lastPush < quietMs) return
+    const between = this.mode === 'live' ? this.unitSeq === -1 : !this.rendering
+    if (between) this.push(KEEPALIVE, -1)
+  }
+
+  cancel(): void {
+    this.closed = true
+    this.queue.length = 0
+    this.queued = 0
+    this.wake('room')
+    this.detach()
+  }
+
+  private answer(): void {
+    if (!this.headSettled) this.settle({ kind: 'answer', firstImage: null })
+  }
+
+  private enter(seq: number): void {
+    this.unitSeq = seq
+    this.unitOffset = 0
+  }
+
+  private push(bytes: Uint8Array | Promise<Uint8Array>, seq: number): void {
+    if (this.closed) return
+    const size = bytes instanceof Uint8Array ? bytes.length : 0
+    const live = this.mode === 'live' && seq >= 0
+    this.queue.push({ bytes, size, seq, offset: live ? this.unitOffset : 0 })
+    if (live) this.unitOffset += size
+    this.queued += size
+    this.lastPush = Date.now()
+    this.wake('pull')
+    if (live && this.queued > LAG_LIMIT_BYTES) this.fallBehind()
+  }
+
+  /** Too much waits unread: drop it and catch up from the records instead. */
+  private fallBehind(): void {
+    const index = this.queue.findIndex((item) => item.seq >= 0)
+    const first = this.queue[index]
+    if (!first) return
+    this.queue.splice(index)
+    this.queued = this.queue.reduce((sum, item) => sum + item.size, 0)
+    this.fellBehind++
+    this.mode = 'catch-up'
+    this.unitSeq = -1
+    void this.catchUp({ seq: first.seq, offset: first.offset })
+  }
+
+  private async catchUp(resume: { seq: number; offset: number } | null): Promise<void> {
+    try {
+      let next = 0
+      if (resume) {
+        await this.render(this.gen.units[resume.seq] as Unit, resume.offset)
+        next = resume.seq + 1
+      }
+      while (!this.closed) {
+        const units = this.gen.units
+        const unit = units[next]
+        if (unit?.ended) {
+          // Every image; of the other events only the newest, if nothing came after it.
+          if (unit.kind === 'image' || unit === units[units.length - 1]) await this.render(unit, 0)
+          next++
+        } else if (this.gen.outcome) {
+          this.end(this.gen.outcome)
+          return
+        } else if (unit) {
+          await this.gen.changed() // an event in progress: take it whole once it has ended
+        } else {
+          this.mode = 'live' // between events with nothing left to catch up on
+          return
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof Closed)) this.fail(error)
+    }
+  }
+
+  /** A recorded unit, from byte `offset` of what it would have sent live. */
+  private async render(unit: Unit, offset: number): Promise<void> {
+    this.rendering = true
+    try {
+      if (unit.kind === 'frame') {
+        if (!showsFrames(this.shape)) return
+        const frame = await unit.spill
+        for await (const bytes of frame.read(offset)) await this.pushPaced(bytes)
+        return
+      }
+      if (offset > 0 && !unit.resumable) {
+        throw new Error('an image sent with escapes cannot be continued from its stored copy')
+      }
+      const image = await unit.stored
+      this.answer()
+      const source = { store: this.gen.store, meta: this.gen.meta, origin: this.origin }
+      for await (const bytes of storedImageBytes(this.shape, unit.view, image, source, offset)) {
+        await this.pushPaced(bytes)
+      }
+    } finally {
+      this.rendering = false
+    }
+  }
+
+  /** Adds catch-up bytes once the reader has taken most of what waits. */
+  private async pushPaced(bytes: Uint8Array): Promise<void> {
+    while (this.queued > REFILL_BYTES && !this.closed) {
+      await new Promise<void>((resolve) => {
+        this.wakeRoom = resolve
+      })
+    }
+    if (this.closed) throw new Closed()
+    this.push(bytes, -1)
+  }
+
+  private end(outcome: Outcome): void {
+    if (outcome.kind === 'cached') {
+      this.settle({ kind: 'cached' })
+    } else if (outcome.kind === 'done') {
+      if (this.shape === 'json') this.push(jsonClosing(outcome.meta), -1)
+      this.answer()
+      this.close()
+    } else if (!this.headSettled) {
+      this.settle({ kind: 'failed', failure: outcome.failure })
+    } else if (showsFrames(this.shape) && this.unitSeq === -1 && !this.rendering) {
+      this.push(errorFrame(outcome.failure), -1)
+      this.close()
+    } else {
+      // Inside an event or a JSON body: nothing can be added that a client would not misread.
+      this.fail(new GatewayError(outcome.failure))
+    }
+  }
+
+  private close(): void {
+    this.closed = true
+    this.wake('pull')
+    this.wake('room')
+  }
+
+  private fail(error: unknown): void {
+    this.streamError = error
+    this.close()
+  }
+
+  private async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    for (;;) {
+      const item = this.queue.shift()
+      if (item) {
+        this.queued -= item.size
+        this.wake('room')
+        let bytes: Uint8Array
+        try {
+          bytes = await item.bytes
+        } catch (error) {
+          this.cancel()
+          controller.error(error)
+          return
+        }
+        if (bytes.length === 0) continue
+        controller.enqueue(bytes)
+        return
+      }
+      if (this.closed) {
+        if (this.streamError) controller.error(this.streamError)
+        else controller.close()
+        this.detach()
+        return
+      }
+      await new Promise<void>((resolve) => {
+        this.wakePull = resolve
+      })
+    }
+  }
+
+  private wake(which: 'pull' | 'room'): void {
+    const wake = which === 'pull' ? this.wakePull : this.wakeRoom
+    if (which === 'pull') this.wakePull = null
+    else this.wakeRoom = null
+    wake?.()
+  }
+
+  private detach(): void {
+    if (this.detached) return
+    this.detached = true
+    this.gen.detach(this)
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The units of one generation as its owner records them: each upstream frame that is not a
+ * finished image (kept as a spilled copy) and each image (kept in R2). Subscribers that fall
+ * behind or join late read these records instead of anything held in memory.
+ */
+import type { Failure } from '../errors'
+import type { ImageView } from '../result/pieces'
+import type { ResultMeta, StoredImage } from '../result/result'
+import type { SpilledFrame } from './frame-spill'
+
+export interface FrameUnit {
+  seq: number
+  kind: 'frame'
+  event: string
+  ended: boolean
+  spill: Promise<SpilledFrame>
+}
+
+export interface ImageUnit {
+  seq: number
+  kind: 'image'
+  view: ImageView
+  ended: boolean
+  stored: Promise<StoredImage>
+  /** Base64 characters the upstream sent for it. */
+  base64Length: number
+  /**
+   * Whether its base64 can be rebuilt byte for byte from the stored image (no `\/` escapes, padded),
+   * so a subscriber that fell behind mid-image can continue from R2 where it stopped.
+   */
+  resumable: boolean
+}
+
+export type Unit = FrameUnit | ImageUnit
+
+export type Outcome =
+  | { kind: 'done'; meta: ResultMeta }
+  | { kind: 'failed'; failure: Failure }
+  /** The result was found in R2 when the generation was about to start: read it from there. */
+  | { kind: 'cached' }
+
+/** What the upstream said when it accepted the request. */
+export interface Started {
+  upstreamRequestId: string | null
+  upstreamKind: 'remote' | 'demo'
+}

@@ -1,0 +1,43 @@
+/**
+ * The pieces a generation is made of as it streams through the gateway, from the upstream to the
+ * generation's owner and on to every answer. Image bytes travel as base64 text slices exactly as
+ * the upstream sent them, and other events as their exact SSE bytes: nothing is decoded or
+ * re-encoded on the way (only the owner decodes images, once, into R2).
+ */
+import type { ResultMeta } from './result'
+
+export type Piece =
+  /** An upstream SSE event that is not a finished image (a partial image, or another type). */
+  | { kind: 'frame-begin'; event: string }
+  /** Raw bytes of the current frame, exactly as the upstream sent them. */
+  | { kind: 'frame-bytes'; bytes: Uint8Array }
+  | { kind: 'frame-end' }
+  /**
+   * A finished image begins. `prefix` is the upstream's completed event up to its base64 (an SSE
+   * upstream); null when the image came in a JSON body.
+   */
+  | { kind: 'image-begin'; index: number; prefix: Uint8Array | null }
+  /** A slice of the image's base64 text. */
+  | { kind: 'base64'; bytes: Uint8Array }
+  /**
+   * The image ended. `suffix` is the rest of its completed event after the base64 (SSE upstream);
+   * `payload` that event's JSON without the base64, whose fields describe the result.
+   */
+  | {
+      kind: 'image-end'
+      index: number
+      suffix: Uint8Array | null
+      payload: Record<string, unknown> | null
+    }
+  /** What a JSON body said about the result besides its images (it comes at its end). */
+  | { kind: 'meta'; meta: Partial<ResultMeta> }
+
+/** What is known of one finished image besides its bytes, for writing it into answers. */
+export interface ImageView {
+  index: number
+  /** The upstream's completed event around the base64 (SSE upstreams), for byte-true SSE. */
+  prefix: Uint8Array | null
+  suffix: Uint8Array | null
+  /** That event's JSON without the base64: its fields describe the result. */
+  payload: Record<string, unknown> | null
+}
