@@ -16,17 +16,22 @@ export type FakeReply =
   | { kind: 'success'; requestId?: string }
   | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
   | { kind: 'sse'; frames: string[]; intervalMs?: number }
-  /** A body sent in exactly these chunks; then `reset` breaks the connection, `stall` goes silent. */
+  /**
+   * A body sent in exactly these chunks; then `reset` breaks the connection, `stall` goes silent,
+   * and `repeat` sends the same text again every interval, forever.
+   */
   | {
       kind: 'chunks'
       chunks: (string | Uint8Array)[]
       contentType: string
-      end?: 'close' | 'reset' | 'stall'
+      end?: ChunksEnd
       intervalMs?: number
     }
   | { kind: 'stall' }
   | { kind: 'network_error' }
   | { kind: 'delay'; ms: number; reply: FakeReply }
+
+type ChunksEnd = 'close' | 'reset' | 'stall' | { repeat: string }
 
 export interface RecordedCall {
   url: string
@@ -85,6 +90,8 @@ export function errorReply(
 
 export class FakeUpstream {
   readonly calls: RecordedCall[] = []
+  /** How many answer bodies the gateway cancelled (stopped reading) before their end. */
+  cancelledBodies = 0
   private readonly replies: FakeReply[] = []
   readonly app = new Hono()
 
@@ -140,12 +147,12 @@ export class FakeUpstream {
       case 'json':
         return Response.json(reply.body, { status: reply.status, headers: reply.headers })
       case 'sse':
-        return new Response(sseBody(reply.frames, reply.intervalMs ?? 0), {
+        return new Response(this.chunkedBody(reply.frames, 'close', reply.intervalMs ?? 0), {
           headers: { 'content-type': 'text/event-stream', 'x-request-id': 'req_fake_sse' },
         })
       case 'chunks':
         return new Response(
-          chunkedBody(reply.chunks, reply.end ?? 'close', reply.intervalMs ?? 0),
+          this.chunkedBody(reply.chunks, reply.end ?? 'close', reply.intervalMs ?? 0),
           {
             headers: { 'content-type': reply.contentType, 'x-request-id': 'req_fake_chunks' },
           },
@@ -158,33 +165,33 @@ export class FakeUpstream {
         throw new Error(`${reply.kind} must be acted out by the fetch stub`)
     }
   }
-}
 
-function sseBody(frames: string[], intervalMs: number): ReadableStream<Uint8Array> {
-  return chunkedBody(frames, 'close', intervalMs)
-}
-
-function chunkedBody(
-  chunks: (string | Uint8Array)[],
-  end: 'close' | 'reset' | 'stall',
-  intervalMs: number,
-): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder()
-  let index = 0
-  return new ReadableStream({
-    async pull(controller) {
-      if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs))
-      if (index >= chunks.length) {
-        if (end === 'reset') controller.error(new TypeError('Network connection lost.'))
-        else if (end === 'stall')
-          await new Promise(() => {}) // never another byte
-        else controller.close()
-        return
-      }
-      const chunk = chunks[index++] as string | Uint8Array
-      controller.enqueue(typeof chunk === 'string' ? encoder.encode(chunk) : chunk)
-    },
-  })
+  private chunkedBody(
+    chunks: (string | Uint8Array)[],
+    end: ChunksEnd,
+    intervalMs: number,
+  ): ReadableStream<Uint8Array> {
+    const encoder = new TextEncoder()
+    let index = 0
+    return new ReadableStream({
+      pull: async (controller) => {
+        if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs))
+        if (index >= chunks.length) {
+          if (typeof end === 'object') controller.enqueue(encoder.encode(end.repeat))
+          else if (end === 'reset') controller.error(new TypeError('Network connection lost.'))
+          else if (end === 'stall')
+            await new Promise(() => {}) // never another byte
+          else controller.close()
+          return
+        }
+        const chunk = chunks[index++] as string | Uint8Array
+        controller.enqueue(typeof chunk === 'string' ? encoder.encode(chunk) : chunk)
+      },
+      cancel: () => {
+        this.cancelledBodies++
+      },
+    })
+  }
 }
 
 /** An SSE frame as OpenAI sends it: `event: <type>` and the JSON payload on one data line. */

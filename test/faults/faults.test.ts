@@ -163,3 +163,80 @@ describe('non-stream faults', () => {
     expect(await balanceOf(key)).toMatchObject({ balance_usd: 1, spent_usd: 0 })
   })
 })
+
+describe('deadlines', () => {
+  it('fails an upstream that trickles comments but never completes an event', async () => {
+    const fake = fakeUpstream().reply({
+      kind: 'chunks',
+      chunks: [partialFrame as string],
+      contentType: 'text/event-stream',
+      end: { repeat: ': still working\n\n' },
+      intervalMs: 40,
+    })
+    const key = await keyWithBalance()
+    const res = await callGateway('/v1/images/generations', {
+      env: { ...env, UPSTREAM_IDLE_TIMEOUT_MS: '300' },
+      body: { prompt: `a trickle ${++prompts}`, stream: true, partial_images: 1 },
+      headers: { authorization: `Bearer ${key}` },
+    })
+    const events = await readEvents(res)
+    expect(events.map((e) => e.event)).toEqual(['image_generation.partial_image', 'error'])
+    expect(JSON.parse(events[1]?.data ?? '{}').error.code).toBe('upstream_unavailable')
+    await settled()
+    expect(fake.cancelledBodies).toBe(1)
+    expect(await storedKeys()).toEqual([])
+    expect(await balanceOf(key)).toMatchObject({ balance_usd: 1, spent_usd: 0 })
+  })
+
+  it('ends a generation that outlives its total deadline, for every waiter, and refunds', async () => {
+    const fake = fakeUpstream().reply({
+      kind: 'chunks',
+      chunks: [],
+      contentType: 'text/event-stream',
+      end: { repeat: partialFrame as string }, // complete events forever: never idle
+      intervalMs: 50,
+    })
+    const key = await keyWithBalance()
+    const slow = { ...env, UPSTREAM_IDLE_TIMEOUT_MS: '300', UPSTREAM_TOTAL_TIMEOUT_MS: '700' }
+    const body = { prompt: `forever ${++prompts}`, stream: true, partial_images: 1 }
+    const streamed = await callGateway('/v1/images/generations', {
+      env: slow,
+      body,
+      headers: { authorization: `Bearer ${key}` },
+    })
+    // A base64 JSON waiter on the same generation has no answer yet: it gets the HTTP error.
+    const waiting = callGateway('/v1/images/generations', {
+      env: slow,
+      body: { prompt: body.prompt },
+      headers: { authorization: `Bearer ${key}` },
+    })
+    const events = await readEvents(streamed)
+    expect(events.length).toBeGreaterThan(3)
+    expect(events.at(-1)?.event).toBe('error')
+    expect(JSON.parse(events.at(-1)?.data ?? '{}').error.code).toBe('upstream_unavailable')
+    const json = await waiting
+    expect(json.status).toBe(500)
+    expect(((await json.json()) as { error: { code: string } }).error.code).toBe(
+      'upstream_unavailable',
+    )
+    await settled()
+    expect(fake.calls).toHaveLength(1)
+    expect(fake.cancelledBodies).toBe(1)
+    expect(await storedKeys()).toEqual([])
+    expect(await balanceOf(key)).toMatchObject({ balance_usd: 1, spent_usd: 0 })
+  })
+
+  it('does not retry once the total deadline has passed', async () => {
+    const fake = fakeUpstream().reply({ kind: 'stall' }, { kind: 'stall' })
+    const res = await callGateway('/v1/images/generations', {
+      env: { ...env, UPSTREAM_TIMEOUT_MS: '5000', UPSTREAM_TOTAL_TIMEOUT_MS: '300' },
+      body: { prompt: `no headers ${++prompts}` },
+      headers: { authorization: 'Bearer gw-client-key-1' },
+    })
+    expect(res.status).toBe(500)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+      'upstream_unavailable',
+    )
+    expect(fake.calls).toHaveLength(1)
+  })
+})

@@ -7,7 +7,9 @@ import fc from 'fast-check'
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
 import type { Bindings } from '../../src/env'
+import { encodeBase64 } from '../../src/stream/base64'
 import { imageStreamFrames, sseEvent, TINY_PNG_B64 } from '../fakes/upstream'
+import { splitAt } from '../helpers/chunks'
 import {
   CLIENT_KEY,
   ENVS,
@@ -69,23 +71,46 @@ describe('streaming', () => {
     expect((events[2]?.at ?? 0) - (events[0]?.at ?? 0)).toBeGreaterThan(400)
   })
 
-  it('passes events through whatever chunk boundaries the upstream uses', async () => {
-    const bytes = new TextEncoder().encode(imageStreamFrames(2).join(''))
-    const expected = dataOf(imageStreamFrames(2))
+  it('passes every upstream event through byte for byte, at any chunking (property)', async () => {
+    const partial = fc
+      .tuple(fc.nat({ max: 3 }), fc.integer({ min: 1, max: 20_000 }))
+      .map(([index, size]) =>
+        sseEvent('image_generation.partial_image', {
+          b64_json: 'QUJD'.repeat(size),
+          partial_image_index: index,
+        }),
+      )
+    const block = fc.oneof(
+      { weight: 3, arbitrary: partial },
+      { weight: 1, arbitrary: fc.constant(': upstream keep-alive\n\n') },
+      { weight: 1, arbitrary: fc.constant('event: other.event\ndata: {"a":1}\ndata: {"b":2}\n\n') },
+      { weight: 1, arbitrary: fc.constant(': note\nid: 4\nevent: x.y\nretry: 9\ndata: {}\n\n') },
+    )
+    const completed = fc
+      .tuple(fc.boolean(), fc.uint8Array({ minLength: 0, maxLength: 40_000 }))
+      .map(([imageFirst, tail]) => {
+        const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...tail])
+        const b64_json = encodeBase64(png)
+        const rest = { created_at: 1, usage: { total_tokens: 2 } }
+        const payload = imageFirst ? { b64_json, ...rest } : { ...rest, b64_json }
+        return sseEvent('image_generation.completed', payload)
+      })
+    const streams = fc.tuple(fc.array(block, { maxLength: 5 }), completed, fc.boolean())
     await fc.assert(
-      fc.asyncProperty(
-        fc.uniqueArray(fc.integer({ min: 1, max: bytes.length - 1 }), { maxLength: 40 }),
-        async (cuts) => {
-          const points = [0, ...cuts.sort((a, b) => a - b), bytes.length]
-          const chunks = points.slice(1).map((end, i) => bytes.slice(points[i], end))
-          fakeUpstream().reply({ kind: 'chunks', chunks, contentType: 'text/event-stream' })
-          const res = await generate(streamRequest, { headers: { 'cache-control': 'no-cache' } })
-          const events = await readEvents(res)
-          expect(events.map((e) => e.data)).toEqual(expected)
-          await settled()
-        },
-      ),
-      { numRuns: 25 },
+      fc.asyncProperty(streams, fc.array(fc.nat(), { maxLength: 40 }), async (drawn, cuts) => {
+        const [blocks, last, crlf] = drawn
+        const lineEnds = (text: string) => (crlf ? text.replaceAll('\n', '\r\n') : text)
+        const all = [...blocks, last].map(lineEnds)
+        const bytes = new TextEncoder().encode(all.join(''))
+        const chunks = splitAt(bytes, cuts)
+        fakeUpstream().reply({ kind: 'chunks', chunks, contentType: 'text/event-stream' })
+        const res = await generate(streamRequest, { headers: { 'cache-control': 'no-cache' } })
+        const received = (await res.text()).replaceAll(': keep-alive\n\n', '')
+        const events = all.filter((text) => !text.startsWith(':') || text.includes('data:'))
+        expect(received).toBe(events.join(''))
+        await settled()
+      }),
+      { numRuns: 30 },
     )
   })
 
@@ -138,6 +163,41 @@ describe('streaming', () => {
     expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_unavailable')
     await settled()
     expect(await storedKeys()).toEqual([])
+  })
+
+  it('cuts the stream, never sends a truncated event, when the upstream breaks inside one', async () => {
+    const [partial, completed] = imageStreamFrames(1) as [string, string]
+    fakeUpstream().reply({
+      kind: 'chunks',
+      chunks: [partial, completed.slice(0, completed.length / 2)],
+      contentType: 'text/event-stream',
+      end: 'reset',
+    })
+    const res = await generate(streamRequest)
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    let text = ''
+    const broke = await (async () => {
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) return false
+        text += new TextDecoder().decode(value)
+      }
+    })().catch(() => true)
+    expect(broke).toBe(true)
+    // Whatever of the cut event arrived lacks its blank line, so no SSE client dispatches it.
+    expect(text.startsWith(`: keep-alive\n\n${partial}`)).toBe(true)
+    expect(completed.startsWith(text.slice(`: keep-alive\n\n${partial}`.length))).toBe(true)
+    await settled()
+    expect(await storedKeys()).toEqual([])
+  })
+
+  it('leaves no spilled partial images behind once the generation and its readers are done', async () => {
+    const big = sseEvent('image_generation.partial_image', { b64_json: 'QUJD'.repeat(50_000) })
+    fakeUpstream().reply({ kind: 'sse', frames: [big, big, imageStreamFrames(0)[0] as string] })
+    await (await generate(streamRequest)).text()
+    await settled()
+    expect(await storedKeys('spill/')).toEqual([])
+    expect(await storedKeys('manifests/')).toHaveLength(1)
   })
 
   it('turns an upstream error event into an error frame with the OpenAI envelope', async () => {

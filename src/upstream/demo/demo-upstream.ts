@@ -62,7 +62,7 @@ function renderImage(
   r: Resolved,
   index: number,
   block: number,
-): string {
+): Uint8Array {
   const channels = r.format === 'jpeg' || r.background === 'transparent' ? 4 : 3
   const pixels = paintPicture({
     width: r.width,
@@ -72,12 +72,23 @@ function renderImage(
     transparent: r.background === 'transparent',
     block,
   })
-  const bytes = encodeImage(
+  return encodeImage(
     { width: r.width, height: r.height, channels, pixels },
     r.format,
     req.output_compression,
   )
-  return encodeBase64(bytes)
+}
+
+/** Bytes encoded per base64 slice (a multiple of 3), so no image becomes one long string. */
+const SLICE_BYTES = 48 * 1024
+
+/** `head`, the image's base64 in slices, then `tail`, as the pieces of a body. */
+function* withBase64(head: string, image: Uint8Array, tail: string): Generator<Uint8Array> {
+  yield encoder.encode(head)
+  for (let at = 0; at < image.length; at += SLICE_BYTES) {
+    yield encoder.encode(encodeBase64(image.subarray(at, at + SLICE_BYTES)))
+  }
+  yield encoder.encode(tail)
 }
 
 /** Block sizes of the previews: coarse to fine, e.g. 3 partials → 48, 24, 12 pixels. */
@@ -88,8 +99,14 @@ function previewBlocks(count: number): number[] {
 const encoder = new TextEncoder()
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-function sseFrame(type: string, data: Record<string, unknown>): Uint8Array {
-  return encoder.encode(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`)
+/** An SSE event carrying an image: `event: …\ndata: {"type":…,"b64_json":"…",…}`. */
+function imageEvent(type: string, image: Uint8Array, rest: Record<string, unknown>) {
+  const fields = JSON.stringify(rest).slice(1)
+  return withBase64(
+    `event: ${type}\ndata: {"type":"${type}","b64_json":"`,
+    image,
+    fields === '}' ? '"}\n\n' : `",${fields}\n\n`,
+  )
 }
 
 /** The SSE answer: for each image its partials (paced), then its completed event. */
@@ -106,17 +123,13 @@ function streamAnswer(req: NormalizedImageRequest, r: Resolved): ReadableStream<
     for (let index = 0; index < req.n; index++) {
       for (const [partialIndex, block] of previewBlocks(req.partial_images).entries()) {
         await sleep(PARTIAL_IMAGE_INTERVAL_MS)
-        const b64 = renderImage(req, r, index, block)
-        yield sseFrame('image_generation.partial_image', {
-          b64_json: b64,
+        yield* imageEvent('image_generation.partial_image', renderImage(req, r, index, block), {
           ...common,
           partial_image_index: partialIndex,
         })
       }
       await sleep(PARTIAL_IMAGE_INTERVAL_MS)
-      const b64 = renderImage(req, r, index, 1)
-      yield sseFrame('image_generation.completed', {
-        b64_json: b64,
+      yield* imageEvent('image_generation.completed', renderImage(req, r, index, 1), {
         ...common,
         usage: usage(req, r),
       })
@@ -131,8 +144,7 @@ function jsonAnswer(req: NormalizedImageRequest, r: Resolved): ReadableStream<Ui
   async function* pieces() {
     yield encoder.encode(`{"created":${created},"background":"${r.background}","data":[`)
     for (let index = 0; index < req.n; index++) {
-      const b64 = renderImage(req, r, index, 1)
-      yield encoder.encode(`${index > 0 ? ',' : ''}{"b64_json":"${b64}"}`)
+      yield* withBase64(`${index > 0 ? ',' : ''}{"b64_json":"`, renderImage(req, r, index, 1), '"}')
     }
     const tail = { output_format: r.format, quality: r.quality, size: r.size, usage: usage(req, r) }
     yield encoder.encode(`],${JSON.stringify(tail).slice(1)}`)

@@ -1,0 +1,204 @@
+/**
+ * The owner's fan-out, driven piece by piece: a reader that never reads holds at most its bound,
+ * however much passes; one that falls behind mid-event or mid-image still gets exact bytes (the
+ * rest from R2); late joiners get the newest partial image and every finished image.
+ */
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import { ResultStore } from '../../src/cache/store'
+import { Generation } from '../../src/generation/generation'
+import { ResultWriter } from '../../src/generation/result-writer'
+import { LAG_LIMIT_BYTES, type Subscriber } from '../../src/generation/subscriber'
+import type { Piece } from '../../src/result/pieces'
+import { normalize } from '../../src/schema/image-request'
+import { encodeBase64 } from '../../src/stream/base64'
+
+const PIECE = 64 * 1024
+const encoder = new TextEncoder()
+const ORIGIN = 'https://gateway.test'
+
+function setup() {
+  const store = new ResultStore(env.IMAGES, null)
+  const writer = new ResultWriter({
+    request: normalize({ prompt: 'a fox' }),
+    key: crypto.randomUUID(),
+    store,
+    replace: false,
+    keepImagesOnFailure: false,
+    generationId: crypto.randomUUID(),
+  })
+  const gen = new Generation(store, { created: 1 }, writer, 60_000)
+  gen.start({ upstreamRequestId: 'req_1', upstreamKind: 'remote' })
+  const publish = async (piece: Piece) => {
+    gen.publish(piece)
+    await writer.ready()
+  }
+  return { gen, writer, publish }
+}
+
+/** A partial-image frame of about `size` bytes, distinct per `index`. */
+function partialFrame(index: number, size: number): Uint8Array {
+  const filler = String.fromCharCode(65 + index).repeat(size)
+  return encoder.encode(
+    `event: image_generation.partial_image\ndata: {"type":"image_generation.partial_image","b64_json":"${filler}","partial_image_index":${index}}\n\n`,
+  )
+}
+
+async function publishFrame(
+  publish: (p: Piece) => Promise<void>,
+  frame: Uint8Array,
+  watch: Subscriber[] = [],
+) {
+  await publish({ kind: 'frame-begin', event: 'image_generation.partial_image' })
+  for (let at = 0; at < frame.length; at += PIECE) {
+    await publish({ kind: 'frame-bytes', bytes: frame.slice(at, at + PIECE) })
+    for (const subscriber of watch) {
+      expect(subscriber.queuedBytes).toBeLessThanOrEqual(LAG_LIMIT_BYTES + PIECE)
+    }
+  }
+  await publish({ kind: 'frame-end' })
+}
+
+/** A PNG-looking image and its base64. */
+function image(bytes: number) {
+  const data = new Uint8Array(bytes)
+  for (let at = 0; at < bytes; at += 65_536) {
+    crypto.getRandomValues(data.subarray(at, Math.min(bytes, at + 65_536)))
+  }
+  data.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+  return encodeBase64(data)
+}
+
+async function publishImage(
+  publish: (p: Piece) => Promise<void>,
+  b64: string,
+  watch: Subscriber[] = [],
+) {
+  const prefix = encoder.encode(
+    'event: image_generation.completed\ndata: {"type":"image_generation.completed","b64_json":"',
+  )
+  const suffix = encoder.encode('","usage":{"total_tokens":3}}\n\n')
+  await publish({ kind: 'image-begin', index: 0, prefix })
+  const text = encoder.encode(b64)
+  for (let at = 0; at < text.length; at += PIECE) {
+    await publish({ kind: 'base64', bytes: text.slice(at, at + PIECE) })
+    for (const subscriber of watch) {
+      expect(subscriber.queuedBytes).toBeLessThanOrEqual(LAG_LIMIT_BYTES + PIECE)
+    }
+  }
+  await publish({
+    kind: 'image-end',
+    index: 0,
+    suffix,
+    payload: { type: 'image_generation.completed', usage: { total_tokens: 3 } },
+  })
+  return new Uint8Array([...prefix, ...text, ...suffix])
+}
+
+async function readSome(subscriber: Subscriber, bytes: number) {
+  const reader = subscriber.body.getReader()
+  let read = 0
+  while (read < bytes) read += ((await reader.read()).value as Uint8Array).length
+  reader.releaseLock()
+  return read
+}
+
+/** Everything left in a stream, as text. */
+async function readRest(body: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return text + decoder.decode()
+    text += decoder.decode(value, { stream: true })
+  }
+}
+
+/** The SSE events in a body, each as its exact bytes. */
+function frames(body: string): string[] {
+  return body.split(/(?<=\n\n)/).filter((frame) => !frame.startsWith(':'))
+}
+
+describe('fan-out', () => {
+  it('never holds more than its bound for a reader that never reads, however much passes', async () => {
+    const { gen, writer, publish } = setup()
+    const stuck = Array.from({ length: 10 }, () => gen.subscribe('sse', ORIGIN))
+    const published: string[] = []
+    for (let i = 0; i < 6; i++) {
+      const frame = partialFrame(i, 3_000_000)
+      published.push(new TextDecoder().decode(frame))
+      await publishFrame(publish, frame, stuck)
+    }
+    const completed = await publishImage(publish, image(2_000_000), stuck)
+    published.push(new TextDecoder().decode(completed))
+    gen.finish({ kind: 'done', meta: await writer.complete() })
+    for (const subscriber of stuck) expect(subscriber.fellBehind).toBeGreaterThan(0)
+
+    // Read late, they still get whole events only: the first they were in, the newest partial
+    // image (none: an image came after it), and the finished image from R2.
+    for (const subscriber of stuck) {
+      const got = frames(await readRest(subscriber.body))
+      expect(got).toEqual([published[0], published[6]])
+    }
+  })
+
+  it('continues an event from R2 at the byte where a reader fell behind', async () => {
+    const { gen, writer, publish } = setup()
+    const slow = gen.subscribe('sse', ORIGIN)
+    const first = partialFrame(0, 3_000_000)
+    const reading = publishFrame(publish, first)
+    await readSome(slow, 1_000_000)
+    await reading
+    await publishFrame(publish, partialFrame(1, 3_000_000))
+    expect(slow.fellBehind).toBe(1)
+    gen.finish({ kind: 'done', meta: await writer.complete().catch(() => ({ created: 1 })) })
+    const rest = await readRest(slow.body)
+    const body = new TextDecoder().decode(first)
+    // What it read before plus what it read after is the first frame whole, then the second.
+    expect(rest.endsWith(new TextDecoder().decode(partialFrame(1, 3_000_000)))).toBe(true)
+    expect(body.endsWith(rest.slice(0, rest.length - partialFrame(1, 3_000_000).length))).toBe(true)
+  })
+
+  it('continues a base64 JSON answer mid-image from R2, byte for byte', async () => {
+    const { gen, writer, publish } = setup()
+    const slow = gen.subscribe('json', ORIGIN)
+    const b64 = image(7_000_000)
+    const publishing = (async () => {
+      await publish({ kind: 'image-begin', index: 0, prefix: null })
+      const text = encoder.encode(b64)
+      for (let at = 0; at < text.length; at += PIECE) {
+        await publish({ kind: 'base64', bytes: text.slice(at, at + PIECE) })
+      }
+      await publish({ kind: 'image-end', index: 0, suffix: null, payload: null })
+      await publish({ kind: 'meta', meta: { created: 7, size: '1024x1024' } })
+    })()
+    const reader = slow.body.getReader()
+    let head = ''
+    while (head.length < 500_000) head += new TextDecoder().decode((await reader.read()).value)
+    reader.releaseLock()
+    await publishing
+    gen.finish({ kind: 'done', meta: await writer.complete() })
+    expect(slow.fellBehind).toBe(1)
+    const answer = JSON.parse(head + (await readRest(slow.body)))
+    expect(answer.data[0].b64_json).toBe(b64)
+    expect(answer).toMatchObject({ created: 7, size: '1024x1024' })
+    // 7 MB went to R2 in two parts (5 MiB + the rest).
+    const listing = await env.IMAGES.list({ prefix: 'images/' })
+    const stored = listing.objects.find((object) => object.size === 7_000_000)
+    expect(stored?.etag).toMatch(/-2$/)
+  })
+
+  it('gives a late joiner the newest partial image, then every finished image, then live events', async () => {
+    const { gen, writer, publish } = setup()
+    await publishFrame(publish, partialFrame(0, 100_000))
+    await publishFrame(publish, partialFrame(1, 100_000))
+    const late = gen.subscribe('sse', ORIGIN)
+    await publishFrame(publish, partialFrame(2, 100))
+    gen.finish({ kind: 'done', meta: await writer.complete().catch(() => ({ created: 1 })) })
+    const got = frames(await readRest(late.body))
+    const text = (frame: Uint8Array) => new TextDecoder().decode(frame)
+    expect(got).toEqual([text(partialFrame(1, 100_000)), text(partialFrame(2, 100))])
+    expect(late.fellBehind).toBe(0)
+  })
+})
