@@ -1,6 +1,6 @@
 // A fake OpenAI images API on loopback for benchmarks: JSON answers with n large images, or SSE
-// answers whose events carry the time they were sent (`sent_at`, ms on this process's clock), so a
-// client in the same process can measure how late each event arrives.
+// answers (n images, each with its partial events then its completed event) whose events carry the
+// time they were sent (`sent_at`, ms on this process's clock) so a client here can measure lag.
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 
@@ -22,8 +22,10 @@ const meta = { background: 'opaque', output_format: 'png', quality: 'medium', si
 const usage = { input_tokens: 10, output_tokens: 1056, total_tokens: 1066 }
 
 /**
- * Starts the server; `received` collects every request body it got. Knobs come from the request body's `prompt`, e.g. "bench bytes=3000000
- * events=5 interval=50", so the gateway forwards them untouched.
+ * Starts the server; `received` collects every request body it got. Knobs come from the request
+ * body's `prompt`, e.g. "bench bytes=3000000 events=5 interval=50", so the gateway forwards them
+ * untouched. A stream sends, for each of the n images, `events` events (the last one completed);
+ * without an `events=` knob that is the request's `partial_images` (default 2) plus one.
  */
 export async function startFakeUpstream() {
   const received = []
@@ -44,22 +46,25 @@ export async function startFakeUpstream() {
       return
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': 'req_bench' })
-    const events = knob('events', 3)
+    const events = knob('events', (body.partial_images ?? 2) + 1)
     const interval = knob('interval', 50)
-    for (let i = 0; i < events; i++) {
-      await new Promise((resolve) => setTimeout(resolve, interval))
-      const last = i === events - 1
-      const type = last ? 'image_generation.completed' : 'image_generation.partial_image'
-      const payload = {
-        type,
-        b64_json: fakeImageB64(bytes),
-        created_at: 1,
-        ...meta,
-        sent_at: performance.timeOrigin + performance.now(),
+    for (let image = 0; image < n; image++) {
+      for (let i = 0; i < events; i++) {
+        await new Promise((resolve) => setTimeout(resolve, interval))
+        const last = i === events - 1
+        const type = last ? 'image_generation.completed' : 'image_generation.partial_image'
+        const payload = {
+          type,
+          b64_json: fakeImageB64(bytes),
+          created_at: 1,
+          ...meta,
+          sent_at: performance.timeOrigin + performance.now(),
+        }
+        if (last) payload.usage = usage
+        else payload.partial_image_index = i
+        if (res.destroyed) return
+        res.write(`event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`)
       }
-      if (last) payload.usage = usage
-      else payload.partial_image_index = i
-      res.write(`event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`)
     }
     res.end()
   })
@@ -67,6 +72,9 @@ export async function startFakeUpstream() {
   return {
     url: `http://127.0.0.1:${server.address().port}/v1`,
     received,
-    close: () => server.close(),
+    close: () => {
+      server.close()
+      server.closeAllConnections()
+    },
   }
 }

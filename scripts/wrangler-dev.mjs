@@ -6,14 +6,22 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 /**
- * @param {{ port: number, vars?: Record<string, string>, config?: string, readyPath?: string }} options
- * `vars` are passed as `--var NAME:VALUE`; `readyPath` is polled until it answers.
+ * @param {{ port: number, vars?: Record<string, string>, config?: string, configs?: string[],
+ *   readyPath?: string }} options
+ * `vars` are passed as `--var NAME:VALUE` (they reach the first worker only); `configs` runs several
+ * workers in one session, the first one primary; `readyPath` is polled until it answers.
  */
-export async function startWranglerDev({ port, vars = {}, config, readyPath = '/' }) {
+export async function startWranglerDev({
+  port,
+  vars = {},
+  config,
+  configs = config ? [config] : [],
+  readyPath = '/',
+}) {
   const state = mkdtempSync(join(tmpdir(), 'wrangler-dev-'))
   const args = ['dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state]
   args.push('--log-level', 'error', '--show-interactive-dev-session=false')
-  if (config) args.push('-c', config)
+  for (const file of configs) args.push('-c', file)
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`)
   const child = spawn('wrangler', args, {
     stdio: ['ignore', 'pipe', 'pipe'],

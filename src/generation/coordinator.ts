@@ -133,7 +133,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
         idleMs: join.upstream.idleTimeoutMs,
         signal: deadline.signal,
         emit: (piece) => generation.publish(piece),
-        afterChunk: () => writer.ready(),
+        afterChunk: () => both(writer.ready(), generation.ready()),
       })
       const meta = await writer.complete()
       if (join.billing) {
@@ -191,6 +191,12 @@ async function answerFrom(generation: Generation, join: JoinRequest): Promise<Jo
   if (head.kind === 'cached') return { kind: 'cached' }
   if (head.kind === 'failed') return { kind: 'failed', failure: head.failure }
   return { kind: 'answer', ...started(), body: subscriber.body, firstImage: null }
+}
+
+/** A promise for both waits, or the one there is, or null. */
+function both(a: Promise<void> | null, b: Promise<void> | null): Promise<void> | null {
+  if (a && b) return Promise.all([a, b]).then(() => {})
+  return a ?? b
 }
 
 /** What the request asked for, for completed events rebuilt before the upstream said more. */

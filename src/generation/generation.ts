@@ -14,6 +14,12 @@ import { type GenerationView, Subscriber } from './subscriber'
 import type { ImageUnit, Outcome, Started, Unit } from './units'
 
 const BACKSLASH = 0x5c
+/**
+ * How long the owner waits for a live reader over its limit before it falls behind: long enough
+ * for any reader at network speed to take a burst (a whole partial image arrives at once),
+ * short enough that a stuck one holds the others back only briefly.
+ */
+export const DEFAULT_GRACE_MS = 1000
 
 export class Generation implements GenerationView {
   readonly units: Unit[] = []
@@ -24,12 +30,14 @@ export class Generation implements GenerationView {
   private waiters: (() => void)[] = []
   private timer: ReturnType<typeof setInterval> | null = null
   private idle: (() => void) | null = null
+  private wakeDrained: (() => void) | null = null
 
   constructor(
     readonly store: ResultStore,
     readonly meta: ResultMeta,
     private readonly writer: ResultWriter,
     private readonly keepAliveMs: number,
+    private readonly graceMs = DEFAULT_GRACE_MS,
   ) {
     this.timer = setInterval(() => this.keepAlive(), Math.max(10, Math.floor(keepAliveMs / 3)))
   }
@@ -85,8 +93,23 @@ export class Generation implements GenerationView {
     return new Promise((resolve) => this.waiters.push(resolve))
   }
 
+  /**
+   * Null when every live subscriber is within its limit; else resolves once they are, or once
+   * those still over it after their grace have fallen behind. The upstream is read no faster.
+   */
+  ready(): Promise<void> | null {
+    return this.anyOver() ? this.waitDrained() : null
+  }
+
+  drained(): void {
+    const wake = this.wakeDrained
+    this.wakeDrained = null
+    wake?.()
+  }
+
   detach(subscriber: Subscriber): void {
     this.subscribers.delete(subscriber)
+    this.drained()
     this.checkIdle()
   }
 
@@ -162,6 +185,30 @@ export class Generation implements GenerationView {
       case 'meta':
         this.writer.meta(piece.meta)
         return null
+    }
+  }
+
+  private anyOver(): boolean {
+    for (const subscriber of this.subscribers) if (subscriber.overSince !== null) return true
+    return false
+  }
+
+  private async waitDrained(): Promise<void> {
+    for (;;) {
+      let due = Number.POSITIVE_INFINITY
+      const now = Date.now()
+      for (const subscriber of this.subscribers) {
+        if (subscriber.overSince === null) continue
+        if (subscriber.overSince + this.graceMs <= now) subscriber.fallBehind()
+        else due = Math.min(due, subscriber.overSince + this.graceMs)
+      }
+      if (due === Number.POSITIVE_INFINITY) return
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await new Promise<void>((resolve) => {
+        this.wakeDrained = resolve
+        timer = setTimeout(resolve, due - now)
+      })
+      clearTimeout(timer)
     }
   }
 

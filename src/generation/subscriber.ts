@@ -1,10 +1,11 @@
 /**
  * One request waiting on a generation, with a streaming answer (SSE, or base64 JSON). Its bytes
  * go through a queue bounded in bytes: live, it gets each piece as the upstream sends it (shared,
- * never copied); once more than LAG_LIMIT_BYTES wait unread, it drops them and continues like a
- * late joiner: the rest of the event it was in, the newest partial image, every finished image
- * read back from R2, then live again at the next event boundary. So a slow or stuck reader holds
- * neither memory nor the generation.
+ * never copied). While more than LAG_LIMIT_BYTES wait unread the owner pauses reading the
+ * upstream for it, but only for a short grace: a reader still behind then drops what waits and
+ * continues like a late joiner (the rest of the event it was in, the newest partial image, every
+ * finished image read back from R2, then live again at the next event boundary). So a slow or
+ * stuck reader holds neither memory nor the generation.
  */
 
 import { imageHead, imageLinkFrame, imageTail, storedImageBytes } from '../answer/image-bytes'
@@ -17,8 +18,10 @@ import type { Piece } from '../result/pieces'
 import type { ResultMeta, StoredImage } from '../result/result'
 import type { Outcome, Unit } from './units'
 
-/** Bytes a subscriber may have waiting unread before it counts as behind: about one event. */
-export const LAG_LIMIT_BYTES = 4 * 1024 * 1024
+/** Bytes a live subscriber may have waiting unread before the owner waits for it. */
+export const LAG_LIMIT_BYTES = 2 * 1024 * 1024
+/** Past this a subscriber falls behind at once, without its grace (pieces pushed without pause). */
+const HARD_LIMIT_BYTES = 4 * LAG_LIMIT_BYTES
 /** A subscriber catching up is refilled once fewer than this many bytes wait. */
 const REFILL_BYTES = 256 * 1024
 
@@ -37,6 +40,8 @@ export interface GenerationView {
   readonly meta: ResultMeta
   /** Resolves at the next change (a unit ended, the generation ended). */
   changed(): Promise<void>
+  /** A live subscriber that was over its limit is back under it (or gone). */
+  drained(): void
   detach(subscriber: Subscriber): void
 }
 
@@ -55,6 +60,8 @@ export class Subscriber {
   readonly head: Promise<Head>
   /** How often this subscriber fell behind (tests and logs). */
   fellBehind = 0
+  /** When this live subscriber went over LAG_LIMIT_BYTES unread (null: it is not). */
+  overSince: number | null = null
   private settleHead!: (head: Head) => void
   private headSettled = false
   private readonly queue: Item[] = []
@@ -168,6 +175,7 @@ export class Subscriber {
     this.closed = true
     this.queue.length = 0
     this.queued = 0
+    this.overSince = null
     this.wake('room')
     this.detach()
   }
@@ -190,11 +198,14 @@ export class Subscriber {
     this.queued += size
     this.lastPush = Date.now()
     this.wake('pull')
-    if (live && this.queued > LAG_LIMIT_BYTES) this.fallBehind()
+    if (live && this.queued > LAG_LIMIT_BYTES) this.overSince ??= Date.now()
+    if (live && this.queued > HARD_LIMIT_BYTES) this.fallBehind()
   }
 
-  /** Too much waits unread: drop it and catch up from the records instead. */
-  private fallBehind(): void {
+  /** Too much waits unread for too long: drop it and catch up from the records instead. */
+  fallBehind(): void {
+    if (this.mode !== 'live') return
+    this.overSince = null
     const index = this.queue.findIndex((item) => item.seq >= 0)
     const first = this.queue[index]
     if (!first) return
@@ -305,6 +316,10 @@ export class Subscriber {
       if (item) {
         this.queued -= item.size
         this.wake('room')
+        if (this.overSince !== null && this.queued <= LAG_LIMIT_BYTES) {
+          this.overSince = null
+          this.gen.drained()
+        }
         let bytes: Uint8Array
         try {
           bytes = await item.bytes

@@ -1,7 +1,9 @@
 /**
- * The owner's fan-out, driven piece by piece: a reader that never reads holds at most its bound,
- * however much passes; one that falls behind mid-event or mid-image still gets exact bytes (the
- * rest from R2); late joiners get the newest partial image and every finished image.
+ * The owner's fan-out, driven piece by piece as the owner reads the upstream: a reader that never
+ * reads holds at most its bound, however much passes, and holds the generation only for its
+ * grace; one that falls behind mid-event or mid-image still gets exact bytes (the rest from R2);
+ * a reader that keeps up is waited for and gets everything; late joiners get the newest partial
+ * image and every finished image.
  */
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
@@ -16,6 +18,8 @@ import { encodeBase64 } from '../../src/stream/base64'
 const PIECE = 64 * 1024
 const encoder = new TextEncoder()
 const ORIGIN = 'https://gateway.test'
+/** How long the owner waits for a reader over its limit (a second in production). */
+const GRACE_MS = 50
 
 function setup() {
   const store = new ResultStore(env.IMAGES, null)
@@ -27,11 +31,13 @@ function setup() {
     keepImagesOnFailure: false,
     generationId: crypto.randomUUID(),
   })
-  const gen = new Generation(store, { created: 1 }, writer, 60_000)
+  const gen = new Generation(store, { created: 1 }, writer, 60_000, GRACE_MS)
   gen.start({ upstreamRequestId: 'req_1', upstreamKind: 'remote' })
+  // As the owner reads the upstream: no faster than the store and the live readers take it.
   const publish = async (piece: Piece) => {
     gen.publish(piece)
     await writer.ready()
+    await gen.ready()
   }
   return { gen, writer, publish }
 }
@@ -141,6 +147,21 @@ describe('fan-out', () => {
       const got = frames(await readRest(subscriber.body))
       expect(got).toEqual([published[0], published[6]])
     }
+  })
+
+  it('waits for a reader that keeps up, so it gets every event, each larger than the limit', async () => {
+    const { gen, writer, publish } = setup()
+    const reader = gen.subscribe('sse', ORIGIN)
+    const reading = readRest(reader.body)
+    const published: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const frame = partialFrame(i, 3 * LAG_LIMIT_BYTES)
+      published.push(new TextDecoder().decode(frame))
+      await publishFrame(publish, frame, [reader])
+    }
+    gen.finish({ kind: 'done', meta: await writer.complete().catch(() => ({ created: 1 })) })
+    expect(frames(await reading)).toEqual(published)
+    expect(reader.fellBehind).toBe(0)
   })
 
   it('continues an event from R2 at the byte where a reader fell behind', async () => {

@@ -1,0 +1,126 @@
+// The scenarios of `npm run bench:isolates`, each measured per isolate by bench/isolate-harness.mjs:
+// big misses, streams, coalesced and slow clients (memory); misses, stream misses and hits (CPU).
+import { drain, drainThrottled, eventLags, pct, post, sleep, unique } from './isolate-clients.mjs'
+import { measureCpu, measureMemory } from './isolate-harness.mjs'
+
+const NO_CACHE = { 'cache-control': 'no-cache' }
+const CPU_RUNS = Number(process.env.BENCH_CPU_RUNS ?? 30)
+const SLOW_WINDOW_MS = Number(process.env.BENCH_SLOW_WINDOW_MS ?? 20_000)
+const mb = (bytes) => `${(bytes / 1e6).toFixed(0)} MB`
+
+/** Concurrent misses answered as JSON; returns what the clients received. */
+async function concurrentMisses(base, clients, body) {
+  const sizes = await Promise.all(
+    Array.from({ length: clients }, () =>
+      drain(post(base, { ...body, prompt: unique(body.prompt) }, NO_CACHE)),
+    ),
+  )
+  return `${mb(sizes.reduce((a, b) => a + b, 0))} answered`
+}
+
+/** Ten clients with the same stream request, started together; `read` drains one answer. */
+async function coalesced({ base, upstreamCalls }, read) {
+  const calls = upstreamCalls()
+  const body = { prompt: unique('bytes=5000000'), n: 2, stream: true, partial_images: 2 }
+  const caches = {}
+  const sizes = await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      const res = await post(base, body)
+      const cache = res.headers.get('x-cache') ?? 'no x-cache'
+      caches[cache] = (caches[cache] ?? 0) + 1
+      return read(res)
+    }),
+  )
+  const how = Object.entries(caches)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ')
+  const total = mb(sizes.reduce((a, b) => a + b, 0))
+  return `${total} read by 10 clients (${how}; ${upstreamCalls() - calls} upstream call)`
+}
+
+export async function memoryScenarios(rig) {
+  const { base } = rig
+  const memory = (run, options) => measureMemory(rig, run, options)
+  return {
+    a: await memory(() => concurrentMisses(base, 4, { prompt: 'bytes=3000000', n: 10 })),
+    b: await memory(() => concurrentMisses(base, 1, { prompt: 'bytes=12000000', n: 10 })),
+    c: await memory(() =>
+      concurrentMisses(base, 1, { prompt: 'bytes=9000000', stream: true, partial_images: 3 }),
+    ),
+    d: await memory(() => coalesced(rig, drain)),
+    e: await memory(
+      () => {
+        const stop = new AbortController()
+        setTimeout(() => stop.abort(), SLOW_WINDOW_MS)
+        return coalesced(rig, (res) => drainThrottled(res, 2048, stop.signal))
+      },
+      { timeoutMs: SLOW_WINDOW_MS + 60_000 },
+    ),
+  }
+}
+
+/** A URL of a stored 1 MB image, and a 1 MB result in the cache for base64 hits. */
+async function primeHits(base) {
+  const stored = await post(base, { prompt: 'bench bytes=1000000 stored', response_format: 'url' })
+  const { data } = await stored.json()
+  const hit = { prompt: 'bench bytes=1000000 hit' }
+  await drain(post(base, hit))
+  await sleep(500)
+  const check = await post(base, hit)
+  await drain(check)
+  return { url: data[0].url, hit, hitCache: check.headers.get('x-cache') }
+}
+
+export async function cpuScenarios(rig) {
+  const { base } = rig
+  const cpu = (runs, send) => measureCpu(rig, runs, send)
+  const results = {
+    floor: await cpu(CPU_RUNS, () => fetch(`${base}/models`)),
+    miss: await cpu(CPU_RUNS, () =>
+      post(base, { prompt: unique('bytes=1000000 interval=5') }, NO_CACHE),
+    ),
+    streamMiss: await cpu(CPU_RUNS, () =>
+      post(
+        base,
+        { prompt: unique('bytes=1000000 interval=5'), stream: true, partial_images: 3 },
+        NO_CACHE,
+      ),
+    ),
+  }
+  try {
+    const { url, hit, hitCache } = await primeHits(base)
+    results.file = await cpu(CPU_RUNS, () => fetch(url))
+    results.hit = { ...(await cpu(CPU_RUNS, () => post(base, hit))), note: `x-cache ${hitCache}` }
+  } catch (error) {
+    results.file = { failed: `no stored image: ${error.message}` }
+    results.hit = { failed: results.file.failed, note: 'not run' }
+  }
+  return results
+}
+
+/** Lag of each 2 MB event (1.5 MB image as base64) behind the fake, direct and via the gateway. */
+export async function lagScenario(rig, fakeUrl, runs = 10) {
+  const body = () => ({
+    prompt: unique('bytes=1500000 interval=100'),
+    stream: true,
+    partial_images: 3,
+  })
+  const collect = async (target) => {
+    const lags = []
+    for (let i = 0; i < runs; i++) lags.push(...(await eventLags(post(target, body(), NO_CACHE))))
+    return lags
+  }
+  try {
+    await collect(fakeUrl) // warm-up
+    const direct = await collect(fakeUrl)
+    await eventLags(post(rig.base, body(), NO_CACHE))
+    const gateway = await collect(rig.base)
+    const p = (values, n) => pct(values, n)
+    return {
+      direct: { p50: p(direct, 50), p99: p(direct, 99), n: direct.length },
+      gateway: { p50: p(gateway, 50), p99: p(gateway, 99), n: gateway.length },
+    }
+  } catch (error) {
+    return { failed: error.message }
+  }
+}
