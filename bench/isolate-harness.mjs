@@ -115,7 +115,12 @@ export async function measureMemory(rig, run, { settleMs = 1000, timeoutMs = 120
  * CPU ms per request in each isolate (sampled profiles), and in all workerd processes measured in
  * a separate pass without profilers (their sampling threads would count there).
  */
-export async function measureCpu(rig, runs, send, { warmup = 3, settleMs = 500 } = {}) {
+export async function measureCpu(
+  rig,
+  runs,
+  send,
+  { warmup = 3, settleMs = 500, label = null } = {},
+) {
   if (!(await ensureConnected(rig))) return { failed: 'not run: isolates unreachable' }
   try {
     for (let i = 0; i < warmup; i++) await drain(send(-1 - i))
@@ -131,7 +136,8 @@ export async function measureCpu(rig, runs, send, { warmup = 3, settleMs = 500 }
     for (let i = 0; i < runs; i++) await drain(send(runs + i))
     await sleep(settleMs)
     for (const side of SIDES) {
-      const profile = await stopCpu(rig.sessions[side], INTERVAL_US)
+      const saveAs = label ? `${label}-${side}` : null
+      const profile = await stopCpu(rig.sessions[side], INTERVAL_US, saveAs)
       const perRequest = profile.cpuMs / runs
       const program = profile.programMs / runs
       result[side] = { ...profile, perRequest, program, gc: profile.gcMs / runs }

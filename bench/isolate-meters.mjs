@@ -1,6 +1,9 @@
 // Memory and CPU of single isolates over DevTools sessions (bench/inspector.mjs): heap usage
 // sampled every few ms against a post-GC baseline, and CPU from sampled Profiler profiles.
 
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
 const MB = 1024 * 1024
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -74,8 +77,12 @@ export async function startCpu(session, intervalUs) {
  * delta that spans a gap is not CPU: each sample counts one tick, whose length is the mean delta
  * between back-to-back samples (≤ 5 × interval). `(idle)` samples are left out.
  */
-export async function stopCpu(session, intervalUs) {
+export async function stopCpu(session, intervalUs, saveAs = null) {
   const { profile } = await session.send('Profiler.stop', {}, 60_000)
+  if (saveAs && process.env.BENCH_PROFILES) {
+    mkdirSync(process.env.BENCH_PROFILES, { recursive: true })
+    writeFileSync(join(process.env.BENCH_PROFILES, `${saveAs}.cpuprofile`), JSON.stringify(profile))
+  }
   const names = new Map(profile.nodes.map((node) => [node.id, node.callFrame.functionName]))
   const back = profile.timeDeltas.filter((d) => d > 0 && d <= 5 * intervalUs)
   if (back.length >= 20) ticks.set(intervalUs, back.reduce((a, b) => a + b, 0) / back.length)

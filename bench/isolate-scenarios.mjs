@@ -73,24 +73,30 @@ async function primeHits(base) {
 
 export async function cpuScenarios(rig) {
   const { base } = rig
-  const cpu = (runs, send) => measureCpu(rig, runs, send)
+  const cpu = (runs, send, label) => measureCpu(rig, runs, send, { label })
   const results = {
-    floor: await cpu(CPU_RUNS, () => fetch(`${base}/models`)),
-    miss: await cpu(CPU_RUNS, () =>
-      post(base, { prompt: unique('bytes=1000000 interval=5') }, NO_CACHE),
+    floor: await cpu(CPU_RUNS, () => fetch(`${base}/models`), 'floor'),
+    miss: await cpu(
+      CPU_RUNS,
+      () => post(base, { prompt: unique('bytes=1000000 interval=5') }, NO_CACHE),
+      'miss',
     ),
-    streamMiss: await cpu(CPU_RUNS, () =>
-      post(
-        base,
-        { prompt: unique('bytes=1000000 interval=5'), stream: true, partial_images: 3 },
-        NO_CACHE,
-      ),
+    streamMiss: await cpu(
+      CPU_RUNS,
+      () =>
+        post(
+          base,
+          { prompt: unique('bytes=1000000 interval=5'), stream: true, partial_images: 3 },
+          NO_CACHE,
+        ),
+      'stream-miss',
     ),
   }
   try {
     const { url, hit, hitCache } = await primeHits(base)
-    results.file = await cpu(CPU_RUNS, () => fetch(url))
-    results.hit = { ...(await cpu(CPU_RUNS, () => post(base, hit))), note: `x-cache ${hitCache}` }
+    results.file = await cpu(CPU_RUNS, () => fetch(url), 'file')
+    const hitCpu = await cpu(CPU_RUNS, () => post(base, hit), 'hit')
+    results.hit = { ...hitCpu, note: `x-cache ${hitCache}` }
   } catch (error) {
     results.file = { failed: `no stored image: ${error.message}` }
     results.hit = { failed: results.file.failed, note: 'not run' }

@@ -19,6 +19,8 @@ async function freePort() {
   await new Promise((resolve) => server.close(resolve))
   return port
 }
+/** BENCH_ONLY=memory,cpu,lag (any of them) runs only those groups; all by default. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'memory,cpu,lag').split(','))
 const f1 = (value) => value.toFixed(1)
 const na = 'n/a'
 
@@ -89,9 +91,13 @@ try {
   rig.upstreamCalls = () => fake.received.length
   const fields = Object.keys((await heapUsage(rig.sessions.worker)).raw)
   const checkLines = await checks(rig).catch((error) => [`Checks failed: ${error.message}`])
-  const memory = await memoryScenarios(rig)
-  const cpu = await cpuScenarios(rig)
-  const lag = await lagScenario(rig, fake.url)
+  const skipped = { failed: 'skipped (BENCH_ONLY)' }
+  const skip = (keys) => Object.fromEntries(keys.map((key) => [key, skipped]))
+  const memory = ONLY.has('memory') ? await memoryScenarios(rig) : skip(['a', 'b', 'c', 'd', 'e'])
+  const cpu = ONLY.has('cpu')
+    ? await cpuScenarios(rig)
+    : skip(['floor', 'miss', 'streamMiss', 'file', 'hit'])
+  const lag = ONLY.has('lag') ? await lagScenario(rig, fake.url) : skipped
 
   const rows = [
     ['Peak memory, 4 concurrent n=10 × 3 MB misses (JSON)', ...memoryCells(memory.a), na],
@@ -149,7 +155,7 @@ try {
       ([k, r]) =>
         `Memory ${k}: ${r.note ?? r.failed} (${r.worker?.samples ?? 0}/${r.coordinator?.samples ?? 0} heap samples)`,
     ),
-    `Cache hit row: ${cpu.hit.note}. Lag: ${lag.gateway?.n ?? 0} events via the gateway, ${lag.direct?.n ?? 0} direct.`,
+    `Cache hit row: ${cpu.hit.note ?? 'not run'}. Lag: ${lag.gateway?.n ?? 0} events via the gateway, ${lag.direct?.n ?? 0} direct.`,
     ...rig.log,
   ]
   console.log(`\n${notes.map((line) => `- ${line}`).join('\n')}`)

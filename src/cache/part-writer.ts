@@ -1,38 +1,37 @@
 /**
- * Writes one R2 object whose length is not known in advance, in bounded memory. Bytes gather into
- * a part of PART_BYTES; an object that fits in one part is a single `put`, a larger one a
- * multipart upload whose parts go up as they fill (all the same size but the last, as R2
- * requires). While one part uploads the next one fills; a third waits (`write` resolves late),
- * so an object in flight costs about two parts, whatever its size.
+ * Writes one R2 object whose length is not known in advance, in bounded memory. Bytes are copied
+ * into pooled 256 KiB blocks; an object that fits in one part (5 MiB) is a single `put`, a larger
+ * one a multipart upload whose parts (all the same size but the last, as R2 requires) go up as
+ * they fill. Blocks stream to R2 through a FixedLengthStream (no joined copy) and return to the
+ * pool once R2 has read them. While one part uploads the next fills; a third waits (`write`
+ * resolves late), so an object in flight costs about two parts, whatever its size.
  */
+import { BLOCK_BYTES, giveBuffer, takeBuffer } from '../stream/buffer-pool'
 
-/** R2's smallest allowed part (5 MiB): the least memory a multipart upload can take. */
-export const PART_BYTES = 5 * 1024 * 1024
+/** R2's smallest allowed part (5 MiB), a whole number of blocks. */
+export const PART_BYTES = 20 * BLOCK_BYTES
 
 export interface PartWriterOptions {
   httpMetadata?: R2HTTPMetadata
   customMetadata?: Record<string, string>
-  /** For tests of the multipart path with small objects (R2 rejects parts under 5 MiB). */
-  partBytes?: number
 }
 
 export class PartWriter {
-  private pieces: Uint8Array[] = []
-  private pieceBytes = 0
+  /** Filled blocks; the last one may be partly filled (`fill` bytes). */
+  private blocks: Uint8Array[] = []
+  private fill = BLOCK_BYTES
+  private buffered = 0
+  private size = 0
   private upload: R2MultipartUpload | null = null
   private readonly parts: R2UploadedPart[] = []
   private uploading: Promise<void> | null = null
   private flushing: Promise<void> | null = null
-  private size = 0
-  private readonly partBytes: number
 
   constructor(
     private readonly bucket: R2Bucket,
     readonly key: string,
     private readonly options: PartWriterOptions = {},
-  ) {
-    this.partBytes = options.partBytes ?? PART_BYTES
-  }
+  ) {}
 
   /** Bytes written so far. */
   get bytes(): number {
@@ -40,15 +39,26 @@ export class PartWriter {
   }
 
   /**
-   * Adds bytes (kept by reference: don't reuse the array). Returns a promise when the caller
-   * should wait before writing more (a full part waits for the previous upload), else null.
+   * Copies bytes in (the caller may reuse its array). Returns a promise when the caller should
+   * wait before writing more (a full part waits for the previous upload), else null.
    */
   write(bytes: Uint8Array): Promise<void> | null {
-    if (bytes.length === 0) return null
-    this.pieces.push(bytes)
-    this.pieceBytes += bytes.length
+    for (let at = 0; at < bytes.length; ) {
+      if (this.fill === BLOCK_BYTES) {
+        this.blocks.push(new Uint8Array(takeBuffer()))
+        this.fill = 0
+      }
+      const n = Math.min(BLOCK_BYTES - this.fill, bytes.length - at)
+      ;(this.blocks[this.blocks.length - 1] as Uint8Array).set(
+        bytes.subarray(at, at + n),
+        this.fill,
+      )
+      this.fill += n
+      at += n
+    }
+    this.buffered += bytes.length
     this.size += bytes.length
-    if (this.pieceBytes < this.partBytes) return this.flushing
+    if (this.buffered < PART_BYTES) return this.flushing
     this.flushing ??= this.flushParts().finally(() => {
       this.flushing = null
     })
@@ -58,32 +68,38 @@ export class PartWriter {
   /** The bytes, when they are at most `max` and nothing was uploaded: then nothing will be. */
   takeSmall(max: number): Uint8Array | null {
     if (this.upload || this.flushing || this.size > max) return null
-    const bytes = this.take(this.pieceBytes)
-    this.pieces = []
-    return bytes
+    const out = new Uint8Array(this.size)
+    let at = 0
+    for (const block of this.take(this.buffered)) {
+      const n = Math.min(block.length, this.size - at)
+      out.set(block.subarray(0, n), at)
+      at += n
+      giveBuffer(block.buffer)
+    }
+    return out
   }
 
   /** Writes what is left and makes the object visible. Returns its size in bytes. */
   async finish(): Promise<number> {
     await this.flushing
-    const options = {
-      httpMetadata: this.options.httpMetadata,
-      customMetadata: this.options.customMetadata,
-    }
     if (!this.upload) {
-      await this.bucket.put(this.key, this.take(this.pieceBytes), options)
+      const options = {
+        httpMetadata: this.options.httpMetadata,
+        customMetadata: this.options.customMetadata,
+      }
+      const length = this.buffered
+      await send(this.take(length), length, (body) => this.bucket.put(this.key, body, options))
       return this.size
     }
     await this.uploading
-    if (this.pieceBytes > 0) await this.uploadPart(this.take(this.pieceBytes))
+    if (this.buffered > 0) await this.uploadPart(this.buffered)
     await this.upload.complete(this.parts)
     return this.size
   }
 
   /** Gives up: an unfinished multipart upload is aborted, nothing becomes visible. */
   async abort(): Promise<void> {
-    this.pieces = []
-    this.pieceBytes = 0
+    for (const block of this.take(this.buffered)) giveBuffer(block.buffer)
     await this.flushing?.catch(() => {})
     const upload = this.upload
     this.upload = null
@@ -93,37 +109,56 @@ export class PartWriter {
   }
 
   private async flushParts(): Promise<void> {
-    while (this.pieceBytes >= this.partBytes) {
-      const part = this.take(this.partBytes)
+    while (this.buffered >= PART_BYTES) {
       this.upload ??= await this.bucket.createMultipartUpload(this.key, {
         httpMetadata: this.options.httpMetadata,
         customMetadata: this.options.customMetadata,
       })
       await this.uploading
-      const uploading = this.uploadPart(part)
+      const uploading = this.uploadPart(PART_BYTES)
       uploading.catch(() => {}) // surfaces at the next flush or at finish()
       this.uploading = uploading
     }
   }
 
-  private async uploadPart(part: Uint8Array): Promise<void> {
+  /** Uploads the first `length` buffered bytes as the next part. */
+  private async uploadPart(length: number): Promise<void> {
     const upload = this.upload as R2MultipartUpload
-    this.parts.push(await upload.uploadPart(this.parts.length + 1, part))
+    const number = this.parts.length + 1
+    const blocks = this.take(length)
+    this.parts.push(await send(blocks, length, (body) => upload.uploadPart(number, body)))
   }
 
-  /** Removes the first `length` bytes from the pieces, as one array. */
-  private take(length: number): Uint8Array {
-    const out = new Uint8Array(length)
-    let filled = 0
-    while (filled < length) {
-      const piece = this.pieces[0] as Uint8Array
-      const used = Math.min(piece.length, length - filled)
-      out.set(piece.subarray(0, used), filled)
-      filled += used
-      if (used === piece.length) this.pieces.shift()
-      else this.pieces[0] = piece.subarray(used)
+  /** Removes the first `length` bytes (whole blocks, or everything) from the buffer. */
+  private take(length: number): Uint8Array[] {
+    const count = length === this.buffered ? this.blocks.length : length / BLOCK_BYTES
+    const blocks = this.blocks.splice(0, count)
+    this.buffered -= length
+    if (this.blocks.length === 0) this.fill = BLOCK_BYTES
+    return blocks
+  }
+}
+
+/** Streams `length` bytes of blocks to `to` (an R2 write); the blocks go back to the pool after. */
+async function send<T>(
+  blocks: Uint8Array[],
+  length: number,
+  to: (body: ReadableStream<Uint8Array>) => Promise<T>,
+): Promise<T> {
+  const { readable, writable } = new FixedLengthStream(length)
+  const writer = writable.getWriter()
+  const sent = to(readable)
+  sent.catch((error: unknown) => writer.abort(error).catch(() => {}))
+  try {
+    let left = length
+    for (const block of blocks) {
+      const n = Math.min(block.length, left)
+      if (n > 0) await writer.write(block.subarray(0, n))
+      left -= n
     }
-    this.pieceBytes -= length
-    return out
+    await writer.close()
+    return await sent
+  } finally {
+    for (const block of blocks) giveBuffer(block.buffer)
   }
 }

@@ -66,16 +66,11 @@ export class ResultStore {
   }
 
   /** A writer for a new image of type `ext`, under a fresh id, written in bounded parts. */
-  imageWriter(
-    ext: ImageExt,
-    key: string,
-    partBytes?: number,
-  ): PartWriter & { id: string; ext: ImageExt } {
+  imageWriter(ext: ImageExt, key: string): PartWriter & { id: string; ext: ImageExt } {
     const id = randomId()
     const writer = new PartWriter(this.bucket, imagePath(id, ext), {
       httpMetadata: { contentType: IMAGE_TYPES[ext] },
       customMetadata: { cacheKey: key },
-      partBytes,
     })
     return Object.assign(writer, { id, ext })
   }

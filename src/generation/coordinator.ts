@@ -194,7 +194,7 @@ async function answerFrom(generation: Generation, join: JoinRequest): Promise<Jo
 }
 
 /** A promise for both waits, or the one there is, or null. */
-function both(a: Promise<void> | null, b: Promise<void> | null): Promise<void> | null {
+function both(a: Promise<unknown> | null, b: Promise<unknown> | null): Promise<unknown> | null {
   if (a && b) return Promise.all([a, b]).then(() => {})
   return a ?? b
 }

@@ -13,7 +13,6 @@ import type { ResultWriter } from './result-writer'
 import { type GenerationView, Subscriber } from './subscriber'
 import type { ImageUnit, Outcome, Started, Unit } from './units'
 
-const BACKSLASH = 0x5c
 /**
  * How long the owner waits for a live reader over its limit before it falls behind: long enough
  * for any reader at network speed to take a burst (a whole partial image arrives at once),
@@ -170,7 +169,6 @@ export class Generation implements GenerationView {
       case 'base64': {
         const unit = this.current as ImageUnit
         unit.base64Length += piece.bytes.length
-        if (unit.resumable && piece.bytes.indexOf(BACKSLASH) >= 0) unit.resumable = false
         this.writer.base64(piece.bytes)
         return unit
       }
@@ -178,8 +176,8 @@ export class Generation implements GenerationView {
         const unit = this.current as ImageUnit
         unit.view.suffix = piece.suffix
         unit.view.payload = piece.payload
-        if (unit.base64Length % 4 !== 0) unit.resumable = false
-        this.writer.endImage(piece.payload)
+        const plain = this.writer.endImage(piece.payload)
+        unit.resumable = plain && unit.base64Length % 4 === 0
         return unit
       }
       case 'meta':

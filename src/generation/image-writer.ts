@@ -20,7 +20,6 @@ export class ImageWriter {
   constructor(
     private readonly store: ResultStore,
     private readonly cacheKey: string,
-    private readonly partBytes?: number,
   ) {
     this.stored = new Promise((resolve, reject) => {
       this.resolve = resolve
@@ -31,6 +30,11 @@ export class ImageWriter {
 
   push(bytes: Uint8Array): void {
     this.decoder.push(bytes)
+  }
+
+  /** Whether its base64 came with `\/` escapes (then it is not rebuilt byte for byte from R2). */
+  get escaped(): boolean {
+    return this.decoder.escaped
   }
 
   /** A promise to wait for before pushing more (an upload fell behind), or null. */
@@ -64,7 +68,7 @@ export class ImageWriter {
     if (!this.writer) {
       const ext = sniffImage(bytes)
       if (!ext) throw new MalformedBodyError('an image that is not png, jpeg or webp')
-      this.writer = this.store.imageWriter(ext, this.cacheKey, this.partBytes)
+      this.writer = this.store.imageWriter(ext, this.cacheKey)
     }
     const wait = this.writer.write(bytes)
     if (wait) this.wait = wait

@@ -23,13 +23,15 @@ export interface WriterContext {
   keepImagesOnFailure: boolean
   /** Names this generation's spilled frames. */
   generationId: string
-  /** Smaller R2 parts, for tests of the multipart path. */
-  partBytes?: number
 }
 
 export class ResultWriter {
   private image: ImageWriter | null = null
   private readonly images: Promise<StoredImage>[] = []
+  /** The last ended image's final upload, which the next image may overlap. */
+  private finishing: Promise<unknown> | null = null
+  /** The one before it: the upstream waits for it before going on, so at most one overlaps. */
+  private previous: Promise<unknown> | null = null
   private readonly spill: FrameSpill
   private result: ResultMeta = { created: Math.floor(Date.now() / 1000) }
 
@@ -55,7 +57,7 @@ export class ResultWriter {
   }
 
   beginImage(): Promise<StoredImage> {
-    this.image = new ImageWriter(this.ctx.store, this.ctx.key, this.ctx.partBytes)
+    this.image = new ImageWriter(this.ctx.store, this.ctx.key)
     this.images.push(this.image.stored)
     return this.image.stored
   }
@@ -64,20 +66,30 @@ export class ResultWriter {
     this.image?.push(bytes)
   }
 
-  endImage(payload: Record<string, unknown> | null): void {
-    // Finishes in the background; `complete()` waits for it, and its failure fails the result.
-    void this.image?.finish().catch(() => {})
+  /** The image ended; returns whether its base64 was plain (no escapes). */
+  endImage(payload: Record<string, unknown> | null): boolean {
+    const image = this.image
     this.image = null
     if (payload) this.result = { ...this.result, ...pickMeta(payload) }
+    if (!image) return false
+    // Finishes in the background; `complete()` waits for it, and its failure fails the result.
+    this.previous = this.finishing
+    this.finishing = image.finish().catch(() => {})
+    return !image.escaped
   }
 
   meta(meta: Partial<ResultMeta>): void {
     this.result = { ...this.result, ...meta }
   }
 
-  /** A promise to wait for before reading more of the upstream (an upload fell behind). */
-  ready(): Promise<void> | null {
-    return this.image?.ready() ?? this.spill.ready()
+  /**
+   * A promise to wait for before reading more of the upstream (an upload fell behind, or the
+   * next image would overlap more than the previous one's last upload), or null.
+   */
+  ready(): Promise<unknown> | null {
+    const waits = [this.image?.ready(), this.spill.ready(), this.previous].filter((w) => w)
+    this.previous = null
+    return waits.length === 0 ? null : Promise.all(waits)
   }
 
   /** The upstream finished: waits for every image, commits a complete result. */

@@ -16,6 +16,7 @@ import type { ResultStore } from '../cache/store'
 import { type Failure, GatewayError } from '../errors'
 import type { Piece } from '../result/pieces'
 import type { ResultMeta, StoredImage } from '../result/result'
+import { type ChunkRef, UNPOOLED } from '../stream/buffer-pool'
 import type { Outcome, Unit } from './units'
 
 /** Bytes a live subscriber may have waiting unread before the owner waits for it. */
@@ -47,6 +48,8 @@ export interface GenerationView {
 
 interface Item {
   bytes: Uint8Array | Promise<Uint8Array>
+  /** Released once the bytes are written (or dropped). */
+  ref: ChunkRef
   size: number
   /** The unit these bytes belong to (-1: between units), and where in it they start. */
   seq: number
@@ -73,7 +76,8 @@ export class Subscriber {
   private closed = false
   private detached = false
   private streamError: unknown = null
-  private wakePull: (() => void) | null = null
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>
+  private wakePump: (() => void) | null = null
   private wakeRoom: (() => void) | null = null
   private lastPush = Date.now()
 
@@ -85,10 +89,12 @@ export class Subscriber {
     this.head = new Promise((resolve) => {
       this.settleHead = resolve
     })
-    this.body = new ReadableStream<Uint8Array>(
-      { pull: (controller) => this.pull(controller), cancel: () => this.cancel() },
-      { highWaterMark: 0 },
-    )
+    // A native pipe: a write resolves once the reader has the bytes, so a pooled buffer can be
+    // released then, and the worker can hand the readable side to its client untouched.
+    const { readable, writable } = new IdentityTransformStream()
+    this.body = readable
+    this.writer = writable.getWriter()
+    void this.pump()
   }
 
   /** Bytes waiting unread. */
@@ -127,7 +133,7 @@ export class Subscriber {
         if (showsFrames(this.shape)) this.enter(unit.seq)
         return
       case 'frame-bytes':
-        if (this.unitSeq === unit.seq) this.push(piece.bytes, unit.seq)
+        if (this.unitSeq === unit.seq) this.push(piece.bytes, unit.seq, piece.ref)
         return
       case 'frame-end':
         if (this.unitSeq === unit.seq) this.unitSeq = -1
@@ -141,7 +147,9 @@ export class Subscriber {
         return
       }
       case 'base64':
-        if (this.unitSeq === unit.seq && showsBase64(this.shape)) this.push(piece.bytes, unit.seq)
+        if (this.unitSeq === unit.seq && showsBase64(this.shape)) {
+          this.push(piece.bytes, unit.seq, piece.ref)
+        }
         return
       case 'image-end': {
         if (this.unitSeq !== unit.seq || unit.kind !== 'image') return
@@ -173,7 +181,7 @@ export class Subscriber {
 
   cancel(): void {
     this.closed = true
-    this.queue.length = 0
+    for (const item of this.queue.splice(0)) item.ref.release()
     this.queued = 0
     this.overSince = null
     this.wake('room')
@@ -189,15 +197,20 @@ export class Subscriber {
     this.unitOffset = 0
   }
 
-  private push(bytes: Uint8Array | Promise<Uint8Array>, seq: number): void {
+  private push(
+    bytes: Uint8Array | Promise<Uint8Array>,
+    seq: number,
+    ref: ChunkRef = UNPOOLED,
+  ): void {
     if (this.closed) return
     const size = bytes instanceof Uint8Array ? bytes.length : 0
     const live = this.mode === 'live' && seq >= 0
-    this.queue.push({ bytes, size, seq, offset: live ? this.unitOffset : 0 })
+    ref.retain()
+    this.queue.push({ bytes, ref, size, seq, offset: live ? this.unitOffset : 0 })
     if (live) this.unitOffset += size
     this.queued += size
     this.lastPush = Date.now()
-    this.wake('pull')
+    this.wake('pump')
     if (live && this.queued > LAG_LIMIT_BYTES) this.overSince ??= Date.now()
     if (live && this.queued > HARD_LIMIT_BYTES) this.fallBehind()
   }
@@ -209,7 +222,7 @@ export class Subscriber {
     const index = this.queue.findIndex((item) => item.seq >= 0)
     const first = this.queue[index]
     if (!first) return
-    this.queue.splice(index)
+    for (const item of this.queue.splice(index)) item.ref.release()
     this.queued = this.queue.reduce((sum, item) => sum + item.size, 0)
     this.fellBehind++
     this.mode = 'catch-up'
@@ -301,7 +314,7 @@ export class Subscriber {
 
   private close(): void {
     this.closed = true
-    this.wake('pull')
+    this.wake('pump')
     this.wake('room')
   }
 
@@ -310,43 +323,45 @@ export class Subscriber {
     this.close()
   }
 
-  private async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
-    for (;;) {
-      const item = this.queue.shift()
-      if (item) {
-        this.queued -= item.size
-        this.wake('room')
-        if (this.overSince !== null && this.queued <= LAG_LIMIT_BYTES) {
-          this.overSince = null
-          this.gen.drained()
+  /** Writes the queue to the client's pipe, in order, each write once the last is taken. */
+  private async pump(): Promise<void> {
+    try {
+      for (;;) {
+        const item = this.queue.shift()
+        if (item) {
+          this.queued -= item.size
+          this.wake('room')
+          if (this.overSince !== null && this.queued <= LAG_LIMIT_BYTES) {
+            this.overSince = null
+            this.gen.drained()
+          }
+          try {
+            const bytes = await item.bytes
+            if (bytes.length > 0) await this.writer.write(bytes)
+          } finally {
+            item.ref.release()
+          }
+          continue
         }
-        let bytes: Uint8Array
-        try {
-          bytes = await item.bytes
-        } catch (error) {
-          this.cancel()
-          controller.error(error)
-          return
-        }
-        if (bytes.length === 0) continue
-        controller.enqueue(bytes)
-        return
+        if (this.closed) break
+        await new Promise<void>((resolve) => {
+          this.wakePump = resolve
+        })
       }
-      if (this.closed) {
-        if (this.streamError) controller.error(this.streamError)
-        else controller.close()
-        this.detach()
-        return
-      }
-      await new Promise<void>((resolve) => {
-        this.wakePull = resolve
-      })
+      if (this.streamError) await this.writer.abort(this.streamError)
+      else await this.writer.close()
+    } catch (error) {
+      // The reader left (a write failed), or a link could not be made: stop, and say so.
+      this.cancel()
+      await this.writer.abort(error).catch(() => {})
+    } finally {
+      this.detach()
     }
   }
 
-  private wake(which: 'pull' | 'room'): void {
-    const wake = which === 'pull' ? this.wakePull : this.wakeRoom
-    if (which === 'pull') this.wakePull = null
+  private wake(which: 'pump' | 'room'): void {
+    const wake = which === 'pump' ? this.wakePump : this.wakeRoom
+    if (which === 'pump') this.wakePump = null
     else this.wakeRoom = null
     wake?.()
   }

@@ -4,21 +4,22 @@
  * the upstream sent them, and other events as their exact SSE bytes: nothing is decoded or
  * re-encoded on the way (only the owner decodes images, once, into R2).
  */
+import type { ChunkRef } from '../stream/buffer-pool'
 import type { ResultMeta } from './result'
 
 export type Piece =
   /** An upstream SSE event that is not a finished image (a partial image, or another type). */
   | { kind: 'frame-begin'; event: string }
-  /** Raw bytes of the current frame, exactly as the upstream sent them. */
-  | { kind: 'frame-bytes'; bytes: Uint8Array }
+  /** Raw bytes of the current frame, exactly as the upstream sent them (`ref`: see ChunkRef). */
+  | { kind: 'frame-bytes'; bytes: Uint8Array; ref: ChunkRef }
   | { kind: 'frame-end' }
   /**
    * A finished image begins. `prefix` is the upstream's completed event up to its base64 (an SSE
    * upstream); null when the image came in a JSON body.
    */
   | { kind: 'image-begin'; index: number; prefix: Uint8Array | null }
-  /** A slice of the image's base64 text. */
-  | { kind: 'base64'; bytes: Uint8Array }
+  /** A slice of the image's base64 text. Keeping `bytes` past the piece means retaining `ref`. */
+  | { kind: 'base64'; bytes: Uint8Array; ref: ChunkRef }
   /**
    * The image ended. `suffix` is the rest of its completed event after the base64 (SSE upstream);
    * `payload` that event's JSON without the base64, whose fields describe the result.

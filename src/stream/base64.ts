@@ -31,73 +31,61 @@ export function encodeBase64(bytes: Uint8Array): string {
 /** Base64 text bytes staged before one native decode call: 64 KiB (a multiple of 4). */
 const STAGE_BYTES = 64 * 1024
 const BACKSLASH = 0x5c
-const SLASH = 0x2f
 const latin1 = new TextDecoder()
 
 /**
  * Decodes base64 text that arrives in arbitrary pieces (as JSON carries it: `\/` is unescaped)
- * into decoded slices of at most 48 KiB, handed to `out` as they are ready.
+ * into decoded slices of at most 48 KiB, handed to `out` as they are ready. A slice is only valid
+ * during the call (its buffer is reused): copy it to keep it.
  */
 export class Base64Decoder {
   private readonly stage = new Uint8Array(STAGE_BYTES)
+  private readonly target = new Uint8Array((STAGE_BYTES / 4) * 3)
   private staged = 0
-  private escaped = false
+  /** Whether the text held `\/` escapes (so it is not plain base64, byte for byte). */
+  escaped = false
 
   constructor(private readonly out: (bytes: Uint8Array) => void) {}
 
   push(chunk: Uint8Array, from = 0, to = chunk.length): void {
-    let at = from
-    while (at < to) {
-      const room = STAGE_BYTES - this.staged
-      const end = Math.min(to, at + room)
-      const slice = chunk.subarray(at, end)
-      if (this.escaped || slice.indexOf(BACKSLASH) >= 0) this.unescapeInto(slice)
-      else {
-        this.stage.set(slice, this.staged)
-        this.staged += slice.length
-      }
-      at = end
+    for (let at = from; at < to; ) {
+      const n = Math.min(STAGE_BYTES - this.staged, to - at)
+      this.stage.set(chunk.subarray(at, at + n), this.staged)
+      this.staged += n
+      at += n
       if (this.staged === STAGE_BYTES) this.decode(false)
     }
   }
 
   /** The text ended: decodes what is left (which may be padded or unpadded). */
   finish(): void {
-    if (this.escaped) throw new MalformedBodyError('a base64 string ended with a backslash')
     this.decode(true)
-  }
-
-  /** Copies `\/` as `/` (the one escape a JSON encoder may put into base64). */
-  private unescapeInto(slice: Uint8Array): void {
-    for (const byte of slice) {
-      if (this.escaped) {
-        if (byte !== SLASH) throw new MalformedBodyError('an escape inside base64')
-        this.escaped = false
-      } else if (byte === BACKSLASH) {
-        this.escaped = true
-        continue
-      }
-      this.stage[this.staged++] = byte
-    }
+    if (this.staged > 0) throw new MalformedBodyError('an image is not valid base64')
   }
 
   private decode(last: boolean): void {
-    if (this.staged === 0) return
-    const text = latin1.decode(this.stage.subarray(0, this.staged))
-    const target = new Uint8Array(Math.ceil(this.staged / 4) * 3)
+    // A backslash at the end may be the first half of `\/`: it waits for the next piece.
+    const held = !last && this.stage[this.staged - 1] === BACKSLASH ? 1 : 0
+    let text = latin1.decode(this.stage.subarray(0, this.staged - held))
+    if (text.includes('\\')) {
+      this.escaped = true
+      text = text.replaceAll('\\/', '/')
+      if (text.includes('\\')) throw new MalformedBodyError('an escape inside base64')
+    }
     let result: { read: number; written: number }
     try {
-      result = (target as unknown as NativeSetFromBase64).setFromBase64(text, {
+      result = (this.target as unknown as NativeSetFromBase64).setFromBase64(text, {
         lastChunkHandling: last ? 'loose' : 'stop-before-partial',
       })
     } catch {
       throw new MalformedBodyError('an image is not valid base64')
     }
-    // Whatever did not make a whole group yet (at most 3 characters) waits for the next piece.
-    this.stage.copyWithin(0, result.read, this.staged)
-    this.staged -= result.read
-    if (last && this.staged > 0) throw new MalformedBodyError('an image is not valid base64')
-    if (result.written > 0) this.out(target.subarray(0, result.written))
+    // Characters that did not make a whole group yet (at most 3) wait for the next piece.
+    const rest = text.slice(result.read)
+    for (let i = 0; i < rest.length; i++) this.stage[i] = rest.charCodeAt(i)
+    if (held) this.stage[rest.length] = BACKSLASH
+    this.staged = rest.length + held
+    if (result.written > 0) this.out(this.target.subarray(0, result.written))
   }
 }
 

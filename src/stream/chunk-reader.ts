@@ -1,14 +1,23 @@
 /**
  * Reads an upstream body in large chunks under two deadlines, with one timer per read loop rather
  * than a timer and a promise race per read. Where the body supports it, a BYOB reader takes
- * whatever has arrived (up to 256 KiB) per read instead of the runtime's 4 KB pieces, so the
- * per-chunk work downstream runs far less often; each chunk is a right-sized copy, so keeping one
- * never pins the read buffer.
+ * whatever has arrived (up to 256 KiB) per read, into a pooled buffer, instead of the runtime's
+ * 4 KB pieces, so the per-chunk work downstream runs far less often. A chunk comes with a ref:
+ * whoever keeps a view of it past the loop's turn retains it (see buffer-pool.ts).
  *
  * The idle deadline is reset by `progress()`, which the caller calls on each complete event: bytes
  * or comments trickling in do not count as progress. The total deadline comes as an AbortSignal.
  * When either passes, the body is cancelled and the loop throws.
  */
+
+import {
+  BLOCK_BYTES,
+  type ChunkRef,
+  giveBuffer,
+  PooledChunk,
+  takeBuffer,
+  UNPOOLED,
+} from './buffer-pool'
 
 export class UpstreamStalledError extends Error {
   constructor(readonly idleMs: number) {
@@ -24,8 +33,14 @@ export class UpstreamDeadlineError extends Error {
   }
 }
 
-/** Largest read; bigger reads only help if the network delivers faster than we process. */
-const READ_BYTES = 256 * 1024
+/** Reads smaller than this are copied out, so a trickle of small reads pins no pooled buffers. */
+const SMALL_READ = BLOCK_BYTES / 4
+
+/** Bytes read, and who may still read them. */
+export interface Chunk {
+  bytes: Uint8Array
+  ref: ChunkRef
+}
 
 export interface ChunkReaderOptions {
   /** A complete event must arrive within this many ms of the last one (or of the start). */
@@ -51,8 +66,11 @@ export class ChunkReader {
     this.lastProgress = Date.now()
   }
 
-  /** The body's chunks, in order. Stopping early cancels the body. */
-  async *chunks(): AsyncGenerator<Uint8Array> {
+  /**
+   * The body's chunks, in order. A chunk's ref is released when the loop asks for the next one:
+   * retain it to keep a view longer. Stopping early cancels the body.
+   */
+  async *chunks(): AsyncGenerator<Chunk> {
     const { idleMs, signal } = this.options
     let timer: ReturnType<typeof setTimeout> | undefined
     const check = () => {
@@ -68,9 +86,16 @@ export class ChunkReader {
       if (signal?.aborted) throw new UpstreamDeadlineError()
       for (;;) {
         const chunk = await this.reads.read()
-        if (this.failure) throw this.failure
+        if (this.failure) {
+          chunk?.ref.release()
+          throw this.failure
+        }
         if (chunk === null) break
-        yield chunk
+        try {
+          yield chunk
+        } finally {
+          chunk.ref.release()
+        }
       }
       finished = true
     } finally {
@@ -91,7 +116,6 @@ export class ChunkReader {
 class LargeReads {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader
   private readonly byob: boolean
-  private buffer: ArrayBuffer | null = null
 
   constructor(body: ReadableStream<Uint8Array>) {
     let reader: ReadableStreamBYOBReader | null = null
@@ -104,17 +128,24 @@ class LargeReads {
     this.reader = reader ?? body.getReader()
   }
 
-  /** The next chunk (a right-sized copy for BYOB reads), or null at the end. */
-  async read(): Promise<Uint8Array | null> {
+  /** The next chunk, or null at the end. */
+  async read(): Promise<Chunk | null> {
     if (!this.byob) {
       const { done, value } = await (this.reader as ReadableStreamDefaultReader<Uint8Array>).read()
-      return done ? null : value
+      return done ? null : { bytes: value, ref: UNPOOLED }
     }
-    const view = new Uint8Array(this.buffer ?? new ArrayBuffer(READ_BYTES))
-    const { done, value } = await (this.reader as ReadableStreamBYOBReader).read(view)
-    if (done || !value) return null
-    this.buffer = value.buffer as ArrayBuffer
-    return value.slice()
+    const result = await (this.reader as ReadableStreamBYOBReader).read(
+      new Uint8Array(takeBuffer()),
+    )
+    const value = result.value as Uint8Array | undefined
+    if (result.done || !value) {
+      if (value) giveBuffer(value.buffer)
+      return null
+    }
+    if (value.length >= SMALL_READ) return { bytes: value, ref: new PooledChunk(value.buffer) }
+    const copy = value.slice()
+    giveBuffer(value.buffer)
+    return { bytes: copy, ref: UNPOOLED }
   }
 
   cancel(reason?: unknown): Promise<void> {
@@ -122,12 +153,19 @@ class LargeReads {
   }
 }
 
-/** A body's chunks, read large, without deadlines (R2 objects). Stopping early cancels it. */
+/**
+ * A body's chunks, read large, without deadlines (R2 objects), as copies the caller may keep.
+ * Stopping early cancels the body.
+ */
 export async function* largeChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const reads = new LargeReads(body)
   let finished = false
   try {
-    for (let chunk = await reads.read(); chunk !== null; chunk = await reads.read()) yield chunk
+    for (let chunk = await reads.read(); chunk !== null; chunk = await reads.read()) {
+      const copy = chunk.ref === UNPOOLED ? chunk.bytes : chunk.bytes.slice()
+      chunk.ref.release()
+      yield copy
+    }
     finished = true
   } finally {
     if (!finished) await reads.cancel()

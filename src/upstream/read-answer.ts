@@ -14,7 +14,7 @@ export interface ReadAnswerOptions {
   idleMs: number
   signal?: AbortSignal
   emit: (piece: Piece) => void
-  afterChunk: () => Promise<void> | null
+  afterChunk: () => Promise<unknown> | null
 }
 
 export async function readUpstreamAnswer(
@@ -29,10 +29,10 @@ export async function readUpstreamAnswer(
     ? new SseAnswerReader(options.emit, progress)
     : new JsonAnswerReader(options.emit, progress)
   let total = 0
-  for await (const chunk of reader.chunks()) {
-    total += chunk.length
+  for await (const { bytes, ref } of reader.chunks()) {
+    total += bytes.length
     if (total > MAX_BODY_BYTES) throw new MalformedBodyError('the answer is too large')
-    answer.push(chunk)
+    answer.push(bytes, ref)
     const wait = options.afterChunk()
     if (wait) await wait
   }

@@ -6,12 +6,14 @@
 import { MAX_IMAGE_BASE64, MAX_SKELETON_BYTES } from '../result/limits'
 import type { Piece } from '../result/pieces'
 import { pickMeta } from '../result/result'
+import { type ChunkRef, UNPOOLED } from '../stream/buffer-pool'
 import { JsonImageScanner } from '../stream/json-image-scanner'
 import { MalformedBodyError } from '../stream/malformed'
 
 export class JsonAnswerReader {
   private index = 0
   private base64Bytes = 0
+  private ref: ChunkRef = UNPOOLED
   private readonly scanner: JsonImageScanner
 
   /** `progress` is called on every finished image (it resets the idle deadline). */
@@ -30,7 +32,7 @@ export class JsonAnswerReader {
           if (this.base64Bytes > MAX_IMAGE_BASE64) {
             throw new MalformedBodyError('an image is too large')
           }
-          this.emit({ kind: 'base64', bytes: chunk.subarray(from, to) })
+          this.emit({ kind: 'base64', bytes: chunk.subarray(from, to), ref: this.ref })
         },
         imageEnd: () => {
           this.emit({ kind: 'image-end', index: this.index++, suffix: null, payload: null })
@@ -46,7 +48,8 @@ export class JsonAnswerReader {
     return this.scanner.inBase64
   }
 
-  push(chunk: Uint8Array): void {
+  push(chunk: Uint8Array, ref: ChunkRef = UNPOOLED): void {
+    this.ref = ref
     this.scanner.push(chunk)
   }
 

@@ -8,6 +8,7 @@
 import { GatewayError } from '../errors'
 import { MAX_EVENT_BYTES, MAX_IMAGE_BASE64, MAX_SKELETON_BYTES } from '../result/limits'
 import type { Piece } from '../result/pieces'
+import { type ChunkRef, UNPOOLED } from '../stream/buffer-pool'
 import { concat } from '../stream/bytes'
 import { type Base64Sink, JsonImageScanner } from '../stream/json-image-scanner'
 import { MalformedBodyError } from '../stream/malformed'
@@ -39,6 +40,8 @@ export class SseAnswerReader implements SseSink {
   private pending: { chunk: Uint8Array; from: number; to: number } | null = null
   private errorData: Uint8Array[] = []
   private errorBytes = 0
+  /** Who owns the chunk being scanned, for the pieces that view it. */
+  private ref: ChunkRef = UNPOOLED
 
   /** `progress` is called on every complete event (it resets the idle deadline). */
   constructor(
@@ -46,7 +49,8 @@ export class SseAnswerReader implements SseSink {
     private readonly progress: () => void,
   ) {}
 
-  push(chunk: Uint8Array): void {
+  push(chunk: Uint8Array, ref: ChunkRef = UNPOOLED): void {
+    this.ref = ref
     this.scanner.push(chunk)
   }
 
@@ -77,7 +81,7 @@ export class SseAnswerReader implements SseSink {
     } else {
       this.mode = 'passthrough'
       this.emit({ kind: 'frame-begin', event })
-      this.emit({ kind: 'frame-bytes', bytes: head })
+      this.emit({ kind: 'frame-bytes', bytes: head, ref: UNPOOLED })
     }
   }
 
@@ -85,7 +89,7 @@ export class SseAnswerReader implements SseSink {
     this.frameBytes += to - from
     if (this.frameBytes > MAX_EVENT_BYTES) throw new MalformedBodyError('an event is too large')
     if (this.mode === 'passthrough') {
-      this.emit({ kind: 'frame-bytes', bytes: chunk.subarray(from, to) })
+      this.emit({ kind: 'frame-bytes', bytes: chunk.subarray(from, to), ref: this.ref })
     } else if (this.mode === 'image') {
       this.keepPending()
       this.pending = { chunk, from, to }
@@ -141,7 +145,7 @@ export class SseAnswerReader implements SseSink {
     base64: (chunk, from, to) => {
       this.base64Bytes += to - from
       if (this.base64Bytes > MAX_IMAGE_BASE64) throw new MalformedBodyError('an image is too large')
-      this.emit({ kind: 'base64', bytes: chunk.subarray(from, to) })
+      this.emit({ kind: 'base64', bytes: chunk.subarray(from, to), ref: this.ref })
     },
     imageEnd: (_chunk, at) => {
       this.suffix = []

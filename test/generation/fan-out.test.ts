@@ -14,6 +14,7 @@ import { LAG_LIMIT_BYTES, type Subscriber } from '../../src/generation/subscribe
 import type { Piece } from '../../src/result/pieces'
 import { normalize } from '../../src/schema/image-request'
 import { encodeBase64 } from '../../src/stream/base64'
+import { UNPOOLED } from '../../src/stream/buffer-pool'
 
 const PIECE = 64 * 1024
 const encoder = new TextEncoder()
@@ -57,7 +58,7 @@ async function publishFrame(
 ) {
   await publish({ kind: 'frame-begin', event: 'image_generation.partial_image' })
   for (let at = 0; at < frame.length; at += PIECE) {
-    await publish({ kind: 'frame-bytes', bytes: frame.slice(at, at + PIECE) })
+    await publish({ kind: 'frame-bytes', bytes: frame.slice(at, at + PIECE), ref: UNPOOLED })
     for (const subscriber of watch) {
       expect(subscriber.queuedBytes).toBeLessThanOrEqual(LAG_LIMIT_BYTES + PIECE)
     }
@@ -87,7 +88,7 @@ async function publishImage(
   await publish({ kind: 'image-begin', index: 0, prefix })
   const text = encoder.encode(b64)
   for (let at = 0; at < text.length; at += PIECE) {
-    await publish({ kind: 'base64', bytes: text.slice(at, at + PIECE) })
+    await publish({ kind: 'base64', bytes: text.slice(at, at + PIECE), ref: UNPOOLED })
     for (const subscriber of watch) {
       expect(subscriber.queuedBytes).toBeLessThanOrEqual(LAG_LIMIT_BYTES + PIECE)
     }
@@ -189,7 +190,7 @@ describe('fan-out', () => {
       await publish({ kind: 'image-begin', index: 0, prefix: null })
       const text = encoder.encode(b64)
       for (let at = 0; at < text.length; at += PIECE) {
-        await publish({ kind: 'base64', bytes: text.slice(at, at + PIECE) })
+        await publish({ kind: 'base64', bytes: text.slice(at, at + PIECE), ref: UNPOOLED })
       }
       await publish({ kind: 'image-end', index: 0, suffix: null, payload: null })
       await publish({ kind: 'meta', meta: { created: 7, size: '1024x1024' } })
