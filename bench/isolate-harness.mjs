@@ -27,7 +27,7 @@ export async function startRig({ port, upstreamUrl }) {
       GATEWAY_KEYS: 'bench',
     },
   })
-  const rig = { gateway, base: `${gateway.url}/v1`, sessions: {}, targets: [], log: [] }
+  const rig = { gateway, port, base: `${gateway.url}/v1`, sessions: {}, targets: [], log: [] }
   try {
     await connect(rig)
   } catch (error) {

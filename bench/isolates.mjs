@@ -122,7 +122,7 @@ try {
     const cell = lag.failed
       ? [lag.failed, na]
       : [
-          `${f1(lag.gateway[p])} ms (+${f1(lag.gateway[p] - lag.direct[p])} added)`,
+          `${f1(lag.gateway[p])} ms (+${f1(lag.gateway[p] - lag.floor[p])} over a pass-through worker at ${f1(lag.floor[p])} ms)`,
           `${f1(lag.direct[p])} ms`,
         ]
     rows.push([`Lag per streamed 2 MB event, ${p}`, na, na, ...cell, na])

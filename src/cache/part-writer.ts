@@ -65,18 +65,14 @@ export class PartWriter {
     return this.flushing
   }
 
-  /** The bytes, when they are at most `max` and nothing was uploaded: then nothing will be. */
-  takeSmall(max: number): Uint8Array | null {
-    if (this.upload || this.flushing || this.size > max) return null
-    const out = new Uint8Array(this.size)
-    let at = 0
-    for (const block of this.take(this.buffered)) {
-      const n = Math.min(block.length, this.size - at)
-      out.set(block.subarray(0, n), at)
-      at += n
-      giveBuffer(block.buffer)
-    }
-    return out
+  /**
+   * The blocks and their length, when nothing was uploaded (the object is under one part): the
+   * caller keeps them instead of writing them, and gives them back to the pool when done.
+   */
+  holdBlocks(): { blocks: Uint8Array[]; length: number } | null {
+    if (this.upload || this.flushing) return null
+    const length = this.buffered
+    return { blocks: this.take(length), length }
   }
 
   /** Writes what is left and makes the object visible. Returns its size in bytes. */

@@ -1,26 +1,59 @@
 /**
- * Keeps the frames that are not finished images (partial images, other events) where a
- * subscriber that fell behind, or joined late, can read them back without the owner holding
- * them: small frames in memory, larger ones in R2 (`spill/{generation}/{seq}`, written in bounded
- * parts as they stream by). They are deleted when the generation and its last reader are done;
- * an R2 lifecycle rule on `spill/` removes any an evicted owner left behind (README).
+ * Keeps the frames that are not finished images (partial images, other events) for subscribers
+ * that fall behind mid-frame or join late. A frame is copied into pooled blocks as it streams by;
+ * one under 5 MiB stays there while it is the newest (late joiners replay it) or while a reader
+ * holds it, and is dropped after, costing no R2 write. A larger one goes to R2 as it streams
+ * (`spill/{generation}/{seq}`, in parts) and is read back by range; those are deleted when the
+ * generation and its last reader are done, and an R2 lifecycle rule on `spill/` removes any an
+ * evicted owner left behind (README).
  */
 import { PartWriter } from '../cache/part-writer'
+import { type ChunkRef, giveBuffer, UNPOOLED } from '../stream/buffer-pool'
 import { largeChunks } from '../stream/chunk-reader'
-
-/** Frames up to this size stay in memory instead of costing an R2 write. */
-const INLINE_BYTES = 64 * 1024
 
 export interface SpilledFrame {
   length: number
-  /** The frame's bytes from `offset` on. */
+  /** The frame's bytes from `offset` on (views that stay valid while `ref` is retained). */
   read(offset: number): AsyncGenerator<Uint8Array>
+  /** Retain to keep the frame readable; release when done. */
+  ref: ChunkRef
+}
+
+/** A frame held in pooled blocks, returned to the pool when its last holder lets go. */
+class HeldFrame implements SpilledFrame, ChunkRef {
+  private refs = 1
+  readonly ref: ChunkRef = this
+
+  constructor(
+    private blocks: Uint8Array[],
+    readonly length: number,
+  ) {}
+
+  retain(): void {
+    this.refs++
+  }
+
+  release(): void {
+    if (--this.refs > 0) return
+    for (const block of this.blocks) giveBuffer(block.buffer)
+    this.blocks = []
+  }
+
+  async *read(offset: number): AsyncGenerator<Uint8Array> {
+    let start = 0
+    for (const block of this.blocks) {
+      const end = Math.min(start + block.length, this.length)
+      if (end > offset) yield block.subarray(Math.max(0, offset - start), end - start)
+      start = end
+    }
+  }
 }
 
 export class FrameSpill {
   private writer: PartWriter | null = null
   private resolve: ((frame: SpilledFrame) => void) | null = null
   private reject: ((error: unknown) => void) | null = null
+  private newest: HeldFrame | null = null
   private readonly keys: string[] = []
   private wait: Promise<void> | null = null
 
@@ -53,21 +86,18 @@ export class FrameSpill {
     return wait
   }
 
-  /** The frame ended: small ones are kept, larger ones finish their upload in the background. */
+  /** The frame ended: a small one is held (the previous one let go), a larger one finishes in R2. */
   end(): void {
     const writer = this.writer
     const resolve = this.resolve
     const reject = this.reject
     this.writer = null
     if (!writer || !resolve || !reject) return
-    const small = writer.takeSmall(INLINE_BYTES)
-    if (small) {
-      resolve({
-        length: small.length,
-        read: async function* (offset) {
-          yield small.subarray(offset)
-        },
-      })
+    const held = writer.holdBlocks()
+    if (held) {
+      this.newest?.release()
+      this.newest = new HeldFrame(held.blocks, held.length)
+      resolve(this.newest)
       return
     }
     this.keys.push(writer.key)
@@ -76,6 +106,7 @@ export class FrameSpill {
       (length) =>
         resolve({
           length,
+          ref: UNPOOLED,
           async *read(offset) {
             if (offset >= length) return
             const object = await bucket.get(writer.key, { range: { offset } })
@@ -94,8 +125,10 @@ export class FrameSpill {
     this.writer = null
   }
 
-  /** Deletes what was written to R2. */
+  /** Lets go of the newest frame and deletes what was written to R2 (no reader is left). */
   async cleanup(): Promise<void> {
+    this.newest?.release()
+    this.newest = null
     if (this.keys.length > 0) await this.bucket.delete(this.keys.splice(0))
   }
 }

@@ -23,6 +23,8 @@ import type { Outcome, Unit } from './units'
 export const LAG_LIMIT_BYTES = 2 * 1024 * 1024
 /** Past this a subscriber falls behind at once, without its grace (pieces pushed without pause). */
 const HARD_LIMIT_BYTES = 4 * LAG_LIMIT_BYTES
+/** Bytes written to the client's pipe but not yet taken by its reader. */
+const WRITES_IN_FLIGHT = 1024 * 1024
 /** A subscriber catching up is refilled once fewer than this many bytes wait. */
 const REFILL_BYTES = 256 * 1024
 
@@ -215,24 +217,31 @@ export class Subscriber {
     if (live && this.queued > HARD_LIMIT_BYTES) this.fallBehind()
   }
 
-  /** Too much waits unread for too long: drop it and catch up from the records instead. */
+  /**
+   * Too much waited unread for too long: keep what is queued of the event it is reading, drop the
+   * rest, and catch up from the records: the rest of that event (if it is still arriving), then
+   * like a late joiner.
+   */
   fallBehind(): void {
     if (this.mode !== 'live') return
     this.overSince = null
-    const index = this.queue.findIndex((item) => item.seq >= 0)
-    const first = this.queue[index]
+    const first = this.queue.find((item) => item.seq >= 0)
     if (!first) return
-    for (const item of this.queue.splice(index)) item.ref.release()
+    const keep = this.queue.findIndex((item) => item.seq >= 0 && item.seq !== first.seq)
+    if (keep >= 0) for (const item of this.queue.splice(keep)) item.ref.release()
     this.queued = this.queue.reduce((sum, item) => sum + item.size, 0)
     this.fellBehind++
     this.mode = 'catch-up'
+    // Still inside that event: it continues from the records where the queue ends.
+    const inside = this.unitSeq === first.seq
+    const resume = inside ? { seq: first.seq, offset: this.unitOffset } : null
     this.unitSeq = -1
-    void this.catchUp({ seq: first.seq, offset: first.offset })
+    void this.catchUp(resume, inside ? first.seq : first.seq + 1)
   }
 
-  private async catchUp(resume: { seq: number; offset: number } | null): Promise<void> {
+  private async catchUp(resume: { seq: number; offset: number } | null, from = 0): Promise<void> {
     try {
-      let next = 0
+      let next = from
       if (resume) {
         await this.render(this.gen.units[resume.seq] as Unit, resume.offset)
         next = resume.seq + 1
@@ -266,13 +275,18 @@ export class Subscriber {
       if (unit.kind === 'frame') {
         if (!showsFrames(this.shape)) return
         const frame = await unit.spill
-        for await (const bytes of frame.read(offset)) await this.pushPaced(bytes)
+        frame.ref.retain()
+        try {
+          for await (const bytes of frame.read(offset)) await this.pushPaced(bytes, frame.ref)
+        } finally {
+          frame.ref.release()
+        }
         return
       }
+      const image = await unit.stored
       if (offset > 0 && !unit.resumable) {
         throw new Error('an image sent with escapes cannot be continued from its stored copy')
       }
-      const image = await unit.stored
       this.answer()
       const source = { store: this.gen.store, meta: this.gen.meta, origin: this.origin }
       for await (const bytes of storedImageBytes(this.shape, unit.view, image, source, offset)) {
@@ -284,14 +298,14 @@ export class Subscriber {
   }
 
   /** Adds catch-up bytes once the reader has taken most of what waits. */
-  private async pushPaced(bytes: Uint8Array): Promise<void> {
+  private async pushPaced(bytes: Uint8Array, ref: ChunkRef = UNPOOLED): Promise<void> {
     while (this.queued > REFILL_BYTES && !this.closed) {
       await new Promise<void>((resolve) => {
         this.wakeRoom = resolve
       })
     }
     if (this.closed) throw new Closed()
-    this.push(bytes, -1)
+    this.push(bytes, -1, ref)
   }
 
   private end(outcome: Outcome): void {
@@ -323,8 +337,23 @@ export class Subscriber {
     this.close()
   }
 
-  /** Writes the queue to the client's pipe, in order, each write once the last is taken. */
+  /**
+   * Writes the queue to the client's pipe, in order, with up to WRITES_IN_FLIGHT bytes written but
+   * not yet taken by the reader (so chunks flow back to back); each chunk is released once taken.
+   */
   private async pump(): Promise<void> {
+    const inFlight: { done: Promise<void>; size: number; ref: ChunkRef }[] = []
+    let inFlightBytes = 0
+    const settleOldest = async () => {
+      const oldest = inFlight.shift()
+      if (!oldest) return
+      try {
+        await oldest.done
+      } finally {
+        inFlightBytes -= oldest.size
+        oldest.ref.release()
+      }
+    }
     try {
       for (;;) {
         const item = this.queue.shift()
@@ -335,12 +364,20 @@ export class Subscriber {
             this.overSince = null
             this.gen.drained()
           }
+          let bytes: Uint8Array
           try {
-            const bytes = await item.bytes
-            if (bytes.length > 0) await this.writer.write(bytes)
-          } finally {
+            bytes = await item.bytes
+          } catch (error) {
             item.ref.release()
+            throw error
           }
+          inFlight.push({ done: this.writer.write(bytes), size: bytes.length, ref: item.ref })
+          inFlightBytes += bytes.length
+          while (inFlightBytes > WRITES_IN_FLIGHT) await settleOldest()
+          continue
+        }
+        if (inFlight.length > 0) {
+          await settleOldest() // the reader is catching up; the queue may refill meanwhile
           continue
         }
         if (this.closed) break
@@ -352,6 +389,10 @@ export class Subscriber {
       else await this.writer.close()
     } catch (error) {
       // The reader left (a write failed), or a link could not be made: stop, and say so.
+      for (const write of inFlight.splice(0)) {
+        write.done.catch(() => {})
+        write.ref.release()
+      }
       this.cancel()
       await this.writer.abort(error).catch(() => {})
     } finally {

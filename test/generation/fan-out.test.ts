@@ -15,6 +15,7 @@ import type { Piece } from '../../src/result/pieces'
 import { normalize } from '../../src/schema/image-request'
 import { encodeBase64 } from '../../src/stream/base64'
 import { UNPOOLED } from '../../src/stream/buffer-pool'
+import { concat } from '../../src/stream/bytes'
 
 const PIECE = 64 * 1024
 const encoder = new TextEncoder()
@@ -165,7 +166,7 @@ describe('fan-out', () => {
     expect(reader.fellBehind).toBe(0)
   })
 
-  it('continues an event from R2 at the byte where a reader fell behind', async () => {
+  it('continues the event a reader fell behind in, byte for byte, then the newest', async () => {
     const { gen, writer, publish } = setup()
     const slow = gen.subscribe('sse', ORIGIN)
     const first = partialFrame(0, 3_000_000)
@@ -181,6 +182,33 @@ describe('fan-out', () => {
     expect(rest.endsWith(new TextDecoder().decode(partialFrame(1, 3_000_000)))).toBe(true)
     expect(body.endsWith(rest.slice(0, rest.length - partialFrame(1, 3_000_000).length))).toBe(true)
   })
+
+  it.each([
+    ['kept in memory', 5_000_000],
+    ['spilled to R2 as it streams', 6_000_000],
+  ])(
+    'continues an event still arriving when its reader fell behind inside it (%s)',
+    async (_how, size) => {
+      const { gen, writer, publish } = setup()
+      const slow = gen.subscribe('sse', ORIGIN)
+      const frame = partialFrame(0, size)
+      const publishing = publishFrame(publish, frame)
+      const reader = slow.body.getReader()
+      const head: Uint8Array[] = []
+      let read = 0
+      while (read < 1_000_000) {
+        const { value } = await reader.read()
+        head.push(value as Uint8Array)
+        read += (value as Uint8Array).length
+      }
+      reader.releaseLock()
+      await publishing
+      expect(slow.fellBehind).toBe(1)
+      gen.finish({ kind: 'done', meta: await writer.complete().catch(() => ({ created: 1 })) })
+      const text = new TextDecoder().decode(concat(head)) + (await readRest(slow.body))
+      expect(frames(text)).toEqual([new TextDecoder().decode(frame)])
+    },
+  )
 
   it('continues a base64 JSON answer mid-image from R2, byte for byte', async () => {
     const { gen, writer, publish } = setup()

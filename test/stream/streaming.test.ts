@@ -192,7 +192,8 @@ describe('streaming', () => {
   })
 
   it('leaves no spilled partial images behind once the generation and its readers are done', async () => {
-    const big = sseEvent('image_generation.partial_image', { b64_json: 'QUJD'.repeat(50_000) })
+    // Over 5 MiB: spilled to R2 as it streams (smaller ones are kept in memory).
+    const big = sseEvent('image_generation.partial_image', { b64_json: 'QUJD'.repeat(1_500_000) })
     fakeUpstream().reply({ kind: 'sse', frames: [big, big, imageStreamFrames(0)[0] as string] })
     await (await generate(streamRequest)).text()
     await settled()
