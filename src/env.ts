@@ -3,7 +3,7 @@
  * from wrangler.toml; secrets are not in that file, so they are declared here beside it.
  */
 import type { Context } from 'hono'
-import type { KeyRecord } from './access/ledger'
+import type { KeyRecord } from './access/key-record'
 
 /** Secrets: `wrangler secret put NAME` in production, .dev.vars locally. */
 export interface Secrets {

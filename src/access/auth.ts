@@ -47,7 +47,7 @@ function perMinute(value: string | undefined, fallback: number): number {
 }
 
 /** The origin a browser request comes from: Origin, or Referer's origin for `<img>` requests. */
-export function requestOrigin(c: Context): string | null {
+function requestOrigin(c: Context): string | null {
   const origin = c.req.header('origin')
   if (origin && origin !== 'null') return origin
   const referer = c.req.header('referer')
@@ -118,7 +118,7 @@ export async function authenticate(c: Context<AppEnv>): Promise<Caller> {
 }
 
 /** Rate-limit headers for an admitted request. */
-export function rateLimitHeaders(admission: Admission): Record<string, string> {
+function rateLimitHeaders(admission: Admission): Record<string, string> {
   return {
     'x-ratelimit-limit': String(admission.limit),
     'x-ratelimit-remaining': String(admission.remaining),

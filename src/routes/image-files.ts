@@ -12,15 +12,23 @@ export const imageFiles = new Hono<AppEnv>()
 
 const IMMUTABLE = 'public, max-age=31536000, immutable'
 
+/** R2's refusal of an unsatisfiable Range (its error 10039, InvalidRange). */
+function isRangeError(error: unknown): boolean {
+  return error instanceof Error && /\b10039\b|range/i.test(error.message)
+}
+
 imageFiles.get('/:file{[0-9a-f]{32}\\.(?:png|jpeg|webp)}', async (c) => {
   const [id, ext] = c.req.param('file').split('.') as [string, 'png' | 'jpeg' | 'webp']
   const store = new ResultStore(c.env.IMAGES, null)
   let object: R2Object | R2ObjectBody | null
   try {
     object = await store.getImage(id, ext, c.req.raw.headers)
-  } catch {
-    // R2 refuses ranges it cannot satisfy (RFC 9110 §15.5.17).
-    return new Response(null, { status: 416, headers: { 'content-range': 'bytes */*' } })
+  } catch (error) {
+    if (!c.req.header('range') || !isRangeError(error)) throw error
+    // R2 refuses ranges it cannot satisfy: 416 with the image's length (RFC 9110 §15.5.17).
+    const head = await store.headImage(id, ext)
+    if (!head) fail({ kind: 'not_found', message: `No image ${id}.${ext}.` })
+    return new Response(null, { status: 416, headers: { 'content-range': `bytes */${head.size}` } })
   }
   if (!object) fail({ kind: 'not_found', message: `No image ${id}.${ext}.` })
   const headers = new Headers({

@@ -19,7 +19,7 @@ import { type DemoFormat, encodeImage, isDemoFormat } from './encode'
 import { paintPicture, seedOf } from './picture'
 
 /** Pause between streamed partial images: a few hundred ms, like a real generation. */
-export const PARTIAL_IMAGE_INTERVAL_MS = 300
+const PARTIAL_IMAGE_INTERVAL_MS = 300
 
 /** What the demo resolves `auto` values to, as the real API reports them back. */
 interface Resolved {
