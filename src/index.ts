@@ -13,10 +13,12 @@ import { images } from './routes/images'
 import { models } from './routes/models'
 import { openapi } from './routes/openapi'
 import { usage } from './routes/usage'
+import { loadSettings } from './settings'
 
 const app = new Hono<AppEnv>()
 
 app.use(observe)
+app.use(loadSettings)
 app.use('/v1/*', cors)
 app.route('/v1', admin)
 app.route('/v1', usage)

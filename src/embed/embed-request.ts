@@ -4,11 +4,12 @@
  */
 
 import { EMBED_FIELDS } from '../../public/embed-fields.js'
-import type { Bindings, Principal } from '../env'
-import { type Failure, fail } from '../errors'
+import type { Principal } from '../env'
+import { fail } from '../errors'
+import type { Failure } from '../failure'
 import { type ImageRequest, imageRequestSchema } from '../schema/image-request'
 import { describeIssue } from '../schema/validation-hook'
-import { isDemo } from '../upstream/target'
+import type { Settings } from '../settings'
 import { verifyParams } from './signing'
 
 export { EMBED_FIELDS }
@@ -70,14 +71,14 @@ const forbidden = (code: string, message: string): Failure => ({
  * origins slot in here as a second way in.
  */
 export async function authorizeEmbed(
-  env: Bindings,
+  settings: Settings,
   params: URLSearchParams,
   ip: string,
 ): Promise<Principal> {
-  const secret = env.EMBED_SIGNING_SECRET
+  const secret = settings.embedSigningSecret
   const sig = params.get('sig')
   if (!sig) {
-    if (!secret && isDemo(env)) return { kind: 'anonymous', ip }
+    if (!secret && settings.demo) return { kind: 'anonymous', ip }
     fail({ kind: 'missing_signature' })
   }
   if (!secret)

@@ -22,7 +22,7 @@ export const admin = new Hono<AppEnv>()
 
 const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header('authorization'))
-  const expected = c.env.ADMIN_TOKEN
+  const expected = c.var.settings.adminToken
   if (!expected)
     fail({
       kind: 'forbidden',

@@ -18,7 +18,6 @@ import { fail } from '../errors'
 import { imageUrl } from '../result/result'
 import { normalize } from '../schema/image-request'
 import { rejectInvalid } from '../schema/validation-hook'
-import { isDemo } from '../upstream/target'
 import { obtainAnswer } from './obtain'
 import { jsonBody } from './request-body'
 
@@ -34,7 +33,7 @@ const REDIRECT_CACHE = 'public, max-age=3600'
 async function embedCaller(c: Context<AppEnv>, params: URLSearchParams): Promise<Principal> {
   const key = params.get('key')
   if (key === null)
-    return authorizeEmbed(c.env, params, c.req.header('cf-connecting-ip') ?? 'unknown')
+    return authorizeEmbed(c.var.settings, params, c.req.header('cf-connecting-ip') ?? 'unknown')
   if (!key.startsWith(KEY_PREFIXES.publishable)) {
     fail({
       kind: 'forbidden',
@@ -53,7 +52,7 @@ embed.get('/embed', async (c) => {
   c.set('principal', principal)
   const input = embedRequest(params)
   const request = normalize(input)
-  authorize(c.env, principal, request)
+  authorize(c.var.settings, principal, request)
   const shape = request.stream ? 'sse-url' : 'redirect'
   const obtained = await obtainAnswer(c, input, request, shape, false)
   if (obtained.kind === 'response') {
@@ -90,7 +89,7 @@ embed.post(
   ...jsonBody,
   zValidator('json', signSchema, rejectInvalid),
   async (c) => {
-    if (c.get('principal').kind !== 'key' && !isDemo(c.env)) {
+    if (c.get('principal').kind !== 'key' && !c.var.settings.demo) {
       fail({
         kind: 'forbidden',
         code: 'key_required',
@@ -98,7 +97,7 @@ embed.post(
         param: null,
       })
     }
-    const secret = c.env.EMBED_SIGNING_SECRET
+    const secret = c.var.settings.embedSigningSecret
     if (!secret)
       fail({
         kind: 'forbidden',

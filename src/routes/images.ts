@@ -8,7 +8,7 @@ import { Hono } from 'hono'
 import { requireCaller } from '../access/auth'
 import { authorize } from '../access/permissions'
 import { shapeOf } from '../answer/shapes'
-import { wantsFreshResult } from '../cache/settings'
+import { wantsFreshResult } from '../cache/freshness'
 import type { AppEnv } from '../env'
 import { fail } from '../errors'
 import { imageRequestSchema, normalize } from '../schema/image-request'
@@ -26,7 +26,7 @@ images.post(
   async (c) => {
     const input = c.req.valid('json')
     const request = normalize(input)
-    authorize(c.env, c.get('principal'), request)
+    authorize(c.var.settings, c.get('principal'), request)
     const replace = wantsFreshResult(c.req.header('cache-control'))
     const obtained = await obtainAnswer(c, input, request, shapeOf(request), replace)
     return obtained.kind === 'response' ? obtained.response : fail({ kind: 'internal' })

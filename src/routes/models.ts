@@ -5,9 +5,8 @@
  * it holds no secrets and spends nothing.
  */
 import { Hono } from 'hono'
-import { configuredKeys } from '../access/auth'
-import { allowedModels } from '../access/permissions'
-import type { AppEnv, Bindings } from '../env'
+import { anonymousAccess } from '../access/auth'
+import type { AppEnv } from '../env'
 import { fail } from '../errors'
 import { capabilitiesOf, MODEL_IDS, type ModelId } from '../models'
 import {
@@ -16,8 +15,8 @@ import {
   MODERATIONS,
   OUTPUT_FORMATS,
 } from '../schema/image-request'
+import type { Settings } from '../settings'
 import { DEMO_FORMATS } from '../upstream/demo/encode'
-import { isDemo } from '../upstream/target'
 
 export const models = new Hono<AppEnv>()
 
@@ -41,20 +40,20 @@ function describe(id: ModelId) {
   }
 }
 
-function offered(env: Bindings): ModelId[] {
-  const allowed = allowedModels(env)
+function offered(settings: Settings): ModelId[] {
+  const allowed = settings.allowedModels
   return MODEL_IDS.filter((id) => !allowed || allowed.includes(id))
 }
 
 models.get('/models', (c) => {
-  const demo = isDemo(c.env)
+  const settings = c.var.settings
+  const demo = settings.demo
   return c.json({
     object: 'list',
-    data: offered(c.env).map(describe),
+    data: offered(settings).map(describe),
     gateway: {
       upstream: demo ? 'demo' : 'remote',
-      anonymous_access:
-        c.env.PUBLIC_ACCESS === 'true' || (demo && configuredKeys(c.env).length === 0),
+      anonymous_access: anonymousAccess(settings),
       output_formats: demo ? ['auto', ...DEMO_FORMATS] : OUTPUT_FORMATS,
       backgrounds: BACKGROUNDS,
       moderations: MODERATIONS,
@@ -67,7 +66,7 @@ models.get('/models', (c) => {
 })
 
 models.get('/models/:id', (c) => {
-  const id = offered(c.env).find((model) => model.toString() === c.req.param('id'))
+  const id = offered(c.var.settings).find((model) => model.toString() === c.req.param('id'))
   if (!id)
     fail({ kind: 'not_found', message: `The model '${c.req.param('id')}' does not exist here.` })
   return c.json(describe(id))
