@@ -4,7 +4,7 @@
  */
 import type { Principal } from '../env'
 import { fail } from '../errors'
-import { capabilitiesOf, parseSize } from '../models'
+import { largestPixels, parseSize, pixelsOf } from '../models'
 import type { NormalizedImageRequest } from '../schema/image-request'
 import type { Settings } from '../settings'
 
@@ -16,16 +16,7 @@ function refuse(param: string, code: string, message: string): never {
 
 /** The largest area a size can mean: `auto` may pick the model's largest size. */
 function areaOf(req: NormalizedImageRequest): number {
-  const rule = capabilitiesOf(req.model).sizes
-  const sizes =
-    req.size !== 'auto'
-      ? [req.size]
-      : rule.kind === 'fixed'
-        ? rule.sizes
-        : [`${rule.maxEdge}x${Math.floor(rule.maxPixels / rule.maxEdge)}`]
-  return Math.max(
-    ...sizes.map((size) => (parseSize(size)?.width ?? 0) * (parseSize(size)?.height ?? 0)),
-  )
+  return req.size === 'auto' ? largestPixels(req.model) : pixelsOf(req.size)
 }
 
 /** Throws a 403 naming what was refused, or returns when the request is allowed. */

@@ -15,6 +15,7 @@ import { MICROS_PER_USD, usd } from '../access/pricing'
 import type { AppEnv, Bindings } from '../env'
 import { fail } from '../errors'
 import { MODEL_IDS, QUALITIES } from '../models'
+import { MAX_IMAGES } from '../result/limits'
 import { rejectInvalid } from '../schema/validation-hook'
 import { jsonBody } from './request-body'
 
@@ -55,7 +56,7 @@ const newKeySchema = z
     permissions: z
       .strictObject({
         models: z.array(z.enum(MODEL_IDS)).min(1).optional(),
-        max_n: z.int().min(1).max(10).optional(),
+        max_n: z.int().min(1).max(MAX_IMAGES).optional(),
         max_size: z
           .string()
           .regex(/^\d+x\d+$/)

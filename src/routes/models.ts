@@ -8,7 +8,8 @@ import { Hono } from 'hono'
 import { anonymousAccess } from '../access/auth'
 import type { AppEnv } from '../env'
 import { fail } from '../errors'
-import { capabilitiesOf, MODEL_IDS, type ModelId } from '../models'
+import { capabilitiesOf, DEFAULT_MODEL, largestPixels, MODEL_IDS, type ModelId } from '../models'
+import { MAX_IMAGES, MAX_PARTIAL_IMAGES } from '../result/limits'
 import {
   BACKGROUNDS,
   MAX_PROMPT_LENGTH,
@@ -30,12 +31,14 @@ function describe(id: ModelId) {
     capabilities: {
       sizes: caps.sizes,
       default_size: caps.defaultSize,
+      largest_pixels: largestPixels(id),
       transparent_background: caps.transparentBackground,
       qualities: caps.qualities,
       usd_per_million_tokens: {
         text_input: caps.prices.textInput,
         image_output: caps.prices.imageOutput,
       },
+      output_tokens_per_1024x1024: caps.outputTokens,
     },
   }
 }
@@ -53,12 +56,13 @@ models.get('/models', (c) => {
     data: offered(settings).map(describe),
     gateway: {
       upstream: demo ? 'demo' : 'remote',
+      default_model: DEFAULT_MODEL,
       anonymous_access: anonymousAccess(settings),
       output_formats: demo ? ['auto', ...DEMO_FORMATS] : OUTPUT_FORMATS,
       backgrounds: BACKGROUNDS,
       moderations: MODERATIONS,
-      n: { min: 1, max: 10 },
-      partial_images: { min: 0, max: 3 },
+      n: { min: 1, max: MAX_IMAGES },
+      partial_images: { min: 0, max: MAX_PARTIAL_IMAGES },
       output_compression: { min: 0, max: 100 },
       prompt_max_length: MAX_PROMPT_LENGTH,
     },

@@ -4,7 +4,16 @@
  * into one with every default resolved, which later stages (generation, cache key) rely on.
  */
 import { z } from 'zod'
-import { capabilitiesOf, DEFAULT_MODEL, MODEL_IDS, QUALITIES, sizeProblem } from '../models'
+import {
+  capabilitiesOf,
+  DEFAULT_MODEL,
+  describeSizes,
+  MODEL_IDS,
+  QUALITIES,
+  sizeProblem,
+  TRANSPARENT_MODELS,
+} from '../models'
+import { MAX_IMAGES, MAX_PARTIAL_IMAGES } from '../result/limits'
 
 export const BACKGROUNDS = ['auto', 'opaque', 'transparent'] as const
 export const MODERATIONS = ['auto', 'low'] as const
@@ -22,7 +31,7 @@ export const imageRequestSchema = z
     model: z
       .enum(MODEL_IDS)
       .optional()
-      .meta({ description: 'The model to use. Defaults to gpt-image-1.' }),
+      .meta({ description: `The model to use. Defaults to ${DEFAULT_MODEL}.` }),
     prompt: z
       .string()
       .min(1)
@@ -31,18 +40,17 @@ export const imageRequestSchema = z
     n: z
       .int()
       .min(1)
-      .max(10)
+      .max(MAX_IMAGES)
       .optional()
       .meta({ description: 'How many images to generate. Defaults to 1.' }),
-    size: z.string().optional().meta({
-      description:
-        "'auto' (default), or for gpt-image-1, -1-mini and -1.5 one of 1024x1024, 1536x1024, 1024x1536; for gpt-image-2 any WxH with both sides multiples of 16, longest edge <= 3840, aspect ratio <= 3:1, and 655,360 to 8,294,400 pixels.",
-    }),
+    size: z.string().optional().meta({ description: describeSizes() }),
     quality: z.enum(QUALITIES).optional().meta({ description: 'Defaults to auto.' }),
-    background: z.enum(BACKGROUNDS).optional().meta({
-      description:
-        "Defaults to auto. 'transparent' is not available on gpt-image-2 and needs output_format png or webp.",
-    }),
+    background: z
+      .enum(BACKGROUNDS)
+      .optional()
+      .meta({
+        description: `Defaults to auto. 'transparent' (${TRANSPARENT_MODELS.join(', ')} only) needs output_format png or webp.`,
+      }),
     moderation: z
       .enum(MODERATIONS)
       .optional()
@@ -63,7 +71,7 @@ export const imageRequestSchema = z
     partial_images: z
       .int()
       .min(0)
-      .max(3)
+      .max(MAX_PARTIAL_IMAGES)
       .optional()
       .meta({ description: 'Partial images to stream; only with stream: true.' }),
     user: z
@@ -92,7 +100,7 @@ export const imageRequestSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['background'],
-          message: `${model} does not support background 'transparent'. Use 'opaque' or 'auto', or a model such as gpt-image-1.`,
+          message: `${model} does not support background 'transparent'. Use 'opaque' or 'auto', or a model such as ${TRANSPARENT_MODELS[0]}.`,
           params: { code: 'unsupported_value' },
         })
       } else if (!ALPHA_FORMATS.includes(format)) {
