@@ -132,7 +132,7 @@ test('the API docs page renders every route from /openapi.json, with its fields'
   assert.match(text, /\/v1\/images\/generations/)
   assert.match(text, /partial_images/)
   const operations = await docs.$$eval('.op h2', (headings) =>
-    headings.map((h) => h.textContent.replace(/\s+/g, ' ').trim()),
+    headings.map((h) => h.textContent.replace(/\s+/g, '')),
   )
   for (const route of [
     'POST /v1/images/embed/sign',
@@ -142,7 +142,7 @@ test('the API docs page renders every route from /openapi.json, with its fields'
     'POST /v1/admin/keys/{id}/credit',
   ])
     assert.ok(
-      operations.some((heading) => heading.startsWith(route)),
+      operations.some((heading) => heading.startsWith(route.replace(' ', ''))),
       `${route} in ${operations}`,
     )
   const sign = await docs.$eval(
