@@ -15,8 +15,10 @@ function typeOf(schema = {}) {
   if (schema.type === 'array') return `array of ${typeOf(schema.items)}`
   const parts = [[schema.type ?? 'any'].flat().join(' | ')]
   if (schema.pattern) parts.push(`matching ${schema.pattern}`)
-  if (schema.minimum !== undefined || schema.maximum !== undefined)
-    parts.push(`${schema.minimum ?? ''}–${schema.maximum ?? ''}`)
+  const { minimum: min, maximum: max } = schema
+  if (min !== undefined && max !== undefined) parts.push(`${min}–${max}`)
+  else if (min !== undefined) parts.push(`≥ ${min}`)
+  else if (max !== undefined) parts.push(`≤ ${max}`)
   if (schema.maxLength !== undefined) parts.push(`≤ ${schema.maxLength} chars`)
   return parts.join(', ')
 }

@@ -1,9 +1,9 @@
 /**
  * The environment, parsed once. Every setting an operator can give (wrangler vars and secrets) is
- * one entry of VARIABLES: its kind, its rule (zod: unit, range, default) and what it means. The
- * result is a typed, frozen `Settings`, cached per env object. A value that breaks its rule
- * answers every request with a 500 naming the variable and the rule (logged once), never a
- * silent default. Adding a setting is one entry here and one row in README's table.
+ * one entry of VARIABLES: its kind and its zod rule (unit, range, default); README's table says
+ * what each means. The result is a typed, frozen `Settings`, cached per env object. A value that
+ * breaks its rule answers every request with a 500 naming the variable and the rule (logged
+ * once), never a silent default. Adding a setting: an entry here, its field, a row in README.
  */
 import { createMiddleware } from 'hono/factory'
 import { z } from 'zod'
@@ -57,7 +57,7 @@ function isUrl(value: string, exactOrigin: boolean): boolean {
 const MINUTES_10 = 600_000
 const HOUR_MS = 3_600_000
 
-/** Every variable the gateway reads: kind (how to set it), rule and meaning (README's table). */
+/** Every variable the gateway reads: its kind (how to set it) and its rule. */
 export const VARIABLES = {
   UPSTREAM_API_KEY: { kind: 'secret', rule: secret },
   UPSTREAM_BASE_URL: {
@@ -227,9 +227,10 @@ export function settingsOf(env: object): Settings {
 }
 
 /** Middleware: `c.var.settings` for every handler, or the misconfiguration's 500. */
-export const loadSettings = createMiddleware<{ Variables: { settings: Settings } }>(
-  async (c, next) => {
-    c.set('settings', settingsOf(c.env as object))
-    await next()
-  },
-)
+export const loadSettings = createMiddleware<{
+  Bindings: object
+  Variables: { settings: Settings }
+}>(async (c, next) => {
+  c.set('settings', settingsOf(c.env))
+  await next()
+})
