@@ -1,8 +1,8 @@
 /**
- * The one error model. Every failure is a value of the `Failure` union; `publicError()`
- * (src/public-error.ts) is the single exhaustive switch that turns one into an OpenAI error
- * envelope, status and headers. Nothing else builds error bodies, so shapes and secrecy rules
- * live in these two files only.
+ * The one error model. Every failure is a value of the `Failure` union (src/failure.ts); it is
+ * thrown as a GatewayError, and `handleError` answers it through `publicError()`
+ * (src/public-error.ts), the single exhaustive switch that turns one into an OpenAI envelope,
+ * status and headers. Nothing else builds error bodies; HTTPExceptions map to failures too.
  */
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'

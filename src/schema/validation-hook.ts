@@ -15,7 +15,7 @@ type Issue = core.$ZodIssue
 export function rejectInvalid(result: {
   success: boolean
   error?: { issues: Issue[] }
-  /** The raw input (zod-validator passes it along with a failure). */
+  /** The raw input (the validator passes it along with a failure). */
   data?: unknown
   target?: string
 }) {
