@@ -1,5 +1,6 @@
-// Renders /openapi.json as a readable reference: each operation with its parameters, request
-// fields (types, ranges, descriptions) and responses. No framework, no build.
+// Renders /openapi.json as a readable reference: each operation with who may call it, its
+// parameters and request fields (types, ranges, descriptions) and its responses with their
+// fields. No framework, no build.
 
 const el = (tag, props = {}, ...children) => {
   const node = Object.assign(document.createElement(tag), props)
@@ -9,9 +10,15 @@ const el = (tag, props = {}, ...children) => {
 
 function typeOf(schema = {}) {
   if (schema.enum) return schema.enum.map((v) => JSON.stringify(v)).join(' | ')
-  const parts = [schema.type ?? 'any']
-  if (schema.minimum !== undefined || schema.maximum !== undefined)
-    parts.push(`${schema.minimum ?? ''}–${schema.maximum ?? ''}`)
+  const options = schema.oneOf ?? schema.anyOf
+  if (options) return options.map(typeOf).join(' or ')
+  if (schema.type === 'array') return `array of ${typeOf(schema.items)}`
+  const parts = [[schema.type ?? 'any'].flat().join(' | ')]
+  if (schema.pattern) parts.push(`matching ${schema.pattern}`)
+  const { minimum: min, maximum: max } = schema
+  if (min !== undefined && max !== undefined) parts.push(`${min}–${max}`)
+  else if (min !== undefined) parts.push(`≥ ${min}`)
+  else if (max !== undefined) parts.push(`≤ ${max}`)
   if (schema.maxLength !== undefined) parts.push(`≤ ${schema.maxLength} chars`)
   return parts.join(', ')
 }
@@ -38,7 +45,14 @@ function fields(schema) {
   )
 }
 
-function operation(path, method, op) {
+/** The fields of a JSON answer, as a compact list. */
+function answerFields(response) {
+  const schema = response.content?.['application/json']?.schema
+  if (!schema?.properties) return Object.keys(response.content ?? {}).join(', ')
+  return el('code', { textContent: Object.keys(schema.properties).join(', ') })
+}
+
+function operation(path, method, op, defaultSecurity) {
   const section = el(
     'section',
     { className: 'op' },
@@ -50,13 +64,26 @@ function operation(path, method, op) {
       ` ${op.summary ?? ''}`,
     ),
   )
+  const security = op.security ?? defaultSecurity ?? []
+  section.append(
+    el('p', {
+      className: 'muted',
+      textContent: security.length > 0 ? 'Needs a key (Authorization: Bearer …).' : 'No key.',
+    }),
+  )
   if (op.description) section.append(el('p', { textContent: op.description }))
   if (op.parameters?.length) {
     section.append(
       el('h3', { textContent: 'Parameters' }),
       table(
-        ['Name', 'In', 'Description'],
-        op.parameters.map((p) => [el('code', { textContent: p.name }), p.in, p.description ?? '']),
+        ['Name', 'In', 'Type', 'Required', 'Description'],
+        op.parameters.map((p) => [
+          el('code', { textContent: p.name }),
+          p.in,
+          typeOf(p.schema),
+          p.required ? 'yes' : '',
+          p.description ?? p.schema?.description ?? '',
+        ]),
       ),
     )
   }
@@ -65,8 +92,12 @@ function operation(path, method, op) {
   section.append(
     el('h3', { textContent: 'Responses' }),
     table(
-      ['Status', 'Description'],
-      Object.entries(op.responses ?? {}).map(([status, r]) => [status, r.description ?? '']),
+      ['Status', 'Description', 'Body'],
+      Object.entries(op.responses ?? {}).map(([status, r]) => [
+        status,
+        r.description ?? '',
+        answerFields(r),
+      ]),
     ),
   )
   return section
@@ -79,5 +110,6 @@ main.replaceChildren(
   el('p', { textContent: doc.info.description }),
 )
 for (const [path, item] of Object.entries(doc.paths)) {
-  for (const [method, op] of Object.entries(item)) main.append(operation(path, method, op))
+  for (const [method, op] of Object.entries(item))
+    main.append(operation(path, method, op, doc.security))
 }

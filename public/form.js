@@ -1,17 +1,8 @@
-// The form, built from GET /v1/models: only the choices the chosen model allows, and the same
-// size rules as the gateway's validator (size-rules.js is the validator's own code).
+// The form, built from GET /v1/models: only the models, sizes (with each model's presets) and
+// choices the registry allows, and the validator's own size rules (size-rules.js).
 import { sizeProblem } from './size-rules.js'
 
 const $ = (id) => document.getElementById(id)
-const SIZE_PRESETS = [
-  '1024x1024',
-  '1536x1024',
-  '1024x1536',
-  '2048x2048',
-  '2048x1152',
-  '3840x2160',
-  '2160x3840',
-]
 const CUSTOM = 'custom'
 
 function fill(select, values, current, labels = {}) {
@@ -30,7 +21,7 @@ export class ImageForm {
   constructor(capabilities) {
     this.models = new Map(capabilities.data.map((model) => [model.id, model]))
     this.gateway = capabilities.gateway
-    fill($('model'), [...this.models.keys()], 'gpt-image-1')
+    fill($('model'), [...this.models.keys()], this.gateway.default_model)
     fill($('moderation'), this.gateway.moderations, 'auto')
     fill($('output_format'), this.gateway.output_formats, 'auto', { auto: 'auto (png)' })
     for (const id of ['model', 'size', 'output_format', 'background', 'stream'])
@@ -51,9 +42,7 @@ export class ImageForm {
     const caps = this.model.capabilities
     const rule = caps.sizes
     const sizes =
-      rule.kind === 'fixed'
-        ? ['auto', ...rule.sizes]
-        : ['auto', ...SIZE_PRESETS.filter((s) => !sizeProblem(this.model.id, rule, s)), CUSTOM]
+      rule.kind === 'fixed' ? ['auto', ...rule.sizes] : ['auto', ...rule.presets, CUSTOM]
     fill($('size'), sizes, $('size').value, { custom: 'Custom…' })
     fill($('quality'), caps.qualities, $('quality').value || 'auto')
     const backgrounds = this.gateway.backgrounds.filter(

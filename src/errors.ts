@@ -1,34 +1,16 @@
 /**
- * The one error model. Every failure is a value of the `Failure` union; `publicError()`
- * (src/public-error.ts) is the single exhaustive switch that turns one into an OpenAI error
- * envelope, status and headers. Nothing else builds error bodies, so shapes and secrecy rules
- * live in these two files only.
+ * The one error model. Every failure is a value of the `Failure` union (src/failure.ts); it is
+ * thrown as a GatewayError, and `handleError` answers it through `publicError()`
+ * (src/public-error.ts), the single exhaustive switch that turns one into an OpenAI envelope,
+ * status and headers. Nothing else builds error bodies; HTTPExceptions map to failures too.
  */
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import type { Failure } from './failure'
 import { publicError } from './public-error'
 
-/** Everything that can go wrong, as data. Upstream details that could leak are never kept. */
-export type Failure =
-  | { kind: 'invalid_request'; message: string; param: string | null; code: string }
-  | { kind: 'invalid_json' }
-  | { kind: 'unsupported_media_type'; received: string | null }
-  | { kind: 'payload_too_large'; limitBytes: number }
-  | { kind: 'missing_api_key' }
-  | { kind: 'invalid_api_key' }
-  | { kind: 'gateway_closed' }
-  | { kind: 'missing_signature' }
-  | { kind: 'forbidden'; message: string; code: string; param: string | null }
-  | { kind: 'rate_limited'; limit: number; reset: number }
-  | { kind: 'not_found'; message: string }
-  | { kind: 'method_not_allowed'; method: string }
-  | { kind: 'content_policy'; message: string }
-  | { kind: 'upstream_rejected'; param: string | null; code: string | null }
-  | { kind: 'upstream_rate_limited'; retryAfter: string | null }
-  | { kind: 'upstream_quota_exhausted' }
-  | { kind: 'upstream_credentials_rejected' }
-  | { kind: 'upstream_unavailable'; cause: 'status' | 'network' | 'timeout' | 'malformed' }
-  | { kind: 'internal' }
+// Modules that only throw or pass failures may import the type from here too.
+export type { Failure } from './failure'
 
 /** A failure thrown through Hono's middleware chain; `handleError` turns it into a response. */
 export class GatewayError extends Error {
@@ -43,19 +25,40 @@ export function fail(failure: Failure): never {
   throw new GatewayError(failure)
 }
 
-/** Builds the HTTP response for a failure. */
-export function errorResponse(failure: Failure, extraHeaders: Record<string, string> = {}) {
+function errorResponse(failure: Failure): Response {
   const { status, body, headers } = publicError(failure)
-  return Response.json(body, { status, headers: { ...headers, ...extraHeaders } })
+  return Response.json(body, { status, headers })
 }
 
-/** Hono's onError: known failures map through `publicError`; anything else is a logged 500. */
+/**
+ * The failure an HTTPException stands for. Hono and its middleware throw these (an unknown
+ * route, a body of the wrong media type); they answer through the error model like every other
+ * failure, never with Hono's plain-text bodies.
+ */
+function failureOfHttpException(err: HTTPException, c: Context): Failure {
+  switch (err.status) {
+    case 400:
+      return { kind: 'invalid_json' }
+    case 404:
+      return { kind: 'not_found', message: 'Not found.' }
+    case 405:
+      return { kind: 'method_not_allowed', method: c.req.method }
+    case 415:
+      return { kind: 'unsupported_media_type', received: c.req.header('content-type') ?? null }
+    default:
+      return { kind: 'internal' }
+  }
+}
+
+/** Hono's onError: every failure maps through `publicError`; anything unknown is a logged 500. */
 export function handleError(err: Error, c: Context): Response {
   if (err instanceof GatewayError) return errorResponse(err.failure)
-  if (err instanceof HTTPException && err.status === 404) {
-    return errorResponse({ kind: 'not_found', message: 'Not found.' })
-  }
-  // Only the error's name and message: never request bodies, headers or upstream answers.
-  console.error(JSON.stringify({ event: 'unhandled_error', path: c.req.path, error: err.name }))
+  const failure = err instanceof HTTPException ? failureOfHttpException(err, c) : null
+  if (failure && failure.kind !== 'internal') return errorResponse(failure)
+  // Only the error's name and status: never request bodies, headers or upstream answers.
+  const status = err instanceof HTTPException ? err.status : undefined
+  console.error(
+    JSON.stringify({ event: 'unhandled_error', path: c.req.path, error: err.name, status }),
+  )
   return errorResponse({ kind: 'internal' })
 }

@@ -1,9 +1,7 @@
 /**
  * The gateway worker: assembles routes and middleware. No logic lives here.
  */
-import { Hono } from 'hono'
 import { cors } from './access/cors'
-import type { AppEnv } from './env'
 import { fail, handleError } from './errors'
 import { observe } from './observability'
 import { admin } from './routes/admin'
@@ -11,21 +9,23 @@ import { embed } from './routes/embed'
 import { imageFiles } from './routes/image-files'
 import { images } from './routes/images'
 import { models } from './routes/models'
-import { openapi } from './routes/openapi'
+import { openApiRouter, serveDocument } from './routes/openapi'
 import { usage } from './routes/usage'
+import { loadSettings } from './settings'
 
-const app = new Hono<AppEnv>()
+const app = openApiRouter()
 
 app.use(observe)
+app.use(loadSettings)
 app.use('/v1/*', cors)
 app.route('/v1', admin)
 app.route('/v1', usage)
 app.route('/v1', models)
-app.route('/', openapi)
 app.route('/v1/images', images)
 app.route('/v1/images', embed)
 app.all('/v1/images/generations', (c) => fail({ kind: 'method_not_allowed', method: c.req.method }))
 app.route('/v1/images', imageFiles)
+serveDocument(app)
 app.notFound((c) =>
   fail({ kind: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` }),
 )

@@ -1,7 +1,7 @@
 /**
- * Model capability registry: the one place that knows what each image model accepts.
- * The request schema, the demo generator and (later) the page and prices all read from here,
- * so adding a model (say gpt-image-2.5) is one entry in MODELS and nothing else.
+ * Model capability registry: the one place that knows what each image model accepts, costs and
+ * makes. The request schema, permissions, prices, the demo generator, GET /v1/models and the page
+ * (through GET /v1/models) all read from here, so adding a model is one entry in MODELS.
  */
 import { parseSize as parseSizeText, sizeProblem as sizeProblemFor } from '../public/size-rules.js'
 
@@ -18,10 +18,17 @@ export type SizeRule =
       maxAspectRatio: number
       minPixels: number
       maxPixels: number
+      /** Sizes the page offers before "Custom…"; each must pass the rule. */
+      presets: readonly string[]
     }
 
 export const QUALITIES = ['auto', 'low', 'medium', 'high'] as const
 export type Quality = (typeof QUALITIES)[number]
+/** A quality the upstream actually renders at (`auto` resolves to one of these). */
+export type RenderQuality = Exclude<Quality, 'auto'>
+
+/** Image output tokens each streamed partial image adds (the seed: "an additional 100"). */
+export const PARTIAL_IMAGE_TOKENS = 100
 
 export interface ModelCapabilities {
   /** Sizes besides `auto`, which every model accepts. */
@@ -33,17 +40,23 @@ export interface ModelCapabilities {
   defaultSize: string
   /** US dollars per million tokens, from the returned usage. */
   prices: { textInput: number; imageOutput: number }
+  /** Image output tokens billed for one 1024×1024 image, by quality; other sizes scale by area. */
+  outputTokens: Record<RenderQuality, number>
   /** Release date (UTC), reported as the model's `created` time by GET /v1/models. */
   released: string
 }
 
 const CLASSIC_SIZES: SizeRule = { kind: 'fixed', sizes: ['1024x1024', '1536x1024', '1024x1536'] }
 
+/** OpenAI's output tokens per 1024×1024 image (the seed's table for the gpt-image models). */
+const GPT_IMAGE_TOKENS = { low: 272, medium: 1056, high: 4160 } as const
+
 const CLASSIC = {
   sizes: CLASSIC_SIZES,
   transparentBackground: true,
   qualities: QUALITIES,
   defaultSize: '1024x1024',
+  outputTokens: GPT_IMAGE_TOKENS,
 } as const
 
 /*
@@ -74,18 +87,28 @@ export const MODELS = {
       maxAspectRatio: 3,
       minPixels: 655_360,
       maxPixels: 8_294_400,
+      presets: [
+        '1024x1024',
+        '1536x1024',
+        '1024x1536',
+        '2048x2048',
+        '2048x1152',
+        '3840x2160',
+        '2160x3840',
+      ],
     },
     transparentBackground: false,
     qualities: QUALITIES,
     defaultSize: '1024x1024',
     prices: { textInput: 5, imageOutput: 30 },
+    outputTokens: GPT_IMAGE_TOKENS,
     released: '2026-04-21',
   },
 } as const satisfies Record<string, ModelCapabilities>
 
 export type ModelId = keyof typeof MODELS
 export const MODEL_IDS = Object.keys(MODELS) as [ModelId, ...ModelId[]]
-export const DEFAULT_MODEL: ModelId = 'gpt-image-1'
+export const DEFAULT_MODEL: ModelId = MODEL_IDS[0]
 
 /** Capabilities of a known model. */
 export function capabilitiesOf(model: ModelId): ModelCapabilities {
@@ -104,14 +127,40 @@ export function sizeProblem(model: ModelId, size: string): string | null {
   return sizeProblemFor(model, capabilitiesOf(model).sizes, size)
 }
 
-/** The most pixels one image of `model` can have (its largest size). */
+/** Pixels of a `WxH` size (0 when it is not one). */
+export function pixelsOf(size: string): number {
+  const parsed = parseSize(size)
+  return parsed ? parsed.width * parsed.height : 0
+}
+
+/** The most pixels one image of `model` can have (its largest size; what `auto` may pick). */
 export function largestPixels(model: ModelId): number {
   const rule = capabilitiesOf(model).sizes
   if (rule.kind === 'custom') return rule.maxPixels
-  return Math.max(
-    ...rule.sizes.map((size) => {
-      const parsed = parseSize(size)
-      return parsed ? parsed.width * parsed.height : 0
-    }),
-  )
+  return Math.max(...rule.sizes.map(pixelsOf))
 }
+
+/** Image output tokens one image of `pixels` costs at `quality` (scaled from 1024×1024). */
+export function imageOutputTokens(model: ModelId, quality: RenderQuality, pixels: number): number {
+  return Math.ceil((capabilitiesOf(model).outputTokens[quality] * pixels) / 1_048_576)
+}
+
+/** Models that can make a transparent background. */
+export const TRANSPARENT_MODELS = MODEL_IDS.filter((id) => capabilitiesOf(id).transparentBackground)
+
+/** The size rules in words, models with the same rule together (for documentation). */
+export function describeSizes(): string {
+  const byRule = new Map<string, ModelId[]>()
+  for (const id of MODEL_IDS) {
+    const rule = capabilitiesOf(id).sizes
+    const text =
+      rule.kind === 'fixed'
+        ? `one of ${rule.sizes.join(', ')}`
+        : `any WxH with both sides multiples of ${rule.multipleOf}, longest edge <= ${rule.maxEdge}, aspect ratio <= ${rule.maxAspectRatio}:1, and ${count(rule.minPixels)} to ${count(rule.maxPixels)} pixels`
+    byRule.set(text, [...(byRule.get(text) ?? []), id])
+  }
+  const parts = [...byRule].map(([text, ids]) => `for ${ids.join(', ')} ${text}`)
+  return `'auto' (default), or ${parts.join('; ')}.`
+}
+
+const count = (n: number) => n.toLocaleString('en-US')

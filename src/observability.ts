@@ -4,20 +4,11 @@
  */
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from './env'
-import { isDemo } from './upstream/target'
-
-let announcedDemo = false
 
 /** Gives each request our own id (x-gateway-request-id) and logs its outcome. */
 export const observe = createMiddleware<AppEnv>(async (c, next) => {
   const requestId = `gw_${crypto.randomUUID().replaceAll('-', '')}`
   c.set('requestId', requestId)
-  if (!announcedDemo && isDemo(c.env)) {
-    announcedDemo = true
-    console.log(
-      'No upstream configured (UPSTREAM_BASE_URL / UPSTREAM_API_KEY): the demo generator is serving.',
-    )
-  }
   const started = Date.now()
   await next()
   c.res.headers.set('x-gateway-request-id', requestId)

@@ -3,7 +3,7 @@
  * envelope and headers (`x-should-retry`, `retry-after`, rate-limit headers). A new failure kind
  * fails to compile until it is mapped here.
  */
-import type { Failure } from './errors'
+import type { Failure } from './failure'
 
 /** The OpenAI error envelope, exactly as the openai SDK parses it. */
 export interface ErrorEnvelope {
@@ -197,6 +197,16 @@ export function publicError(failure: Failure): PublicError {
         status: 500,
         body: envelope(UNAVAILABLE_MESSAGES[failure.cause], 'server_error', 'upstream_unavailable'),
         headers: RETRY,
+      }
+    case 'misconfigured':
+      return {
+        status: 500,
+        body: envelope(
+          `The gateway is misconfigured: ${failure.variable} ${failure.rule}. Tell the operator of this gateway.`,
+          'server_error',
+          'gateway_misconfigured',
+        ),
+        headers: NO_RETRY,
       }
     case 'internal':
       return {

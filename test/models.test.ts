@@ -1,9 +1,25 @@
+/** The model registry: every entry is consistent, and what the rest of the gateway derives from it. */
 import { describe, expect, it } from 'vitest'
-import { MODEL_IDS, MODELS, parseSize, sizeProblem } from '../src/models'
+import { estimateCost } from '../src/access/pricing'
+import {
+  DEFAULT_MODEL,
+  imageOutputTokens,
+  largestPixels,
+  MODEL_IDS,
+  MODELS,
+  parseSize,
+  pixelsOf,
+  sizeProblem,
+} from '../src/models'
+import { normalize } from '../src/schema/image-request'
 
 describe('model registry', () => {
   it('lists the four seed models, gpt-image-1 first (the default)', () => {
     expect(MODEL_IDS).toEqual(['gpt-image-1', 'gpt-image-1-mini', 'gpt-image-1.5', 'gpt-image-2'])
+  })
+
+  it('makes the first model the default', () => {
+    expect(DEFAULT_MODEL).toBe(MODEL_IDS[0])
   })
 
   it('allows transparency on every model except gpt-image-2', () => {
@@ -69,5 +85,46 @@ describe('sizes per model', () => {
     ['big', "expected 'auto' or WIDTHxHEIGHT"],
   ])('gpt-image-2 refuses %s (%s)', (size, reason) => {
     expect(sizeProblem('gpt-image-2', size)).toContain(reason)
+  })
+})
+
+describe.each(MODEL_IDS)('registry entry %s', (id) => {
+  const caps = MODELS[id]
+
+  it('has a default size and presets its own size rule accepts', () => {
+    expect(sizeProblem(id, caps.defaultSize)).toBeNull()
+    const listed = caps.sizes.kind === 'fixed' ? caps.sizes.sizes : caps.sizes.presets
+    expect(listed.length).toBeGreaterThan(0)
+    for (const size of listed) expect(sizeProblem(id, size), size).toBeNull()
+    for (const size of listed) expect(pixelsOf(size)).toBeLessThanOrEqual(largestPixels(id))
+  })
+
+  it('has prices, an output-token table rising with quality, and a release date', () => {
+    expect(caps.prices.textInput).toBeGreaterThan(0)
+    expect(caps.prices.imageOutput).toBeGreaterThan(0)
+    expect(caps.outputTokens.low).toBeLessThan(caps.outputTokens.medium)
+    expect(caps.outputTokens.medium).toBeLessThan(caps.outputTokens.high)
+    expect(Number.isNaN(Date.parse(`${caps.released}T00:00:00Z`))).toBe(false)
+    expect(caps.qualities).toContain('auto')
+  })
+
+  it('reserves for size auto what its largest size at high quality costs', () => {
+    const request = normalize({ model: id, prompt: 'a fox' })
+    const tokens = imageOutputTokens(id, 'high', largestPixels(id))
+    expect(estimateCost(request)).toBe(
+      Math.ceil(5 * caps.prices.textInput + tokens * caps.prices.imageOutput),
+    )
+  })
+})
+
+describe('derived sizes', () => {
+  it('knows gpt-image-2 can make 3840x2160 and the classic models 1536x1024', () => {
+    expect(largestPixels('gpt-image-2')).toBe(3840 * 2160)
+    expect(largestPixels('gpt-image-1')).toBe(1536 * 1024)
+  })
+
+  it('scales output tokens by area from the 1024x1024 table', () => {
+    expect(imageOutputTokens('gpt-image-1', 'medium', 1024 * 1024)).toBe(1056)
+    expect(imageOutputTokens('gpt-image-2', 'high', 2048 * 2048)).toBe(4 * 4160)
   })
 })

@@ -7,21 +7,15 @@
  */
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import type { AppEnv, Bindings, Principal } from '../env'
+import type { AppEnv, Principal } from '../env'
 import { fail } from '../errors'
-import { isDemo } from '../upstream/target'
+import type { Settings } from '../settings'
 import { hashSecret, isManagedKey, ledger } from './keys'
 import type { Admission } from './ledger'
 
-const DEFAULT_KEY_RATE_PER_MINUTE = 60
-const DEFAULT_ANONYMOUS_RATE_PER_MINUTE = 10
-
-/** Parses GATEWAY_KEYS: comma-separated, blanks ignored. */
-export function configuredKeys(env: Bindings): string[] {
-  return (env.GATEWAY_KEYS ?? '')
-    .split(',')
-    .map((key) => key.trim())
-    .filter((key) => key.length > 0)
+/** Whether callers without a key get in: PUBLIC_ACCESS, or the demo generator with no keys. */
+export function anonymousAccess(settings: Settings): boolean {
+  return settings.publicAccess || (settings.demo && settings.gatewayKeys.length === 0)
 }
 
 /** The bearer token of an Authorization header, or null when there is none. */
@@ -41,13 +35,8 @@ export async function secretsEqual(a: string, b: string): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(da, db)
 }
 
-function perMinute(value: string | undefined, fallback: number): number {
-  const parsed = Number(value)
-  return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback
-}
-
 /** The origin a browser request comes from: Origin, or Referer's origin for `<img>` requests. */
-export function requestOrigin(c: Context): string | null {
+function requestOrigin(c: Context): string | null {
   const origin = c.req.header('origin')
   if (origin && origin !== 'null') return origin
   const referer = c.req.header('referer')
@@ -68,9 +57,7 @@ export interface Caller {
 export async function admitManagedKey(c: Context<AppEnv>, token: string): Promise<Caller> {
   const hash = await hashSecret(token)
   const name = `key:${hash}`
-  const admission = await ledger(c.env, name).admit(
-    perMinute(c.env.RATE_LIMIT_PER_MINUTE, DEFAULT_KEY_RATE_PER_MINUTE),
-  )
+  const admission = await ledger(c.env, name).admit(c.var.settings.rateLimitPerMinute)
   const record = admission.record
   if (!record || record.revoked) fail({ kind: 'invalid_api_key' })
   if (record.kind === 'publishable') {
@@ -91,11 +78,9 @@ export async function admitManagedKey(c: Context<AppEnv>, token: string): Promis
 
 /** Decides who the caller is, or throws the matching 401/403/429. */
 export async function authenticate(c: Context<AppEnv>): Promise<Caller> {
-  const env = c.env
-  const keys = configuredKeys(env)
+  const settings = c.var.settings
+  const keys = settings.gatewayKeys
   const token = bearerToken(c.req.header('authorization'))
-  const demoOpen = keys.length === 0 && isDemo(env)
-  const open = env.PUBLIC_ACCESS === 'true' || demoOpen
   if (token !== null && isManagedKey(token)) return admitManagedKey(c, token)
   if (keys.length > 0 && token !== null) {
     // Compare against every key, so timing does not reveal which one matched.
@@ -104,21 +89,21 @@ export async function authenticate(c: Context<AppEnv>): Promise<Caller> {
     if (keyIndex >= 0) return { principal: { kind: 'key', keyIndex }, admission: null }
     fail({ kind: 'invalid_api_key' })
   }
-  if (!open) {
+  if (!anonymousAccess(settings)) {
     if (keys.length === 0) fail({ kind: 'gateway_closed' })
     fail(c.req.header('authorization') ? { kind: 'invalid_api_key' } : { kind: 'missing_api_key' })
   }
   const ip = c.req.header('cf-connecting-ip') ?? 'unknown'
-  if (isDemo(env)) return { principal: { kind: 'anonymous', ip }, admission: null }
-  const limit = perMinute(env.ANONYMOUS_RATE_LIMIT_PER_MINUTE, DEFAULT_ANONYMOUS_RATE_PER_MINUTE)
-  const admission = await ledger(env, `ip:${ip}`).admit(limit)
+  if (settings.demo) return { principal: { kind: 'anonymous', ip }, admission: null }
+  const limit = settings.anonymousRateLimitPerMinute
+  const admission = await ledger(c.env, `ip:${ip}`).admit(limit)
   if (!admission.allowed)
     fail({ kind: 'rate_limited', limit: admission.limit, reset: admission.reset })
   return { principal: { kind: 'anonymous', ip }, admission }
 }
 
 /** Rate-limit headers for an admitted request. */
-export function rateLimitHeaders(admission: Admission): Record<string, string> {
+function rateLimitHeaders(admission: Admission): Record<string, string> {
   return {
     'x-ratelimit-limit': String(admission.limit),
     'x-ratelimit-remaining': String(admission.remaining),

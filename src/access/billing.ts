@@ -7,6 +7,7 @@
 import type { Bindings, Principal } from '../env'
 import { fail } from '../errors'
 import type { NormalizedImageRequest } from '../schema/image-request'
+import type { Settings } from '../settings'
 import { ledger } from './keys'
 import { estimateCost, MICROS_PER_USD, usd } from './pricing'
 
@@ -16,16 +17,14 @@ export interface BillingRef {
   reservationId: string
 }
 
-const DEFAULT_DAILY_BUDGET_USD = 1
-
 /** Reserves funds for a miss; null when nobody pays (bootstrap keys, the demo generator). */
 export async function reserveFor(
   env: Bindings,
+  settings: Settings,
   principal: Principal,
   request: NormalizedImageRequest,
-  demo: boolean,
 ): Promise<BillingRef | null> {
-  if (demo || principal.kind === 'key' || principal.kind === 'signed') return null
+  if (settings.demo || principal.kind === 'key' || principal.kind === 'signed') return null
   const estimate = estimateCost(request)
   if (principal.kind === 'managed') {
     const reservation = await ledger(env, principal.ledger).reserve(estimate)
@@ -39,10 +38,7 @@ export async function reserveFor(
     }
     return { ledger: principal.ledger, reservationId: reservation.id }
   }
-  const budget = Number(env.DAILY_BUDGET_USD)
-  const initial = Math.round(
-    (Number.isFinite(budget) && budget >= 0 ? budget : DEFAULT_DAILY_BUDGET_USD) * MICROS_PER_USD,
-  )
+  const initial = Math.round(settings.dailyBudgetUsd * MICROS_PER_USD)
   const name = `budget:${new Date().toISOString().slice(0, 10)}`
   const reservation = await ledger(env, name).reserve(estimate, initial)
   if (!reservation.ok) {

@@ -7,6 +7,7 @@
  */
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv, Bindings } from '../env'
+import type { Settings } from '../settings'
 import { keyIndex } from './keys'
 
 const ALLOWED_HEADER =
@@ -16,17 +17,17 @@ const EXPOSED =
 /** How long an isolate trusts its copy of the publishable keys' origins. */
 const ORIGINS_TTL_MS = 30_000
 
-let cachedOrigins: { at: number; origins: Set<string> } | null = null
+let cachedOrigins: { at: number; origins: readonly string[] } | null = null
 
-async function allowedOrigins(env: Bindings): Promise<Set<string>> {
+/** Publishable keys' origins, looked up at most every ORIGINS_TTL_MS per isolate. */
+async function keyOrigins(env: Bindings): Promise<readonly string[]> {
   if (cachedOrigins && Date.now() - cachedOrigins.at < ORIGINS_TTL_MS) return cachedOrigins.origins
-  const fromKeys = await keyIndex(env).origins()
-  const global = (env.CORS_ORIGINS ?? '')
-    .split(',')
-    .map((o) => o.trim())
-    .filter(Boolean)
-  cachedOrigins = { at: Date.now(), origins: new Set([...global, ...fromKeys]) }
+  cachedOrigins = { at: Date.now(), origins: await keyIndex(env).origins() }
   return cachedOrigins.origins
+}
+
+async function isAllowed(env: Bindings, settings: Settings, origin: string): Promise<boolean> {
+  return settings.corsOrigins.includes(origin) || (await keyOrigins(env)).includes(origin)
 }
 
 /** Forgets the cached origins (after keys change, and between tests). */
@@ -36,7 +37,7 @@ export function forgetAllowedOrigins(): void {
 
 export const cors = createMiddleware<AppEnv>(async (c, next) => {
   const origin = c.req.header('origin')
-  const allowed = origin ? (await allowedOrigins(c.env)).has(origin) : false
+  const allowed = origin ? await isAllowed(c.env, c.var.settings, origin) : false
   if (c.req.method === 'OPTIONS' && c.req.header('access-control-request-method')) {
     const headers = new Headers({ vary: 'Origin' })
     if (allowed && origin) {

@@ -5,7 +5,7 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import type { Bindings } from '../env'
-import type { KeyRecord } from './ledger'
+import type { KeyRecord } from './key-record'
 
 export interface IndexEntry {
   record: KeyRecord

@@ -5,7 +5,7 @@
  * (`pk-gw-…`) for browsers, bound to an origin allowlist.
  */
 import type { Bindings } from '../env'
-import type { KeyRecord, Permissions } from './ledger'
+import type { KeyRecord, Permissions } from './key-record'
 import { MICROS_PER_USD } from './pricing'
 
 export const KEY_PREFIXES = { secret: 'sk-gw-', publishable: 'pk-gw-' } as const

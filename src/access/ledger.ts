@@ -7,28 +7,7 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import type { Bindings } from '../env'
-
-export interface Permissions {
-  /** Models the key may use; unset allows all. */
-  models?: string[]
-  max_n?: number
-  /** Largest area as WxH, e.g. "1536x1024"; `auto` counts as the model's largest size. */
-  max_size?: string
-  max_quality?: 'low' | 'medium' | 'high'
-}
-
-export interface KeyRecord {
-  id: string
-  name: string
-  kind: 'secret' | 'publishable'
-  /** Exact origins (scheme://host[:port]) a publishable key may be used from. */
-  origins: string[]
-  permissions: Permissions
-  /** Requests per minute; null uses the gateway's default. */
-  rateLimitPerMinute: number | null
-  createdAt: string
-  revoked: boolean
-}
+import type { KeyRecord } from './key-record'
 
 export interface Usage {
   balanceMicros: number | null
@@ -85,10 +64,6 @@ export class AccessLedger extends DurableObject<Bindings> {
     this.state.record = record
     this.state.balanceMicros = balanceMicros
     await this.save()
-  }
-
-  record(): KeyRecord | null {
-    return this.state.record
   }
 
   async update(patch: { revoked?: boolean; creditMicros?: number }): Promise<KeyRecord | null> {

@@ -2,19 +2,11 @@
  * What a caller may do: the deployment's ALLOWED_MODELS, then a managed key's own permissions
  * (models, and ceilings on n, size and quality). A refusal is a 403 naming what was refused.
  */
-import type { Bindings, Principal } from '../env'
+import type { Principal } from '../env'
 import { fail } from '../errors'
-import { capabilitiesOf, parseSize } from '../models'
+import { largestPixels, parseSize, pixelsOf } from '../models'
 import type { NormalizedImageRequest } from '../schema/image-request'
-
-/** The models this deployment offers, or null for all of them. */
-export function allowedModels(env: Bindings): string[] | null {
-  const list = (env.ALLOWED_MODELS ?? '')
-    .split(',')
-    .map((model) => model.trim())
-    .filter((model) => model.length > 0)
-  return list.length > 0 ? list : null
-}
+import type { Settings } from '../settings'
 
 const QUALITY_RANK = { low: 1, medium: 2, high: 3 } as const
 
@@ -24,21 +16,16 @@ function refuse(param: string, code: string, message: string): never {
 
 /** The largest area a size can mean: `auto` may pick the model's largest size. */
 function areaOf(req: NormalizedImageRequest): number {
-  const rule = capabilitiesOf(req.model).sizes
-  const sizes =
-    req.size !== 'auto'
-      ? [req.size]
-      : rule.kind === 'fixed'
-        ? rule.sizes
-        : [`${rule.maxEdge}x${Math.floor(rule.maxPixels / rule.maxEdge)}`]
-  return Math.max(
-    ...sizes.map((size) => (parseSize(size)?.width ?? 0) * (parseSize(size)?.height ?? 0)),
-  )
+  return req.size === 'auto' ? largestPixels(req.model) : pixelsOf(req.size)
 }
 
 /** Throws a 403 naming what was refused, or returns when the request is allowed. */
-export function authorize(env: Bindings, principal: Principal, req: NormalizedImageRequest): void {
-  const models = allowedModels(env)
+export function authorize(
+  settings: Settings,
+  principal: Principal,
+  req: NormalizedImageRequest,
+): void {
+  const models = settings.allowedModels
   if (models && !models.includes(req.model)) {
     refuse(
       'model',

@@ -6,7 +6,7 @@
 import type { NormalizedImageRequest } from '../schema/image-request'
 
 /** Bump when the recipe changes, so old entries are simply never looked up again. */
-export const CACHE_KEY_VERSION = 'v1'
+const CACHE_KEY_VERSION = 'v1'
 
 /** The output-affecting fields, in a fixed order. */
 export function keyFields(req: NormalizedImageRequest) {

@@ -25,8 +25,8 @@ export interface Manifest {
   images: StoredImage[]
 }
 
-export const manifestPath = (key: string) => `manifests/${key}.json`
-export const imagePath = (id: string, ext: ImageExt) => `images/${id}.${ext}`
+const manifestPath = (key: string) => `manifests/${key}.json`
+const imagePath = (id: string, ext: ImageExt) => `images/${id}.${ext}`
 
 export function randomId(): string {
   return [...crypto.getRandomValues(new Uint8Array(16))]
@@ -109,6 +109,11 @@ export class ResultStore {
       offset > 0 ? { range: { offset } } : undefined,
     )
     return object && 'body' in object ? object.body : null
+  }
+
+  /** An image object's metadata (its size), or null when it is gone. */
+  headImage(id: string, ext: ImageExt) {
+    return this.bucket.head(imagePath(id, ext))
   }
 
   /** Reads an image object, honouring Range and If-None-Match from `headers`. */

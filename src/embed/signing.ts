@@ -8,7 +8,7 @@
 const UNSIGNED = new Set(['sig', 'stream'])
 
 /** The signed text: every other parameter, sorted by name, percent-encoded, joined by `&`. */
-export function canonicalQuery(params: URLSearchParams): string {
+function canonicalQuery(params: URLSearchParams): string {
   const pairs = [...params.entries()].filter(([name]) => !UNSIGNED.has(name))
   pairs.sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : av > bv ? 1 : 0) : a < b ? -1 : 1))
   return pairs
@@ -37,7 +37,7 @@ function fromBase64Url(text: string): Uint8Array | null {
 }
 
 /** The signature for these parameters. */
-export async function signParams(secret: string, params: URLSearchParams): Promise<string> {
+async function signParams(secret: string, params: URLSearchParams): Promise<string> {
   const data = new TextEncoder().encode(canonicalQuery(params))
   return toBase64Url(await crypto.subtle.sign('HMAC', await hmacKey(secret), data))
 }

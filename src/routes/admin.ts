@@ -2,26 +2,27 @@
  * The admin API (Bearer ADMIN_TOKEN): create, list, credit and revoke managed keys. A new key's
  * secret is in the creation answer only. `npm run keys` is a small client of this API.
  */
-import { zValidator } from '@hono/zod-validator'
-import { Hono } from 'hono'
+import { createRoute, z } from '@hono/zod-openapi'
 import { createMiddleware } from 'hono/factory'
-import { z } from 'zod'
 import { bearerToken, secretsEqual } from '../access/auth'
 import { forgetAllowedOrigins } from '../access/cors'
+import type { KeyRecord } from '../access/key-record'
 import { createKey, keyIndex, ledger, updateKey } from '../access/keys'
-import type { KeyRecord, Usage } from '../access/ledger'
+import type { Usage } from '../access/ledger'
 import { MICROS_PER_USD, usd } from '../access/pricing'
 import type { AppEnv, Bindings } from '../env'
 import { fail } from '../errors'
 import { MODEL_IDS, QUALITIES } from '../models'
-import { rejectInvalid } from '../schema/validation-hook'
+import { MAX_IMAGES } from '../result/limits'
+import { keyListSchema, keyViewSchema, newKeyResponseSchema } from '../schema/responses'
+import { BODY_ERRORS, CLIENT_KEY, errorResponses, openApiRouter } from './openapi'
 import { jsonBody } from './request-body'
 
-export const admin = new Hono<AppEnv>()
+export const admin = openApiRouter()
 
 const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header('authorization'))
-  const expected = c.env.ADMIN_TOKEN
+  const expected = c.var.settings.adminToken
   if (!expected)
     fail({
       kind: 'forbidden',
@@ -48,13 +49,15 @@ const newKeySchema = z
   .strictObject({
     name: z.string().min(1).max(100),
     kind: z.enum(['secret', 'publishable']),
-    origins: z.array(origin).optional(),
+    origins: z.array(origin).optional().meta({
+      description: 'Exact origins it may be used from; a publishable key needs at least one.',
+    }),
     balance_usd: z.number().min(0).optional(),
     rate_limit_per_minute: z.int().min(1).optional(),
     permissions: z
       .strictObject({
         models: z.array(z.enum(MODEL_IDS)).min(1).optional(),
-        max_n: z.int().min(1).max(10).optional(),
+        max_n: z.int().min(1).max(MAX_IMAGES).optional(),
         max_size: z
           .string()
           .regex(/^\d+x\d+$/)
@@ -92,44 +95,115 @@ async function usageOf(env: Bindings, hash: string) {
   return ledger(env, `key:${hash}`).usage()
 }
 
-admin.post(
-  '/admin/keys',
-  ...jsonBody,
-  zValidator('json', newKeySchema, rejectInvalid),
-  async (c) => {
-    const { record, secret } = await createKey(c.env, c.req.valid('json'))
-    forgetAllowedOrigins()
-    const entry = await keyIndex(c.env).get(record.id)
-    return c.json(
-      { ...view(record, entry ? await usageOf(c.env, entry.hash) : null), key: secret },
-      201,
-    )
-  },
-)
+const ADMIN_ERRORS = {
+  401: 'ADMIN_TOKEN missing or wrong.',
+  403: 'The admin API is off (no ADMIN_TOKEN).',
+} as const
+const keyParam = z.object({ id: z.string().meta({ description: 'The key’s id (`key_…`).' }) })
+const keyAnswer = {
+  description: 'The key, without its secret.',
+  content: { 'application/json': { schema: keyViewSchema } },
+}
 
-admin.get('/admin/keys', async (c) => {
+const create = createRoute({
+  method: 'post',
+  path: '/admin/keys',
+  summary: 'Create a managed key (ADMIN_TOKEN); its secret is shown once',
+  security: CLIENT_KEY,
+  middleware: [...jsonBody] as const,
+  request: {
+    body: { required: true, content: { 'application/json': { schema: newKeySchema } } },
+  },
+  responses: {
+    201: {
+      description: 'The key, with its secret in `key`.',
+      content: { 'application/json': { schema: newKeyResponseSchema } },
+    },
+    ...errorResponses({ ...ADMIN_ERRORS, ...BODY_ERRORS }),
+  },
+})
+
+admin.openapi(create, async (c) => {
+  const { record, secret } = await createKey(c.env, c.req.valid('json'))
+  forgetAllowedOrigins()
+  const entry = await keyIndex(c.env).get(record.id)
+  return c.json(
+    { ...view(record, entry ? await usageOf(c.env, entry.hash) : null), key: secret },
+    201,
+  )
+})
+
+const list = createRoute({
+  method: 'get',
+  path: '/admin/keys',
+  summary: 'List managed keys (ADMIN_TOKEN)',
+  security: CLIENT_KEY,
+  responses: {
+    200: {
+      description: 'Every key, without secrets.',
+      content: { 'application/json': { schema: keyListSchema } },
+    },
+    ...errorResponses(ADMIN_ERRORS),
+  },
+})
+
+admin.openapi(list, async (c) => {
   const entries = await keyIndex(c.env).list()
   const data = await Promise.all(
     entries.map(async (e) => view(e.record, await usageOf(c.env, e.hash))),
   )
-  return c.json({ object: 'list', data })
+  return c.json({ object: 'list' as const, data }, 200)
 })
 
-admin.post('/admin/keys/:id/revoke', async (c) => {
-  const updated = await updateKey(c.env, c.req.param('id'), { revoked: true })
-  if (!updated?.record) fail({ kind: 'not_found', message: `No key ${c.req.param('id')}.` })
-  forgetAllowedOrigins()
-  return c.json(view(updated.record, await usageOf(c.env, updated.hash)))
-})
-
-admin.post(
-  '/admin/keys/:id/credit',
-  ...jsonBody,
-  zValidator('json', z.strictObject({ amount_usd: z.number().positive() }), rejectInvalid),
-  async (c) => {
-    const micros = Math.round(c.req.valid('json').amount_usd * MICROS_PER_USD)
-    const updated = await updateKey(c.env, c.req.param('id'), { creditMicros: micros })
-    if (!updated?.record) fail({ kind: 'not_found', message: `No key ${c.req.param('id')}.` })
-    return c.json(view(updated.record, await usageOf(c.env, updated.hash)))
+const revoke = createRoute({
+  method: 'post',
+  path: '/admin/keys/{id}/revoke',
+  summary: 'Revoke a managed key (ADMIN_TOKEN)',
+  security: CLIENT_KEY,
+  request: { params: keyParam },
+  responses: {
+    200: keyAnswer,
+    ...errorResponses({ ...ADMIN_ERRORS, 404: 'No such key.' }),
   },
-)
+})
+
+admin.openapi(revoke, async (c) => {
+  const { id } = c.req.valid('param')
+  const updated = await updateKey(c.env, id, { revoked: true })
+  if (!updated?.record) fail({ kind: 'not_found', message: `No key ${id}.` })
+  forgetAllowedOrigins()
+  return c.json(view(updated.record, await usageOf(c.env, updated.hash)), 200)
+})
+
+const credit = createRoute({
+  method: 'post',
+  path: '/admin/keys/{id}/credit',
+  summary: 'Add to a managed key’s balance (ADMIN_TOKEN)',
+  security: CLIENT_KEY,
+  middleware: [...jsonBody] as const,
+  request: {
+    params: keyParam,
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z.strictObject({
+            amount_usd: z.number().positive().meta({ description: 'US dollars to add.' }),
+          }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: keyAnswer,
+    ...errorResponses({ ...ADMIN_ERRORS, ...BODY_ERRORS, 404: 'No such key.' }),
+  },
+})
+
+admin.openapi(credit, async (c) => {
+  const { id } = c.req.valid('param')
+  const micros = Math.round(c.req.valid('json').amount_usd * MICROS_PER_USD)
+  const updated = await updateKey(c.env, id, { creditMicros: micros })
+  if (!updated?.record) fail({ kind: 'not_found', message: `No key ${id}.` })
+  return c.json(view(updated.record, await usageOf(c.env, updated.hash)), 200)
+})

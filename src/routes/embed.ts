@@ -4,38 +4,51 @@
  * visitors arrive together), later ones come from R2. `&stream=1` answers SSE instead (partial
  * images, then the image URL) for public/embed.js. POST /v1/images/embed/sign makes signed URLs.
  */
-
-import { zValidator } from '@hono/zod-validator'
-import { type Context, Hono } from 'hono'
-import { z } from 'zod'
+import { createRoute } from '@hono/zod-openapi'
+import { createMiddleware } from 'hono/factory'
 import { admitManagedKey, requireCaller } from '../access/auth'
 import { KEY_PREFIXES } from '../access/keys'
 import { authorize } from '../access/permissions'
-import { authorizeEmbed, EMBED_FIELDS, embedRequest } from '../embed/embed-request'
+import {
+  authorizeEmbed,
+  EMBED_FIELDS,
+  embedQuerySchema,
+  signRequestSchema,
+} from '../embed/embed-request'
 import { signedEmbedUrl } from '../embed/signing'
-import type { AppEnv, Principal } from '../env'
+import type { AppEnv } from '../env'
 import { fail } from '../errors'
 import { imageUrl } from '../result/result'
 import { normalize } from '../schema/image-request'
-import { rejectInvalid } from '../schema/validation-hook'
-import { isDemo } from '../upstream/target'
+import { signResponseSchema, streamEventSchema } from '../schema/responses'
 import { obtainAnswer } from './obtain'
+import {
+  BODY_ERRORS,
+  CLIENT_KEY,
+  errorResponses,
+  KEY_ERRORS,
+  NO_KEY,
+  openApiRouter,
+} from './openapi'
 import { jsonBody } from './request-body'
 
-export const embed = new Hono<AppEnv>()
+export const embed = openApiRouter()
 
 /** How long browsers may reuse the redirect: the URL-to-image mapping is stable. */
 const REDIRECT_CACHE = 'public, max-age=3600'
 
 /**
- * Who pays for an embed: a publishable key in the URL (`key=pk-gw-…`, checked against the page's
- * Origin or Referer, spending that key's balance), or the owner's signature.
+ * Who pays for an embed, decided before its parameters are read: a publishable key in the URL
+ * (`key=pk-gw-…`, checked against the page's Origin or Referer, spending that key's balance), or
+ * the owner's signature over the raw query.
  */
-async function embedCaller(c: Context<AppEnv>, params: URLSearchParams): Promise<Principal> {
+const embedCaller = createMiddleware<AppEnv>(async (c, next) => {
+  const params = new URL(c.req.url).searchParams
   const key = params.get('key')
-  if (key === null)
-    return authorizeEmbed(c.env, params, c.req.header('cf-connecting-ip') ?? 'unknown')
-  if (!key.startsWith(KEY_PREFIXES.publishable)) {
+  if (key === null) {
+    const ip = c.req.header('cf-connecting-ip') ?? 'unknown'
+    c.set('principal', await authorizeEmbed(c.var.settings, params, ip))
+  } else if (!key.startsWith(KEY_PREFIXES.publishable)) {
     fail({
       kind: 'forbidden',
       code: 'secret_key_in_url',
@@ -43,17 +56,39 @@ async function embedCaller(c: Context<AppEnv>, params: URLSearchParams): Promise
       message:
         'Only publishable keys (pk-gw-…) belong in a page; revoke a secret key that was put in a URL.',
     })
-  }
-  return (await admitManagedKey(c, key)).principal
-}
+  } else c.set('principal', (await admitManagedKey(c, key)).principal)
+  await next()
+})
 
-embed.get('/embed', async (c) => {
-  const params = new URL(c.req.url).searchParams
-  const principal = await embedCaller(c, params)
-  c.set('principal', principal)
-  const input = embedRequest(params)
+const show = createRoute({
+  method: 'get',
+  path: '/embed',
+  summary: 'An image for a web page',
+  description:
+    'Redirects to the stored image, generating it on the first visit. Needs `sig` (from `npm run sign` or POST /v1/images/embed/sign) or a publishable `key`, except on the demo generator. The image parameters are those of the generation request.',
+  security: NO_KEY,
+  middleware: [embedCaller] as const,
+  request: { query: embedQuerySchema },
+  responses: {
+    200: {
+      description: 'With `stream=1`: partial images, then a completed event with the image URL.',
+      content: { 'text/event-stream': { schema: streamEventSchema } },
+    },
+    302: { description: 'To the stored image (`Location`).' },
+    ...errorResponses({
+      ...KEY_ERRORS,
+      400: 'Invalid parameter (named in `param`).',
+      401: 'Unsigned.',
+      403: 'Bad or expired signature, a secret key in the URL, or a foreign origin.',
+    }),
+  },
+})
+
+embed.openapi(show, async (c) => {
+  const input = c.req.valid('query')
+  const principal = c.get('principal')
   const request = normalize(input)
-  authorize(c.env, principal, request)
+  authorize(c.var.settings, principal, request)
   const shape = request.stream ? 'sse-url' : 'redirect'
   const obtained = await obtainAnswer(c, input, request, shape, false)
   if (obtained.kind === 'response') {
@@ -71,49 +106,58 @@ embed.get('/embed', async (c) => {
   })
 })
 
-const signSchema = z.strictObject({
-  prompt: z.string(),
-  model: z.string().optional(),
-  size: z.string().optional(),
-  quality: z.string().optional(),
-  background: z.string().optional(),
-  output_format: z.string().optional(),
-  output_compression: z.int().optional(),
-  moderation: z.string().optional(),
-  /** Seconds until the URL stops working; unset: it never expires. */
-  expires_in: z.int().min(1).optional(),
+/** Only the operator's own keys sign (or anyone on the demo), and only with a secret to sign with. */
+const requireSigner = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.get('principal').kind !== 'key' && !c.var.settings.demo) {
+    fail({
+      kind: 'forbidden',
+      code: 'key_required',
+      message: 'Signing embed URLs needs a client key.',
+      param: null,
+    })
+  }
+  if (!c.var.settings.embedSigningSecret)
+    fail({
+      kind: 'forbidden',
+      code: 'embedding_not_configured',
+      message: 'Set EMBED_SIGNING_SECRET to sign embed URLs.',
+      param: null,
+    })
+  await next()
 })
 
-embed.post(
-  '/embed/sign',
-  requireCaller,
-  ...jsonBody,
-  zValidator('json', signSchema, rejectInvalid),
-  async (c) => {
-    if (c.get('principal').kind !== 'key' && !isDemo(c.env)) {
-      fail({
-        kind: 'forbidden',
-        code: 'key_required',
-        message: 'Signing embed URLs needs a client key.',
-        param: null,
-      })
-    }
-    const secret = c.env.EMBED_SIGNING_SECRET
-    if (!secret)
-      fail({
-        kind: 'forbidden',
-        code: 'embedding_not_configured',
-        message: 'Set EMBED_SIGNING_SECRET to sign embed URLs.',
-        param: null,
-      })
-    const { expires_in, ...fields } = c.req.valid('json')
-    const params = new URLSearchParams()
-    for (const name of EMBED_FIELDS)
-      if (fields[name] !== undefined) params.set(name, String(fields[name]))
-    const expiresAt = expires_in ? Math.floor(Date.now() / 1000) + expires_in : null
-    if (expiresAt) params.set('exp', String(expiresAt))
-    embedRequest(params) // the same validation a visitor's request will get
-    const url = await signedEmbedUrl(new URL(c.req.url).origin, secret, params)
-    return c.json({ url, expires_at: expiresAt })
+const sign = createRoute({
+  method: 'post',
+  path: '/embed/sign',
+  summary: 'Sign an embed URL',
+  description:
+    'Signs the picture’s parameters with EMBED_SIGNING_SECRET; the URL works as `<img src>` or `<gpt-image src>`. Needs a GATEWAY_KEYS key (any caller on the demo generator).',
+  security: CLIENT_KEY,
+  middleware: [requireCaller, ...jsonBody, requireSigner] as const,
+  request: {
+    body: { required: true, content: { 'application/json': { schema: signRequestSchema } } },
   },
-)
+  responses: {
+    200: {
+      description: 'The signed URL.',
+      content: { 'application/json': { schema: signResponseSchema } },
+    },
+    ...errorResponses({
+      ...KEY_ERRORS,
+      ...BODY_ERRORS,
+      403: 'Not a GATEWAY_KEYS key, or signing is not configured.',
+    }),
+  },
+})
+
+embed.openapi(sign, async (c) => {
+  const secret = c.var.settings.embedSigningSecret ?? fail({ kind: 'internal' })
+  const { expires_in, ...fields } = c.req.valid('json')
+  const params = new URLSearchParams()
+  for (const name of EMBED_FIELDS)
+    if (fields[name] !== undefined) params.set(name, String(fields[name]))
+  const expiresAt = expires_in ? Math.floor(Date.now() / 1000) + expires_in : null
+  if (expiresAt) params.set('exp', String(expiresAt))
+  const url = await signedEmbedUrl(new URL(c.req.url).origin, secret, params)
+  return c.json({ url, expires_at: expiresAt }, 200)
+})

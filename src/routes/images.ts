@@ -3,32 +3,59 @@
  * the one generation for this picture). Reads top to bottom like the request's way through the
  * gateway (DESIGN.md).
  */
-import { zValidator } from '@hono/zod-validator'
-import { Hono } from 'hono'
+import { createRoute, z } from '@hono/zod-openapi'
 import { requireCaller } from '../access/auth'
 import { authorize } from '../access/permissions'
 import { shapeOf } from '../answer/shapes'
-import { wantsFreshResult } from '../cache/settings'
-import type { AppEnv } from '../env'
+import { wantsFreshResult } from '../cache/freshness'
 import { fail } from '../errors'
 import { imageRequestSchema, normalize } from '../schema/image-request'
-import { rejectInvalid } from '../schema/validation-hook'
+import { imagesResponseSchema, streamEventSchema } from '../schema/responses'
 import { obtainAnswer } from './obtain'
+import { BODY_ERRORS, CLIENT_KEY, errorResponses, KEY_ERRORS, openApiRouter } from './openapi'
 import { jsonBody } from './request-body'
 
-export const images = new Hono<AppEnv>()
+export const images = openApiRouter()
 
-images.post(
-  '/generations',
-  requireCaller,
-  ...jsonBody,
-  zValidator('json', imageRequestSchema, rejectInvalid),
-  async (c) => {
-    const input = c.req.valid('json')
-    const request = normalize(input)
-    authorize(c.env, c.get('principal'), request)
-    const replace = wantsFreshResult(c.req.header('cache-control'))
-    const obtained = await obtainAnswer(c, input, request, shapeOf(request), replace)
-    return obtained.kind === 'response' ? obtained.response : fail({ kind: 'internal' })
+const generations = createRoute({
+  method: 'post',
+  path: '/generations',
+  summary: 'Generate images',
+  description:
+    "OpenAI-compatible. Per-model rules (sizes, transparency) are described on the fields; a violation is a 400 naming the field. Answers carry `x-cache` (HIT, MISS or BYPASS) and, on misses, the upstream's `x-request-id`.",
+  security: CLIENT_KEY,
+  middleware: [requireCaller, ...jsonBody] as const,
+  request: {
+    headers: z.object({
+      'cache-control': z.string().optional().meta({
+        description: '`no-cache` generates afresh and replaces the cached result.',
+      }),
+    }),
+    body: { required: true, content: { 'application/json': { schema: imageRequestSchema } } },
   },
-)
+  responses: {
+    200: {
+      description: 'The images: JSON, or server-sent events with `stream: true`.',
+      content: {
+        'application/json': { schema: imagesResponseSchema },
+        'text/event-stream': { schema: streamEventSchema },
+      },
+    },
+    ...errorResponses({
+      ...KEY_ERRORS,
+      ...BODY_ERRORS,
+      400: 'Invalid parameter (named in `param`), malformed JSON, or a content-policy block (`content_policy_violation`).',
+      403: 'The key may not do this, or its balance is insufficient.',
+      500: 'Upstream failure or internal error; `x-should-retry` tells whether retrying helps.',
+    }),
+  },
+})
+
+images.openapi(generations, async (c) => {
+  const input = c.req.valid('json')
+  const request = normalize(input)
+  authorize(c.var.settings, c.get('principal'), request)
+  const replace = wantsFreshResult(c.req.valid('header')['cache-control'])
+  const obtained = await obtainAnswer(c, input, request, shapeOf(request), replace)
+  return obtained.kind === 'response' ? obtained.response : fail({ kind: 'internal' })
+})

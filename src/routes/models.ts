@@ -4,22 +4,23 @@
  * The page builds its form from this, so it offers exactly what the validator allows. Public:
  * it holds no secrets and spends nothing.
  */
-import { Hono } from 'hono'
-import { configuredKeys } from '../access/auth'
-import { allowedModels } from '../access/permissions'
-import type { AppEnv, Bindings } from '../env'
+import { createRoute, z } from '@hono/zod-openapi'
+import { anonymousAccess } from '../access/auth'
 import { fail } from '../errors'
-import { capabilitiesOf, MODEL_IDS, type ModelId } from '../models'
+import { capabilitiesOf, DEFAULT_MODEL, largestPixels, MODEL_IDS, type ModelId } from '../models'
+import { MAX_IMAGES, MAX_PARTIAL_IMAGES } from '../result/limits'
 import {
   BACKGROUNDS,
   MAX_PROMPT_LENGTH,
   MODERATIONS,
   OUTPUT_FORMATS,
 } from '../schema/image-request'
+import { modelListSchema, modelSchema } from '../schema/responses'
+import type { Settings } from '../settings'
 import { DEMO_FORMATS } from '../upstream/demo/encode'
-import { isDemo } from '../upstream/target'
+import { errorResponses, NO_KEY, openApiRouter } from './openapi'
 
-export const models = new Hono<AppEnv>()
+export const models = openApiRouter()
 
 function describe(id: ModelId) {
   const caps = capabilitiesOf(id)
@@ -31,44 +32,78 @@ function describe(id: ModelId) {
     capabilities: {
       sizes: caps.sizes,
       default_size: caps.defaultSize,
+      largest_pixels: largestPixels(id),
       transparent_background: caps.transparentBackground,
       qualities: caps.qualities,
       usd_per_million_tokens: {
         text_input: caps.prices.textInput,
         image_output: caps.prices.imageOutput,
       },
+      output_tokens_per_1024x1024: caps.outputTokens,
     },
   }
 }
 
-function offered(env: Bindings): ModelId[] {
-  const allowed = allowedModels(env)
+function offered(settings: Settings): ModelId[] {
+  const allowed = settings.allowedModels
   return MODEL_IDS.filter((id) => !allowed || allowed.includes(id))
 }
 
-models.get('/models', (c) => {
-  const demo = isDemo(c.env)
-  return c.json({
-    object: 'list',
-    data: offered(c.env).map(describe),
-    gateway: {
-      upstream: demo ? 'demo' : 'remote',
-      anonymous_access:
-        c.env.PUBLIC_ACCESS === 'true' || (demo && configuredKeys(c.env).length === 0),
-      output_formats: demo ? ['auto', ...DEMO_FORMATS] : OUTPUT_FORMATS,
-      backgrounds: BACKGROUNDS,
-      moderations: MODERATIONS,
-      n: { min: 1, max: 10 },
-      partial_images: { min: 0, max: 3 },
-      output_compression: { min: 0, max: 100 },
-      prompt_max_length: MAX_PROMPT_LENGTH,
+const list = createRoute({
+  method: 'get',
+  path: '/models',
+  summary: 'Models and their capabilities',
+  description:
+    'OpenAI’s list shape (`client.models.list()` works), each model with `capabilities`.',
+  security: NO_KEY,
+  responses: {
+    200: {
+      description: 'The models',
+      content: { 'application/json': { schema: modelListSchema } },
     },
-  })
+    ...errorResponses({ 500: 'A misconfigured gateway (`gateway_misconfigured`).' }),
+  },
 })
 
-models.get('/models/:id', (c) => {
-  const id = offered(c.env).find((model) => model.toString() === c.req.param('id'))
-  if (!id)
-    fail({ kind: 'not_found', message: `The model '${c.req.param('id')}' does not exist here.` })
-  return c.json(describe(id))
+models.openapi(list, (c) => {
+  const settings = c.var.settings
+  const demo = settings.demo
+  return c.json(
+    {
+      object: 'list' as const,
+      data: offered(settings).map(describe),
+      gateway: {
+        upstream: settings.upstream.kind,
+        default_model: DEFAULT_MODEL,
+        anonymous_access: anonymousAccess(settings),
+        output_formats: demo ? ['auto', ...DEMO_FORMATS] : OUTPUT_FORMATS,
+        backgrounds: BACKGROUNDS,
+        moderations: MODERATIONS,
+        n: { min: 1, max: MAX_IMAGES },
+        partial_images: { min: 0, max: MAX_PARTIAL_IMAGES },
+        output_compression: { min: 0, max: 100 },
+        prompt_max_length: MAX_PROMPT_LENGTH,
+      },
+    },
+    200,
+  )
+})
+
+const one = createRoute({
+  method: 'get',
+  path: '/models/{id}',
+  summary: 'One model and its capabilities',
+  security: NO_KEY,
+  request: { params: z.object({ id: z.string().meta({ example: DEFAULT_MODEL }) }) },
+  responses: {
+    200: { description: 'The model', content: { 'application/json': { schema: modelSchema } } },
+    ...errorResponses({ 404: 'This gateway does not offer that model.' }),
+  },
+})
+
+models.openapi(one, (c) => {
+  const { id: wanted } = c.req.valid('param')
+  const id = offered(c.var.settings).find((model) => model === wanted)
+  if (!id) fail({ kind: 'not_found', message: `The model '${wanted}' does not exist here.` })
+  return c.json(describe(id), 200)
 })

@@ -9,10 +9,8 @@ import { costOf } from '../access/pricing'
 import { hitBody } from '../answer/hit'
 import { answerResponse, type CacheStatus } from '../answer/respond'
 import type { AnswerShape } from '../answer/shapes'
-import { DEFAULT_KEEPALIVE_MS } from '../answer/sse'
 import { cacheKey } from '../cache/cache-key'
-import { cacheTtlSeconds, resultStore } from '../cache/settings'
-import type { Manifest, ResultStore } from '../cache/store'
+import { type Manifest, ResultStore } from '../cache/store'
 import type { AppContext } from '../env'
 import { fail } from '../errors'
 import type { JoinRequest, JoinResult } from '../generation/coordinator'
@@ -22,7 +20,7 @@ import {
   type NormalizedImageRequest,
   upstreamBody,
 } from '../schema/image-request'
-import { assertUpstreamSupports, resolveUpstream } from '../upstream/target'
+import { assertUpstreamSupports } from '../upstream/target'
 
 /** What a route gets back: the answer, or (redirect shape) the first image to point at. */
 export type Obtained =
@@ -37,17 +35,17 @@ export async function obtainAnswer(
   shape: AnswerShape,
   replace: boolean,
 ): Promise<Obtained> {
-  const upstream = resolveUpstream(c.env)
+  const settings = c.var.settings
+  const upstream = settings.upstream
   assertUpstreamSupports(upstream, request)
-  const store = resultStore(c.env)
+  const store = new ResultStore(c.env.IMAGES, settings.cacheTtlSeconds)
   const key = await cacheKey(request)
   const origin = new URL(c.req.url).origin
   const entry = replace ? null : await store.lookup(key)
   if (entry) return fromCache(c, request, shape, entry, store)
 
   const principal = c.get('principal')
-  const billing = await reserveFor(c.env, principal, request, upstream.kind === 'demo')
-  const keepAlive = Number(c.env.SSE_KEEPALIVE_MS)
+  const billing = await reserveFor(c.env, settings, principal, request)
   const join: JoinRequest = {
     key,
     request,
@@ -56,9 +54,9 @@ export async function obtainAnswer(
     replace,
     shape,
     origin,
-    ttlSeconds: cacheTtlSeconds(c.env),
+    ttlSeconds: settings.cacheTtlSeconds,
     billing,
-    keepAliveMs: Number.isFinite(keepAlive) && keepAlive > 0 ? keepAlive : DEFAULT_KEEPALIVE_MS,
+    keepAliveMs: settings.sseKeepAliveMs,
   }
   const joined = await joinGeneration(c, join).catch(async (error: unknown) => {
     if (billing) await refundQuietly(c, billing)

@@ -1,14 +1,27 @@
 /** GET /v1/usage: what the calling managed key has spent, has left, and saved through the cache. */
-import { Hono } from 'hono'
+import { createRoute } from '@hono/zod-openapi'
 import { requireCaller } from '../access/auth'
 import { ledger } from '../access/keys'
 import { usd } from '../access/pricing'
-import type { AppEnv } from '../env'
 import { fail } from '../errors'
+import { usageResponseSchema } from '../schema/responses'
+import { CLIENT_KEY, errorResponses, KEY_ERRORS, openApiRouter } from './openapi'
 
-export const usage = new Hono<AppEnv>()
+export const usage = openApiRouter()
 
-usage.get('/usage', requireCaller, async (c) => {
+const own = createRoute({
+  method: 'get',
+  path: '/usage',
+  summary: 'The calling key’s spend, balance and savings',
+  security: CLIENT_KEY,
+  middleware: [requireCaller] as const,
+  responses: {
+    200: { description: 'Usage', content: { 'application/json': { schema: usageResponseSchema } } },
+    ...errorResponses({ ...KEY_ERRORS, 403: 'Not a managed key.' }),
+  },
+})
+
+usage.openapi(own, async (c) => {
   const principal = c.get('principal')
   if (principal.kind !== 'managed') {
     fail({
@@ -19,13 +32,16 @@ usage.get('/usage', requireCaller, async (c) => {
     })
   }
   const u = await ledger(c.env, principal.ledger).usage()
-  return c.json({
-    object: 'usage',
-    key: { id: principal.record.id, name: principal.record.name, kind: principal.record.kind },
-    balance_usd: u.balanceMicros === null ? null : usd(u.balanceMicros),
-    spent_usd: usd(u.spentMicros),
-    requests: u.requests,
-    cache_hits: u.cacheHits,
-    saved_usd: usd(u.savedMicros),
-  })
+  return c.json(
+    {
+      object: 'usage' as const,
+      key: { id: principal.record.id, name: principal.record.name, kind: principal.record.kind },
+      balance_usd: u.balanceMicros === null ? null : usd(u.balanceMicros),
+      spent_usd: usd(u.spentMicros),
+      requests: u.requests,
+      cache_hits: u.cacheHits,
+      saved_usd: usd(u.savedMicros),
+    },
+    200,
+  )
 })

@@ -4,7 +4,16 @@
  * into one with every default resolved, which later stages (generation, cache key) rely on.
  */
 import { z } from 'zod'
-import { capabilitiesOf, DEFAULT_MODEL, MODEL_IDS, QUALITIES, sizeProblem } from '../models'
+import {
+  capabilitiesOf,
+  DEFAULT_MODEL,
+  describeSizes,
+  MODEL_IDS,
+  QUALITIES,
+  sizeProblem,
+  TRANSPARENT_MODELS,
+} from '../models'
+import { MAX_IMAGES, MAX_PARTIAL_IMAGES } from '../result/limits'
 
 export const BACKGROUNDS = ['auto', 'opaque', 'transparent'] as const
 export const MODERATIONS = ['auto', 'low'] as const
@@ -16,112 +25,126 @@ export const MAX_PROMPT_LENGTH = 32_000
 const COMPRESSIBLE_FORMATS = ['jpeg', 'webp']
 const ALPHA_FORMATS = ['auto', 'png', 'webp']
 
-/** The fields exactly as a client may send them. Unknown fields are refused, as OpenAI does. */
-export const imageRequestSchema = z
-  .strictObject({
-    model: z
-      .enum(MODEL_IDS)
-      .optional()
-      .meta({ description: 'The model to use. Defaults to gpt-image-1.' }),
-    prompt: z
-      .string()
-      .min(1)
-      .max(MAX_PROMPT_LENGTH)
-      .meta({ description: 'A text description of the desired image(s), up to 32000 characters.' }),
-    n: z
-      .int()
-      .min(1)
-      .max(10)
-      .optional()
-      .meta({ description: 'How many images to generate. Defaults to 1.' }),
-    size: z.string().optional().meta({
-      description:
-        "'auto' (default), or for gpt-image-1, -1-mini and -1.5 one of 1024x1024, 1536x1024, 1024x1536; for gpt-image-2 any WxH with both sides multiples of 16, longest edge <= 3840, aspect ratio <= 3:1, and 655,360 to 8,294,400 pixels.",
+/** Each field as a client may send it, in the contract's order (errors name the first bad one). */
+export const imageFields = {
+  model: z
+    .enum(MODEL_IDS)
+    .optional()
+    .meta({ description: `The model to use. Defaults to ${DEFAULT_MODEL}.` }),
+  prompt: z
+    .string()
+    .min(1)
+    .max(MAX_PROMPT_LENGTH)
+    .meta({ description: 'A text description of the desired image(s), up to 32000 characters.' }),
+  n: z
+    .int()
+    .min(1)
+    .max(MAX_IMAGES)
+    .optional()
+    .meta({ description: 'How many images to generate. Defaults to 1.' }),
+  size: z.string().optional().meta({ description: describeSizes() }),
+  quality: z.enum(QUALITIES).optional().meta({ description: 'Defaults to auto.' }),
+  background: z
+    .enum(BACKGROUNDS)
+    .optional()
+    .meta({
+      description: `Defaults to auto. 'transparent' (${TRANSPARENT_MODELS.join(', ')} only) needs output_format png or webp.`,
     }),
-    quality: z.enum(QUALITIES).optional().meta({ description: 'Defaults to auto.' }),
-    background: z.enum(BACKGROUNDS).optional().meta({
-      description:
-        "Defaults to auto. 'transparent' is not available on gpt-image-2 and needs output_format png or webp.",
-    }),
-    moderation: z
-      .enum(MODERATIONS)
-      .optional()
-      .meta({ description: 'Content moderation level. Defaults to auto.' }),
-    output_format: z
-      .enum(OUTPUT_FORMATS)
-      .optional()
-      .meta({ description: 'Defaults to auto (png).' }),
-    output_compression: z
-      .int()
-      .min(0)
-      .max(100)
-      .optional()
-      .meta({ description: 'Compression level for jpeg and webp only. Defaults to 100.' }),
-    stream: z.boolean().optional().meta({
-      description: 'Stream server-sent events: partial images, then the completed image(s).',
-    }),
-    partial_images: z
-      .int()
-      .min(0)
-      .max(3)
-      .optional()
-      .meta({ description: 'Partial images to stream; only with stream: true.' }),
-    user: z
-      .string()
-      .optional()
-      .meta({ description: 'An identifier of your end user, passed on to the upstream.' }),
-    response_format: z.enum(RESPONSE_FORMATS).optional().meta({
-      description:
-        "This gateway's extension: 'url' answers with URLs of stored images instead of base64. Defaults to b64_json.",
-    }),
-  })
-  .superRefine((req, ctx) => {
-    const model = req.model ?? DEFAULT_MODEL
-    const problem = req.size === undefined ? null : sizeProblem(model, req.size)
-    if (problem) {
+  moderation: z
+    .enum(MODERATIONS)
+    .optional()
+    .meta({ description: 'Content moderation level. Defaults to auto.' }),
+  output_format: z.enum(OUTPUT_FORMATS).optional().meta({ description: 'Defaults to auto (png).' }),
+  output_compression: z
+    .int()
+    .min(0)
+    .max(100)
+    .optional()
+    .meta({ description: 'Compression level for jpeg and webp only. Defaults to 100.' }),
+  stream: z.boolean().optional().meta({
+    description: 'Stream server-sent events: partial images, then the completed image(s).',
+  }),
+  partial_images: z
+    .int()
+    .min(0)
+    .max(MAX_PARTIAL_IMAGES)
+    .optional()
+    .meta({ description: 'Partial images to stream; only with stream: true.' }),
+  user: z
+    .string()
+    .optional()
+    .meta({ description: 'An identifier of your end user, passed on to the upstream.' }),
+  response_format: z.enum(RESPONSE_FORMATS).optional().meta({
+    description:
+      "This gateway's extension: 'url' answers with URLs of stored images instead of base64. Defaults to b64_json.",
+  }),
+}
+
+/** The fields the cross-field rules look at. */
+type RuleFields = Partial<
+  Pick<
+    z.output<z.ZodObject<typeof imageFields>>,
+    | 'model'
+    | 'size'
+    | 'background'
+    | 'output_format'
+    | 'output_compression'
+    | 'stream'
+    | 'partial_images'
+  >
+>
+
+/** The rules between fields (per-model sizes and transparency, format-bound options). */
+export function checkImageRules(req: RuleFields, ctx: z.RefinementCtx): void {
+  const model = req.model ?? DEFAULT_MODEL
+  const problem = req.size === undefined ? null : sizeProblem(model, req.size)
+  if (problem) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['size'],
+      message: problem,
+      params: { code: 'invalid_size' },
+    })
+  }
+  const format = req.output_format ?? 'auto'
+  if (req.background === 'transparent') {
+    if (!capabilitiesOf(model).transparentBackground) {
       ctx.addIssue({
         code: 'custom',
-        path: ['size'],
-        message: problem,
-        params: { code: 'invalid_size' },
+        path: ['background'],
+        message: `${model} does not support background 'transparent'. Use 'opaque' or 'auto', or a model such as ${TRANSPARENT_MODELS[0]}.`,
+        params: { code: 'unsupported_value' },
       })
-    }
-    const format = req.output_format ?? 'auto'
-    if (req.background === 'transparent') {
-      if (!capabilitiesOf(model).transparentBackground) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['background'],
-          message: `${model} does not support background 'transparent'. Use 'opaque' or 'auto', or a model such as gpt-image-1.`,
-          params: { code: 'unsupported_value' },
-        })
-      } else if (!ALPHA_FORMATS.includes(format)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['background'],
-          message: `background 'transparent' needs output_format 'png' or 'webp', not '${format}'.`,
-          params: { code: 'unsupported_value' },
-        })
-      }
-    }
-    if (req.output_compression !== undefined && !COMPRESSIBLE_FORMATS.includes(format)) {
+    } else if (!ALPHA_FORMATS.includes(format)) {
       ctx.addIssue({
         code: 'custom',
-        path: ['output_compression'],
-        message: `output_compression only applies to output_format 'jpeg' or 'webp' (got '${format}'). Remove it or change output_format.`,
-        params: { code: 'unsupported_parameter' },
+        path: ['background'],
+        message: `background 'transparent' needs output_format 'png' or 'webp', not '${format}'.`,
+        params: { code: 'unsupported_value' },
       })
     }
-    if (req.partial_images !== undefined && req.stream !== true) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['partial_images'],
-        message:
-          'partial_images is only used with stream: true. Set stream to true or remove partial_images.',
-        params: { code: 'unsupported_parameter' },
-      })
-    }
-  })
+  }
+  if (req.output_compression !== undefined && !COMPRESSIBLE_FORMATS.includes(format)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['output_compression'],
+      message: `output_compression only applies to output_format 'jpeg' or 'webp' (got '${format}'). Remove it or change output_format.`,
+      params: { code: 'unsupported_parameter' },
+    })
+  }
+  if (req.partial_images !== undefined && req.stream !== true) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['partial_images'],
+      message:
+        'partial_images is only used with stream: true. Set stream to true or remove partial_images.',
+      params: { code: 'unsupported_parameter' },
+    })
+  }
+}
+
+/** The request body exactly as a client may send it. Unknown fields are refused, as OpenAI does. */
+export const imageRequestSchema = z.strictObject(imageFields).superRefine(checkImageRules)
 
 /** A request as the client sent it, validated. Fields it left out are absent. */
 export type ImageRequest = z.infer<typeof imageRequestSchema>

@@ -68,3 +68,83 @@ export const usageResponseSchema = z.object({
   cache_hits: z.int(),
   saved_usd: z.number(),
 })
+
+export const signResponseSchema = z.object({
+  url: z.string().meta({ description: 'The signed embed URL.' }),
+  expires_at: z.int().nullable().meta({ description: 'Unix time it stops working, if ever.' }),
+})
+
+const sizeRuleSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('fixed'), sizes: z.array(z.string()).readonly() }),
+  z.object({
+    kind: z.literal('custom'),
+    multipleOf: z.int(),
+    maxEdge: z.int(),
+    maxAspectRatio: z.number(),
+    minPixels: z.int(),
+    maxPixels: z.int(),
+    presets: z.array(z.string()).readonly().meta({ description: 'Sizes the page offers.' }),
+  }),
+])
+
+const range = z.object({ min: z.int(), max: z.int() })
+
+export const modelSchema = z.object({
+  id: z.string(),
+  object: z.literal('model'),
+  created: z.int().meta({ description: 'Release date, Unix time.' }),
+  owned_by: z.string(),
+  capabilities: z.object({
+    sizes: sizeRuleSchema.meta({ description: 'Sizes besides `auto`.' }),
+    default_size: z.string().meta({ description: 'What `auto` means for the demo generator.' }),
+    largest_pixels: z.int(),
+    transparent_background: z.boolean(),
+    qualities: z.array(z.string()).readonly(),
+    usd_per_million_tokens: z.object({ text_input: z.number(), image_output: z.number() }),
+    output_tokens_per_1024x1024: z.object({ low: z.int(), medium: z.int(), high: z.int() }),
+  }),
+})
+
+export const modelListSchema = z.object({
+  object: z.literal('list'),
+  data: z.array(modelSchema),
+  gateway: z
+    .object({
+      upstream: z.enum(['remote', 'demo']),
+      default_model: z.string(),
+      anonymous_access: z.boolean(),
+      output_formats: z.array(z.string()).readonly(),
+      backgrounds: z.array(z.string()).readonly(),
+      moderations: z.array(z.string()).readonly(),
+      n: range,
+      partial_images: range,
+      output_compression: range,
+      prompt_max_length: z.int(),
+    })
+    .meta({ description: 'What this deployment accepts as a whole.' }),
+})
+
+export const keyViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(['secret', 'publishable']),
+  origins: z.array(z.string()),
+  permissions: z.object({
+    models: z.array(z.string()).optional(),
+    max_n: z.int().optional(),
+    max_size: z.string().optional(),
+    max_quality: z.enum(['low', 'medium', 'high']).optional(),
+  }),
+  rate_limit_per_minute: z.int().nullable(),
+  created_at: z.string(),
+  revoked: z.boolean(),
+  balance_usd: z.number().nullable(),
+  spent_usd: z.number(),
+  requests: z.int(),
+})
+
+export const newKeyResponseSchema = keyViewSchema.extend({
+  key: z.string().meta({ description: 'The secret: shown this once, never again.' }),
+})
+
+export const keyListSchema = z.object({ object: z.literal('list'), data: z.array(keyViewSchema) })

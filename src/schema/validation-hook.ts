@@ -8,14 +8,23 @@ import { type Failure, fail } from '../errors'
 
 type Issue = core.$ZodIssue
 
-/** The hook for zValidator: throws the first issue as an `invalid_request` failure. */
+/**
+ * The hook for every validator: throws the first issue as an `invalid_request` failure. In a
+ * query (a URL someone typed), an unknown parameter is named before anything else.
+ */
 export function rejectInvalid(result: {
   success: boolean
   error?: { issues: Issue[] }
-  data: unknown
+  /** The raw input (the validator passes it along with a failure). */
+  data?: unknown
+  target?: string
 }) {
   if (result.success || !result.error) return
-  const [first] = result.error.issues
+  const { issues } = result.error
+  const [first] =
+    result.target === 'query'
+      ? [...issues.filter((issue) => issue.code === 'unrecognized_keys'), ...issues]
+      : issues
   fail(
     first
       ? describeIssue(first, result.data)

@@ -3,7 +3,7 @@
  * kept (status, code, param, and the message of a content-policy block, which the client needs);
  * the rest of the upstream body is dropped so it can never reach a client or a log.
  */
-import type { Failure } from '../errors'
+import type { Failure } from '../failure'
 
 /** Upstream error codes that mean the prompt or image was blocked by moderation. */
 const CONTENT_POLICY_CODES = new Set(['moderation_blocked', 'content_policy_violation'])

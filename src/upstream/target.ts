@@ -1,22 +1,12 @@
 /**
  * Which upstream answers: the operator's OpenAI-compatible API, or the built-in demo generator
- * when neither UPSTREAM_BASE_URL nor UPSTREAM_API_KEY is set. Both are reached through a
+ * when neither UPSTREAM_BASE_URL nor UPSTREAM_API_KEY is set (src/settings.ts decides). Both are reached through a
  * fetch-shaped function, so forwarding, retries and error mapping are one code path.
  */
-import type { Bindings } from '../env'
 import { fail } from '../errors'
 import type { NormalizedImageRequest } from '../schema/image-request'
 import { demoFetch } from './demo/demo-upstream'
 import { isDemoFormat } from './demo/encode'
-
-export const DEFAULT_UPSTREAM_BASE_URL = 'https://api.openai.com/v1'
-const DEFAULT_TIMEOUT_MS = 300_000
-const DEFAULT_IDLE_TIMEOUT_MS = 180_000
-/**
- * A whole generation, from the call to the last byte: 10 minutes. gpt-image models take up to a
- * few minutes for the largest, highest-quality requests; twice the header deadline leaves room.
- */
-export const DEFAULT_TOTAL_TIMEOUT_MS = 600_000
 
 export interface UpstreamTarget {
   kind: 'remote' | 'demo'
@@ -32,43 +22,8 @@ export interface UpstreamTarget {
   fetch: (request: Request) => Promise<Response>
 }
 
-/** True when no upstream is configured and the demo generator serves. */
-export function isDemo(env: Bindings): boolean {
-  return !env.UPSTREAM_BASE_URL && !env.UPSTREAM_API_KEY
-}
-
 /** An upstream as plain data, so it can be handed to the generation's owner (a Durable Object). */
 export type UpstreamSettings = Omit<UpstreamTarget, 'fetch'>
-
-function positiveMs(value: string | undefined, fallback: number): number {
-  const parsed = Number(value)
-  return Number.isFinite(parsed) && parsed > 0 ? parsed : fallback
-}
-
-/** Resolves the upstream from the environment. */
-export function resolveUpstream(env: Bindings): UpstreamSettings {
-  const timeoutMs = positiveMs(env.UPSTREAM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS)
-  const idleTimeoutMs = positiveMs(env.UPSTREAM_IDLE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS)
-  const totalTimeoutMs = positiveMs(env.UPSTREAM_TOTAL_TIMEOUT_MS, DEFAULT_TOTAL_TIMEOUT_MS)
-  if (isDemo(env)) {
-    return {
-      kind: 'demo',
-      baseUrl: 'https://demo.invalid/v1',
-      apiKey: null,
-      timeoutMs,
-      idleTimeoutMs,
-      totalTimeoutMs,
-    }
-  }
-  return {
-    kind: 'remote',
-    baseUrl: (env.UPSTREAM_BASE_URL || DEFAULT_UPSTREAM_BASE_URL).replace(/\/+$/, ''),
-    apiKey: env.UPSTREAM_API_KEY || null,
-    timeoutMs,
-    idleTimeoutMs,
-    totalTimeoutMs,
-  }
-}
 
 /** The callable upstream for settings: the demo generator, or the network. */
 export function targetFromSettings(settings: UpstreamSettings): UpstreamTarget {

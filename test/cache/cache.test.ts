@@ -3,12 +3,16 @@
  * that change the picture split the key; bypass and TTL work; no failure is ever stored.
  */
 import { env } from 'cloudflare:workers'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { cacheKey } from '../../src/cache/cache-key'
 import { normalize } from '../../src/schema/image-request'
 import { errorReply, IMAGES_RESPONSE_KEYS, successBody, TINY_PNG_B64 } from '../fakes/upstream'
 import { ENVS, fakeUpstream, generate, settled } from '../helpers/gateway'
 import { storedKeys } from '../helpers/r2'
+
+afterEach(() => {
+  vi.useRealTimers()
+})
 
 const base = { prompt: 'a lighthouse at dawn' }
 
@@ -154,7 +158,8 @@ describe('bypass and TTL', () => {
     await (await generate(base, withTtl)).arrayBuffer()
     await settled()
     expect((await generate(base, withTtl)).headers.get('x-cache')).toBe('HIT')
-    await new Promise((resolve) => setTimeout(resolve, 1100))
+    // A second and a bit later, by the clock the gateway reads (timers keep running for real).
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 1100 })
     const expired = await generate(base, withTtl)
     expect(expired.headers.get('x-cache')).toBe('MISS')
     await expired.arrayBuffer()

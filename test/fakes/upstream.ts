@@ -15,7 +15,8 @@ export const TINY_PNG_B64 =
 export type FakeReply =
   | { kind: 'success'; requestId?: string }
   | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
-  | { kind: 'sse'; frames: string[]; intervalMs?: number }
+  /** `hold` keeps back the frames from index `after` on until `until` resolves. */
+  | { kind: 'sse'; frames: string[]; intervalMs?: number; hold?: Hold }
   /**
    * A body sent in exactly these chunks; then `reset` breaks the connection, `stall` goes silent,
    * and `repeat` sends the same text again every interval, forever.
@@ -32,6 +33,20 @@ export type FakeReply =
   | { kind: 'delay'; ms: number; reply: FakeReply }
 
 type ChunksEnd = 'close' | 'reset' | 'stall' | { repeat: string }
+
+export interface Hold {
+  after: number
+  until: Promise<void>
+}
+
+/** A promise a test resolves when it is ready: `gate.open()`. */
+export function gate(): { opened: Promise<void>; open: () => void } {
+  let open = () => {}
+  const opened = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { opened, open }
+}
 
 export interface RecordedCall {
   url: string
@@ -147,9 +162,12 @@ export class FakeUpstream {
       case 'json':
         return Response.json(reply.body, { status: reply.status, headers: reply.headers })
       case 'sse':
-        return new Response(this.chunkedBody(reply.frames, 'close', reply.intervalMs ?? 0), {
-          headers: { 'content-type': 'text/event-stream', 'x-request-id': 'req_fake_sse' },
-        })
+        return new Response(
+          this.chunkedBody(reply.frames, 'close', reply.intervalMs ?? 0, reply.hold),
+          {
+            headers: { 'content-type': 'text/event-stream', 'x-request-id': 'req_fake_sse' },
+          },
+        )
       case 'chunks':
         return new Response(
           this.chunkedBody(reply.chunks, reply.end ?? 'close', reply.intervalMs ?? 0),
@@ -170,12 +188,14 @@ export class FakeUpstream {
     chunks: (string | Uint8Array)[],
     end: ChunksEnd,
     intervalMs: number,
+    hold?: Hold,
   ): ReadableStream<Uint8Array> {
     const encoder = new TextEncoder()
     let index = 0
     return new ReadableStream({
       pull: async (controller) => {
         if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs))
+        if (hold && index === hold.after) await hold.until
         if (index >= chunks.length) {
           if (typeof end === 'object') controller.enqueue(encoder.encode(end.repeat))
           else if (end === 'reset') controller.error(new TypeError('Network connection lost.'))

@@ -105,7 +105,6 @@ describe('stream faults', () => {
       expect(last?.event).toBe('error')
       expect(JSON.parse(last?.data ?? '{}').error.code).toBe(code)
       await settled()
-      await new Promise((resolve) => setTimeout(resolve, 50))
       expect(await storedKeys()).toEqual([])
       expect(fake.calls).toHaveLength(1)
       expect(await balanceOf(key)).toMatchObject({ balance_usd: 1, spent_usd: 0 })

@@ -3,10 +3,10 @@
  * joiners catch up, an abandoned generation is still stored, and a failure releases everyone.
  */
 import { describe, expect, it } from 'vitest'
-import { errorReply, imageStreamFrames, successBody } from '../fakes/upstream'
+import { errorReply, gate, imageStreamFrames, successBody } from '../fakes/upstream'
 import { fakeUpstream, generate, settled } from '../helpers/gateway'
 import { storedKeys } from '../helpers/r2'
-import { readEvents } from '../helpers/sse'
+import { readEvents, watchEvents } from '../helpers/sse'
 
 const prompt = 'a crowded harbour at noon'
 
@@ -43,43 +43,48 @@ describe('coalescing', () => {
   })
 
   it('lets a late stream joiner catch up on the latest partial image, then continue live', async () => {
+    const release = gate()
     const fake = fakeUpstream().reply({
       kind: 'sse',
       frames: imageStreamFrames(2),
-      intervalMs: 200,
+      hold: { after: 2, until: release.opened },
     })
-    const first = await generate({ prompt, stream: true, partial_images: 2 })
-    const reader = readEvents(first)
-    await new Promise((resolve) => setTimeout(resolve, 500)) // both partials have been made
-    const late = await readEvents(await generate({ prompt, stream: true, partial_images: 2 }))
-    const early = await reader
+    const first = watchEvents(await generate({ prompt, stream: true, partial_images: 2 }))
+    await first.seen(2) // both partials have reached the first client; the completed is held back
+    const late = watchEvents(await generate({ prompt, stream: true, partial_images: 2 }))
+    await late.seen(1)
+    release.open()
+    const [early, joined] = await Promise.all([first.all, late.all])
     expect(fake.calls).toHaveLength(1)
     expect(early.map((e) => e.event)).toEqual([
       'image_generation.partial_image',
       'image_generation.partial_image',
       'image_generation.completed',
     ])
-    expect(late.map((e) => e.event)).toEqual([
+    expect(joined.map((e) => e.event)).toEqual([
       'image_generation.partial_image',
       'image_generation.completed',
     ])
-    expect(JSON.parse(late[0]?.data ?? '{}').partial_image_index).toBe(1)
-    expect(JSON.parse(late[1]?.data ?? '{}').b64_json).toBe(
+    expect(JSON.parse(joined[0]?.data ?? '{}').partial_image_index).toBe(1)
+    expect(JSON.parse(joined[1]?.data ?? '{}').b64_json).toBe(
       JSON.parse(early[2]?.data ?? '{}').b64_json,
     )
   })
 
   it('gives a non-stream joiner that arrives after an image was made the full result', async () => {
+    const release = gate()
     const fake = fakeUpstream().reply({
       kind: 'sse',
       frames: imageStreamFrames(1),
-      intervalMs: 200,
+      hold: { after: 2, until: release.opened },
     })
-    const first = generate({ prompt, stream: true, partial_images: 1 })
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    const late = await generate({ prompt })
+    const first = watchEvents(await generate({ prompt, stream: true, partial_images: 1 }))
+    await first.seen(2) // the partial and the completed image were made; the stream is still open
+    const late = await generate({ prompt }) // joined: its answer began while the stream was held
+    expect(late.headers.get('x-cache')).toBe('MISS')
+    release.open()
     const body = (await late.json()) as { data: { b64_json: string }[] }
-    await (await first).text()
+    await first.all
     expect(fake.calls).toHaveLength(1)
     expect(body.data[0]?.b64_json).toMatch(/^iVBOR/)
   })

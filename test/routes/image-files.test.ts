@@ -1,10 +1,22 @@
 /** Images by URL: response_format "url" and GET /v1/images/{id}.{ext} served from R2. */
+import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { TINY_PNG_B64 } from '../fakes/upstream'
-import { callGateway, fakeUpstream, GATEWAY_URL, generate, settled } from '../helpers/gateway'
+import { callGateway, ENVS, fakeUpstream, GATEWAY_URL, generate, settled } from '../helpers/gateway'
 import { readEvents } from '../helpers/sse'
 
 const pngBytes = Uint8Array.from(atob(TINY_PNG_B64), (ch) => ch.charCodeAt(0))
+
+/** The test bucket, except that every `get` fails with R2's `message`. */
+function bucketWhoseGetFails(message: string): R2Bucket {
+  return new Proxy(env.IMAGES, {
+    get(target, property) {
+      if (property === 'get') return () => Promise.reject(new Error(message))
+      const value = Reflect.get(target, property)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
 
 async function urlsFor(body: Record<string, unknown>) {
   const res = await generate({ ...body, response_format: 'url' })
@@ -96,5 +108,34 @@ describe('GET /v1/images/{id}.{ext}', () => {
     const res = await callGateway(path)
     expect(res.status, label).toBe(404)
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found')
+  })
+
+  it('answers a range R2 cannot satisfy with 416 and the image length', async () => {
+    const path = await storedUrl()
+    const res = await callGateway(path, {
+      env: {
+        ...ENVS.remote,
+        IMAGES: bucketWhoseGetFails('get: The requested range is not satisfiable (10039)'),
+      },
+      headers: { range: 'bytes=9999-' },
+    })
+    expect(res.status).toBe(416)
+    expect(res.headers.get('content-range')).toBe(`bytes */${pngBytes.length}`)
+  })
+
+  it.each([
+    ['with a Range header', { range: 'bytes=0-9' }],
+    ['without one', {}],
+  ])('lets any other R2 failure reach the error model (%s)', async (_label, headers) => {
+    const path = await storedUrl()
+    const res = await callGateway(path, {
+      env: {
+        ...ENVS.remote,
+        IMAGES: bucketWhoseGetFails('get: We encountered an internal error (10001)'),
+      },
+      headers,
+    })
+    expect(res.status).toBe(500)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('internal_error')
   })
 })

@@ -1,8 +1,8 @@
 /** GET /v1/models: OpenAI's list shape with each model's capabilities, filtered like the validator. */
-import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
 import { MODELS } from '../../src/models'
-import { callGateway, ENVS, fakeUpstream, GATEWAY_URL, gatewayFetch } from '../helpers/gateway'
+import { callGateway, fakeUpstream } from '../helpers/gateway'
+import { sdk } from '../helpers/sdk'
 
 interface ModelList {
   object: string
@@ -53,11 +53,7 @@ describe('GET /v1/models', () => {
 
   it('works with the openai SDK', async () => {
     fakeUpstream()
-    const client = new OpenAI({
-      apiKey: 'x',
-      baseURL: `${GATEWAY_URL}/v1`,
-      fetch: (url, init) => gatewayFetch(new Request(url, init), ENVS.remote),
-    })
+    const client = sdk({ apiKey: 'x' })
     const ids: string[] = []
     for await (const model of client.models.list()) ids.push(model.id)
     expect(ids).toEqual(Object.keys(MODELS))

@@ -6,16 +6,8 @@ import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
 import type { Bindings } from '../../src/env'
 import { errorReply, type FakeReply, OPERATOR_KEY, TINY_PNG_B64 } from '../fakes/upstream'
-import { CLIENT_KEY, ENVS, fakeUpstream, GATEWAY_URL, gatewayFetch } from '../helpers/gateway'
-
-function sdk(env: Partial<Bindings> = ENVS.remote, apiKey = CLIENT_KEY, maxRetries = 0) {
-  return new OpenAI({
-    apiKey,
-    baseURL: `${GATEWAY_URL}/v1`,
-    maxRetries,
-    fetch: (url, init) => gatewayFetch(new Request(url, init), env),
-  })
-}
+import { ENVS, fakeUpstream } from '../helpers/gateway'
+import { sdk } from '../helpers/sdk'
 
 async function sdkError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
   const error = await promise.then(
@@ -36,7 +28,7 @@ describe('openai SDK against the gateway', () => {
 
   it('generates with the demo upstream', async () => {
     fakeUpstream()
-    const result = await sdk(ENVS.demo, 'anything').images.generate({
+    const result = await sdk({ env: ENVS.demo, apiKey: 'anything' }).images.generate({
       model: 'gpt-image-2',
       prompt: 'a fox',
       size: '1024x640',
@@ -47,7 +39,7 @@ describe('openai SDK against the gateway', () => {
 
   it('iterates a stream of partial images from the demo', async () => {
     fakeUpstream()
-    const stream = await sdk(ENVS.demo, 'anything').images.generate({
+    const stream = await sdk({ env: ENVS.demo, apiKey: 'anything' }).images.generate({
       prompt: 'a fox',
       stream: true,
       partial_images: 1,
@@ -113,7 +105,7 @@ describe('openai SDK against the gateway', () => {
   it.each(cases)('reports %s as %s', async (label, envChange, reply, errorClass, status, code) => {
     const fake = fakeUpstream()
     if (reply) fake.reply(reply, reply)
-    const client = sdk({ ...ENVS.remote, ...envChange })
+    const client = sdk({ env: { ...ENVS.remote, ...envChange } })
     const n = label === 'invalid parameter' ? 11 : 1
     const error = await sdkError(client.images.generate({ prompt: 'a fox', n }))
     expect(error.constructor.name).toBe(errorClass)
@@ -131,7 +123,7 @@ describe('openai SDK against the gateway', () => {
 
   it('does not make the SDK retry what retrying cannot fix', async () => {
     const fake = fakeUpstream().reply(errorReply(401, {}), errorReply(401, {}), errorReply(401, {}))
-    await sdkError(sdk(ENVS.remote, CLIENT_KEY, 2).images.generate({ prompt: 'a fox' }))
+    await sdkError(sdk({ maxRetries: 2 }).images.generate({ prompt: 'a fox' }))
     expect(fake.calls).toHaveLength(1)
   })
 })

@@ -6,35 +6,18 @@
 import fc from 'fast-check'
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
-import type { Bindings } from '../../src/env'
 import { encodeBase64 } from '../../src/stream/base64'
 import { imageStreamFrames, sseEvent, TINY_PNG_B64 } from '../fakes/upstream'
 import { splitAt } from '../helpers/chunks'
-import {
-  CLIENT_KEY,
-  ENVS,
-  fakeUpstream,
-  GATEWAY_URL,
-  gatewayFetch,
-  generate,
-  settled,
-} from '../helpers/gateway'
+import { ENVS, fakeUpstream, generate, settled } from '../helpers/gateway'
 import { storedKeys } from '../helpers/r2'
+import { sdk } from '../helpers/sdk'
 import { readEvents } from '../helpers/sse'
 
 const streamRequest = { prompt: 'a harbour at night', stream: true, partial_images: 2 }
 
 function dataOf(frames: string[]): string[] {
   return frames.map((frame) => /\ndata: (.*)\n\n$/s.exec(frame)?.[1] ?? '')
-}
-
-function sdk(env: Partial<Bindings> = ENVS.remote) {
-  return new OpenAI({
-    apiKey: CLIENT_KEY,
-    baseURL: `${GATEWAY_URL}/v1`,
-    maxRetries: 0,
-    fetch: (url, init) => gatewayFetch(new Request(url, init), env),
-  })
 }
 
 describe('streaming', () => {

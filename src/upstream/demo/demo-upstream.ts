@@ -5,7 +5,7 @@
  * the same forwarding code as a real upstream. Images are made one at a time as the body is read.
  */
 import { Hono } from 'hono'
-import { capabilitiesOf, parseSize } from '../../models'
+import { capabilitiesOf, imageOutputTokens, PARTIAL_IMAGE_TOKENS, parseSize } from '../../models'
 import { publicError } from '../../public-error'
 import {
   imageRequestSchema,
@@ -19,7 +19,7 @@ import { type DemoFormat, encodeImage, isDemoFormat } from './encode'
 import { paintPicture, seedOf } from './picture'
 
 /** Pause between streamed partial images: a few hundred ms, like a real generation. */
-export const PARTIAL_IMAGE_INTERVAL_MS = 300
+const PARTIAL_IMAGE_INTERVAL_MS = 300
 
 /** What the demo resolves `auto` values to, as the real API reports them back. */
 interface Resolved {
@@ -39,15 +39,10 @@ function resolve(req: NormalizedImageRequest, format: DemoFormat): Resolved {
   return { width, height, size, quality, background, format }
 }
 
-/** Output tokens the real API bills for a 1024×1024 image, scaled by area (an estimate). */
-const OUTPUT_TOKENS_PER_MEGAPIXEL = { low: 272, medium: 1056, high: 4160 } as const
-
 function usage(req: NormalizedImageRequest, r: Resolved) {
-  const perImage = Math.ceil(
-    (OUTPUT_TOKENS_PER_MEGAPIXEL[r.quality] * r.width * r.height) / 1_048_576,
-  )
+  const perImage = imageOutputTokens(req.model, r.quality, r.width * r.height)
   const input = Math.ceil(req.prompt.length / 4)
-  const output = req.n * (perImage + 100 * req.partial_images)
+  const output = req.n * (perImage + PARTIAL_IMAGE_TOKENS * req.partial_images)
   return {
     input_tokens: input,
     input_tokens_details: { image_tokens: 0, text_tokens: input },

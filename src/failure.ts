@@ -1,0 +1,29 @@
+/**
+ * Everything that can go wrong, as data: the `Failure` union. Its own module so that the one
+ * mapping to public errors (src/public-error.ts) and the code that throws failures
+ * (src/errors.ts) both depend on it without depending on each other.
+ */
+
+/** Everything that can go wrong, as data. Upstream details that could leak are never kept. */
+export type Failure =
+  | { kind: 'invalid_request'; message: string; param: string | null; code: string }
+  | { kind: 'invalid_json' }
+  | { kind: 'unsupported_media_type'; received: string | null }
+  | { kind: 'payload_too_large'; limitBytes: number }
+  | { kind: 'missing_api_key' }
+  | { kind: 'invalid_api_key' }
+  | { kind: 'gateway_closed' }
+  | { kind: 'missing_signature' }
+  | { kind: 'forbidden'; message: string; code: string; param: string | null }
+  | { kind: 'rate_limited'; limit: number; reset: number }
+  | { kind: 'not_found'; message: string }
+  | { kind: 'method_not_allowed'; method: string }
+  | { kind: 'content_policy'; message: string }
+  | { kind: 'upstream_rejected'; param: string | null; code: string | null }
+  | { kind: 'upstream_rate_limited'; retryAfter: string | null }
+  | { kind: 'upstream_quota_exhausted' }
+  | { kind: 'upstream_credentials_rejected' }
+  | { kind: 'upstream_unavailable'; cause: 'status' | 'network' | 'timeout' | 'malformed' }
+  /** A setting in the environment breaks its rule: names the variable, never its value. */
+  | { kind: 'misconfigured'; variable: string; rule: string }
+  | { kind: 'internal' }

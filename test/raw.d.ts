@@ -1,0 +1,5 @@
+/** Vite's `?raw` imports: a file's text (tests read README.md this way inside workerd). */
+declare module '*?raw' {
+  const text: string
+  export default text
+}
