@@ -161,6 +161,7 @@ export class Subscriber {
           const frame = unit.stored.then((image) =>
             imageLinkFrame(unit.view, this.gen.meta, this.origin, image),
           )
+          frame.catch(() => {}) // the pump reports it, if it is still there to
           this.push(frame, unit.seq)
         }
         if (this.mode === 'live') this.unitSeq = -1

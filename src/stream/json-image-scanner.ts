@@ -7,6 +7,7 @@
  * image is one native `indexOf` for its closing quote.
  */
 import { concat } from './bytes'
+import { ChunkText } from './chunk-text'
 import { MalformedBodyError } from './malformed'
 
 export interface Base64Sink {
@@ -41,12 +42,15 @@ export class JsonImageScanner {
     return this.inImage
   }
 
-  push(chunk: Uint8Array, from = 0, to = chunk.length): void {
+  /** Scans `chunk[from, to)`; `text` (searchable windows of the chunk) may be shared. */
+  push(chunk: Uint8Array, from = 0, to = chunk.length, text?: ChunkText): void {
     let at = from
+    let search = text
     while (at < to) {
       if (this.inImage) {
-        const found = chunk.subarray(at, to).indexOf(QUOTE)
-        const end = found < 0 ? to : at + found
+        search ??= new ChunkText(chunk)
+        const found = search.indexOf(QUOTE, at, to)
+        const end = found < 0 ? to : found
         if (end > at) this.sink.base64(chunk, at, end)
         if (found < 0) return
         this.inImage = false

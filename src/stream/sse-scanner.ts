@@ -10,6 +10,7 @@
  * and copying every partial image that passes through.
  */
 import { concat } from './bytes'
+import { ChunkText } from './chunk-text'
 import { MalformedBodyError } from './malformed'
 
 export interface SseSink {
@@ -61,9 +62,10 @@ export class SseScanner {
     return this.classified
   }
 
-  push(chunk: Uint8Array): void {
+  /** Scans a chunk; `text` (searchable windows of it) may be shared with other scanners. */
+  push(chunk: Uint8Array, text = new ChunkText(chunk)): void {
     if (chunk.length === 0) return
-    this.ends.reset(chunk)
+    this.ends.reset(text)
     let i = 0
     if (!this.started) {
       this.started = true
@@ -207,23 +209,23 @@ export class SseScanner {
 
 /**
  * Line ends in one chunk. Remembers where the next CR and the next LF are, so a chunk of many
- * short lines is scanned once for each byte value, not once per line.
+ * short lines is searched once for each byte value, not once per line.
  */
 class LineEnds {
-  private chunk: Uint8Array = new Uint8Array(0)
+  private text = new ChunkText(new Uint8Array(0))
   private lf = -1
   private cr = -1
 
-  reset(chunk: Uint8Array): void {
-    this.chunk = chunk
+  reset(text: ChunkText): void {
+    this.text = text
     this.lf = -2
     this.cr = -2
   }
 
   /** Index of the first CR or LF at or after `from`, or -1. */
   next(from: number): number {
-    if (this.lf !== -1 && this.lf < from) this.lf = this.chunk.indexOf(LF, from)
-    if (this.cr !== -1 && this.cr < from) this.cr = this.chunk.indexOf(CR, from)
+    if (this.lf !== -1 && this.lf < from) this.lf = this.text.indexOf(LF, from)
+    if (this.cr !== -1 && this.cr < from) this.cr = this.text.indexOf(CR, from)
     if (this.lf < 0) return this.cr
     if (this.cr < 0) return this.lf
     return Math.min(this.lf, this.cr)

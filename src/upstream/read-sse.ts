@@ -10,6 +10,7 @@ import { MAX_EVENT_BYTES, MAX_IMAGE_BASE64, MAX_SKELETON_BYTES } from '../result
 import type { Piece } from '../result/pieces'
 import { type ChunkRef, UNPOOLED } from '../stream/buffer-pool'
 import { concat } from '../stream/bytes'
+import { ChunkText } from '../stream/chunk-text'
 import { type Base64Sink, JsonImageScanner } from '../stream/json-image-scanner'
 import { MalformedBodyError } from '../stream/malformed'
 import { SseScanner, type SseSink } from '../stream/sse-scanner'
@@ -42,6 +43,8 @@ export class SseAnswerReader implements SseSink {
   private errorBytes = 0
   /** Who owns the chunk being scanned, for the pieces that view it. */
   private ref: ChunkRef = UNPOOLED
+  /** The chunk being scanned, searchable; shared by the line and the JSON scanners. */
+  private text: ChunkText | undefined
 
   /** `progress` is called on every complete event (it resets the idle deadline). */
   constructor(
@@ -51,7 +54,8 @@ export class SseAnswerReader implements SseSink {
 
   push(chunk: Uint8Array, ref: ChunkRef = UNPOOLED): void {
     this.ref = ref
-    this.scanner.push(chunk)
+    this.text = new ChunkText(chunk)
+    this.scanner.push(chunk, this.text)
   }
 
   /** The body ended. An event cut off before its blank line means the answer broke off. */
@@ -97,7 +101,7 @@ export class SseAnswerReader implements SseSink {
   }
 
   data(chunk: Uint8Array, from: number, to: number): void {
-    if (this.mode === 'image') this.json?.push(chunk, from, to)
+    if (this.mode === 'image') this.json?.push(chunk, from, to, this.text)
     else if (this.mode === 'error') this.keepError(chunk.slice(from, to))
   }
 
