@@ -32,13 +32,17 @@ export async function drainThrottled(response, bytesPerSecond, signal) {
   if (!res.ok) throw new Error(`HTTP ${res.status}`)
   const reader = res.body.getReader()
   let bytes = 0
+  const aborted = new Promise((resolve) =>
+    signal.addEventListener('abort', resolve, { once: true }),
+  )
   signal.addEventListener('abort', () => reader.cancel().catch(() => {}), { once: true })
   try {
     while (!signal.aborted) {
       const { done, value } = await reader.read()
       if (done) break
       bytes += value.length
-      await sleep((value.length / bytesPerSecond) * 1000)
+      // One large chunk may stand for minutes at this rate: the window's end interrupts the wait.
+      await Promise.race([sleep((value.length / bytesPerSecond) * 1000), aborted])
     }
   } catch (error) {
     if (!signal.aborted) throw error

@@ -28,11 +28,11 @@ export interface WriterContext {
 export class ResultWriter {
   private image: ImageWriter | null = null
   private readonly images: Promise<StoredImage>[] = []
-  /** The last ended image's final upload, which the next image may overlap. */
+  /** The last ended image's final upload: the next image waits for it (one image in flight). */
   private finishing: Promise<unknown> | null = null
-  /** The one before it: the upstream waits for it before going on, so at most one overlaps. */
-  private previous: Promise<unknown> | null = null
   private readonly spill: FrameSpill
+  /** What the upstream read waits for once (the previous image's upload). */
+  private waitFor: Promise<unknown> | null = null
   private result: ResultMeta = { created: Math.floor(Date.now() / 1000) }
 
   constructor(private readonly ctx: WriterContext) {
@@ -57,6 +57,7 @@ export class ResultWriter {
   }
 
   beginImage(): Promise<StoredImage> {
+    this.waitFor = this.finishing
     this.image = new ImageWriter(this.ctx.store, this.ctx.key)
     this.images.push(this.image.stored)
     return this.image.stored
@@ -73,7 +74,6 @@ export class ResultWriter {
     if (payload) this.result = { ...this.result, ...pickMeta(payload) }
     if (!image) return false
     // Finishes in the background; `complete()` waits for it, and its failure fails the result.
-    this.previous = this.finishing
     this.finishing = image.finish().catch(() => {})
     return !image.escaped
   }
@@ -83,12 +83,12 @@ export class ResultWriter {
   }
 
   /**
-   * A promise to wait for before reading more of the upstream (an upload fell behind, or the
-   * next image would overlap more than the previous one's last upload), or null.
+   * A promise to wait for before reading more of the upstream (an upload fell behind, or a new
+   * image began while the previous one's last upload runs), or null.
    */
   ready(): Promise<unknown> | null {
-    const waits = [this.image?.ready(), this.spill.ready(), this.previous].filter((w) => w)
-    this.previous = null
+    const waits = [this.image?.ready(), this.spill.ready(), this.waitFor].filter((w) => w)
+    this.waitFor = null
     return waits.length === 0 ? null : Promise.all(waits)
   }
 

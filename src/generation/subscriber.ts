@@ -20,11 +20,11 @@ import { type ChunkRef, UNPOOLED } from '../stream/buffer-pool'
 import type { Outcome, Unit } from './units'
 
 /** Bytes a live subscriber may have waiting unread before the owner waits for it. */
-export const LAG_LIMIT_BYTES = 2 * 1024 * 1024
+export const LAG_LIMIT_BYTES = 1024 * 1024
 /** Past this a subscriber falls behind at once, without its grace (pieces pushed without pause). */
 const HARD_LIMIT_BYTES = 4 * LAG_LIMIT_BYTES
 /** Bytes written to the client's pipe but not yet taken by its reader. */
-const WRITES_IN_FLIGHT = 1024 * 1024
+const WRITES_IN_FLIGHT = 512 * 1024
 /** A subscriber catching up is refilled once fewer than this many bytes wait. */
 const REFILL_BYTES = 256 * 1024
 
