@@ -83,6 +83,12 @@ export async function cpuScenarios(rig) {
       () => post(base, { prompt: unique('bytes=1000000 interval=5') }, NO_CACHE),
       'miss',
     ),
+    // The same key regenerated: its owner exists, so local dev's cost of creating a Durable
+    // Object (its SQLite storage, paid synchronously by the caller's isolate) is left out.
+    missOwned: await (async () => {
+      const body = { prompt: unique('bytes=1000000 interval=5') }
+      return cpu(CPU_RUNS, () => post(base, body, NO_CACHE), 'miss-owned')
+    })(),
     streamMiss: await cpu(
       CPU_RUNS,
       () =>

@@ -96,7 +96,7 @@ try {
   const memory = ONLY.has('memory') ? await memoryScenarios(rig) : skip(['a', 'b', 'c', 'd', 'e'])
   const cpu = ONLY.has('cpu')
     ? await cpuScenarios(rig)
-    : skip(['floor', 'miss', 'streamMiss', 'file', 'hit'])
+    : skip(['floor', 'miss', 'missOwned', 'streamMiss', 'file', 'hit'])
   const lag = ONLY.has('lag') ? await lagScenario(rig, fake.url) : skipped
 
   const rows = [
@@ -107,6 +107,11 @@ try {
     ['Peak memory, the same, clients reading 2 KB/s', ...memoryCells(memory.e), na],
     ["CPU per GET /v1/models (a trivial request; the runtime's floor)", ...cpuCells(cpu.floor), na],
     ['CPU per miss (1 MB image, JSON)', ...cpuCells(cpu.miss), na],
+    [
+      'CPU per miss of a key whose owner exists (1 MB, JSON, cache-control: no-cache)',
+      ...cpuCells(cpu.missOwned),
+      na,
+    ],
     ['CPU per stream miss (1 MB image, 3 partials)', ...cpuCells(cpu.streamMiss), na],
     ['CPU per GET of a stored 1 MB image', ...cpuCells(cpu.file), na],
     ['CPU per cache hit (1 MB image, base64 JSON)', ...cpuCells(cpu.hit), na],
