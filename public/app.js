@@ -14,6 +14,7 @@ const ADVICE = {
   insufficient_balance:
     'Ask the operator to add credit, or make fewer, smaller or lower-quality images.',
   rate_limit_exceeded: 'Wait a moment, then try again.',
+  moderation_blocked: 'Rephrase the prompt and try again.',
   content_policy_violation: 'Rephrase the prompt and try again.',
   upstream_unavailable: 'The image service had a hiccup. Try again in a moment.',
   daily_budget_exhausted: 'Use an API key, or come back tomorrow (UTC).',

@@ -1,6 +1,7 @@
 // `npm run keys -- <command>`: manage client keys through the admin API.
 //   create --name NAME [--kind secret|publishable] [--origin URL ...] [--balance USD]
 //          [--models a,b] [--max-n N] [--max-size WxH] [--max-quality low|medium|high] [--rate N]
+//          [--regenerate] [--cache-scope shared|key]
 //   list | revoke KEY_ID | credit KEY_ID USD
 // Options for all: --gateway URL (default http://localhost:8787). ADMIN_TOKEN comes from the
 // environment or .dev.vars.
@@ -20,6 +21,8 @@ const { values, positionals } = parseArgs({
     'max-size': { type: 'string' },
     'max-quality': { type: 'string' },
     rate: { type: 'string' },
+    regenerate: { type: 'boolean' },
+    'cache-scope': { type: 'string' },
   },
 })
 
@@ -62,6 +65,7 @@ if (command === 'create') {
     max_n: num(values['max-n']),
     max_size: values['max-size'],
     max_quality: values['max-quality'],
+    regenerate: values.regenerate,
   }
   const key = await call('POST', '/keys', {
     name: values.name,
@@ -69,6 +73,7 @@ if (command === 'create') {
     origins: values.origin,
     balance_usd: num(values.balance),
     rate_limit_per_minute: num(values.rate),
+    cache_scope: values['cache-scope'],
     permissions: Object.values(permissions).some((v) => v !== undefined) ? permissions : undefined,
   })
   console.log(JSON.stringify(key, null, 2))

@@ -18,12 +18,17 @@ export type Failure =
   | { kind: 'rate_limited'; limit: number; reset: number }
   | { kind: 'not_found'; message: string }
   | { kind: 'method_not_allowed'; method: string }
-  | { kind: 'content_policy'; message: string }
+  /** The upstream's moderation blocked it: its message, code and type are the client's to see. */
+  | { kind: 'content_policy'; message: string; code: string; type: string }
   | { kind: 'upstream_rejected'; param: string | null; code: string | null }
   | { kind: 'upstream_rate_limited'; retryAfter: string | null }
   | { kind: 'upstream_quota_exhausted' }
   | { kind: 'upstream_credentials_rejected' }
-  | { kind: 'upstream_unavailable'; cause: 'status' | 'network' | 'timeout' | 'malformed' }
+  /** `interrupted`: the answer had begun and the connection broke off. */
+  | {
+      kind: 'upstream_unavailable'
+      cause: 'status' | 'network' | 'timeout' | 'malformed' | 'interrupted'
+    }
   /** A setting in the environment breaks its rule: names the variable, never its value. */
   | { kind: 'misconfigured'; variable: string; rule: string }
   | { kind: 'internal' }

@@ -148,7 +148,7 @@ export function publicError(failure: Failure): PublicError {
     case 'content_policy':
       return {
         status: 400,
-        body: envelope(failure.message, 'invalid_request_error', 'content_policy_violation'),
+        body: envelope(failure.message, failure.type, failure.code),
         headers: NO_RETRY,
       }
     case 'upstream_rejected':
@@ -227,4 +227,5 @@ const UNAVAILABLE_MESSAGES = {
   timeout:
     'The image service took too long to answer. Retry, perhaps with a smaller size or lower quality.',
   malformed: 'The image service sent an answer the gateway could not read. Retry in a moment.',
+  interrupted: 'The image service stopped mid-answer. Retry in a moment.',
 } as const

@@ -11,6 +11,8 @@ export interface Permissions {
   /** Largest area as WxH, e.g. "1536x1024"; `auto` counts as the model's largest size. */
   max_size?: string
   max_quality?: 'low' | 'medium' | 'high'
+  /** May force a fresh, paid generation with `Cache-Control: no-cache` (secret keys only). */
+  regenerate?: boolean
 }
 
 export interface KeyRecord {
@@ -24,4 +26,9 @@ export interface KeyRecord {
   rateLimitPerMinute: number | null
   createdAt: string
   revoked: boolean
+  /**
+   * `shared` (the default): results are shared with every caller that makes the same request.
+   * `key`: this key's results are its own, so nobody can learn its prompts from the cache.
+   */
+  cacheScope?: 'shared' | 'key'
 }

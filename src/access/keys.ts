@@ -44,6 +44,7 @@ export interface NewKey {
   balance_usd?: number
   permissions?: Permissions
   rate_limit_per_minute?: number
+  cache_scope?: 'shared' | 'key'
 }
 
 /** Creates a key; returns its record and the secret, which is never retrievable again. */
@@ -62,6 +63,7 @@ export async function createKey(
     rateLimitPerMinute: input.rate_limit_per_minute ?? null,
     createdAt: new Date().toISOString(),
     revoked: false,
+    cacheScope: input.cache_scope ?? 'shared',
   }
   const balance =
     input.balance_usd === undefined ? null : Math.round(input.balance_usd * MICROS_PER_USD)

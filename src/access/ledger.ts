@@ -2,8 +2,9 @@
  * One consistent owner per account (a Durable Object): a managed key (named by its secret's
  * hash), an anonymous client IP, or a day's anonymous budget. It keeps the key's record, a
  * balance in micro-dollars with reservations, a one-minute rate window and usage counters.
- * Reservations are made before an upstream call and settled or refunded after, so concurrent
- * requests can never spend money that is not there.
+ * Reservations are made before an upstream call and settled (never above what was held) or
+ * refunded after, so the balance minus what is held is never negative, whatever the concurrency;
+ * a reservation whose generation vanished (its owner evicted or redeployed) expires by an alarm.
  */
 import { DurableObject } from 'cloudflare:workers'
 import type { Bindings } from '../env'
@@ -15,11 +16,24 @@ export interface Usage {
   requests: number
   cacheHits: number
   savedMicros: number
+  /** Generations whose reported cost exceeded what was held (the excess was not charged). */
+  anomalies: number
+  /** Their excess, and the cost of generations settled after their hold had expired. */
+  unbilledMicros: number
+}
+
+/** Funds held for one generation until it is settled, refunded, or the hold expires. */
+interface Hold {
+  micros: number
+  expiresAt: number
 }
 
 interface State extends Usage {
   record: KeyRecord | null
-  reserved: Record<string, number>
+  /** Holds by reservation id (a bare number: a hold stored before holds expired). */
+  reserved: Record<string, Hold | number>
+  /** The latest reservations released by expiry, so a late settlement is seen as one. */
+  expired: string[]
   window: { start: number; count: number }
 }
 
@@ -35,6 +49,8 @@ export interface Admission {
 export type Reservation = { ok: true; id: string } | { ok: false; availableMicros: number }
 
 const WINDOW_MS = 60_000
+/** Expired reservation ids remembered for late settlements. */
+const MAX_EXPIRED_IDS = 100
 
 export class AccessLedger extends DurableObject<Bindings> {
   private state: State = {
@@ -45,6 +61,9 @@ export class AccessLedger extends DurableObject<Bindings> {
     requests: 0,
     cacheHits: 0,
     savedMicros: 0,
+    anomalies: 0,
+    unbilledMicros: 0,
+    expired: [],
     window: { start: 0, count: 0 },
   }
 
@@ -52,7 +71,7 @@ export class AccessLedger extends DurableObject<Bindings> {
     super(ctx, env)
     ctx.blockConcurrencyWhile(async () => {
       const saved = await ctx.storage.get<State>('state')
-      if (saved) this.state = saved
+      if (saved) this.state = { ...this.state, ...saved }
     })
   }
 
@@ -100,26 +119,54 @@ export class AccessLedger extends DurableObject<Bindings> {
     }
   }
 
-  /** Holds `micros` for a generation. `initialMicros` opens a budget ledger on first use. */
-  async reserve(micros: number, initialMicros?: number): Promise<Reservation> {
+  /**
+   * Holds `micros` for a generation for at most `holdMs`. `initialMicros` opens a budget ledger on
+   * first use.
+   */
+  async reserve(
+    micros: number,
+    holdMs: number,
+    initialMicros?: number,
+    now = Date.now(),
+  ): Promise<Reservation> {
     if (this.state.balanceMicros === null && initialMicros !== undefined)
       this.state.balanceMicros = initialMicros
+    this.expire(now)
     const balance = this.state.balanceMicros
-    const held = Object.values(this.state.reserved).reduce((sum, value) => sum + value, 0)
+    const held = this.held()
     if (balance !== null && balance - held < micros)
       return { ok: false, availableMicros: Math.max(0, balance - held) }
     const id = crypto.randomUUID()
-    this.state.reserved[id] = micros
+    this.state.reserved[id] = { micros, expiresAt: now + holdMs }
     await this.save()
+    await this.scheduleExpiry()
     return { ok: true, id }
   }
 
-  /** Replaces a reservation by the actual cost. */
+  /**
+   * Replaces a reservation by the actual cost, never more than was held: any excess is recorded
+   * as an anomaly for the operator, not charged. A hold that already expired charges nothing.
+   */
   async settle(id: string, micros: number): Promise<void> {
-    if (!(id in this.state.reserved)) return
+    const hold = this.state.reserved[id]
+    if (hold === undefined) {
+      if (!this.state.expired.includes(id)) return // settled or refunded already
+      this.state.anomalies++
+      this.state.unbilledMicros += micros
+      console.warn(JSON.stringify({ event: 'settled_after_hold_expired', micros }))
+      await this.save()
+      return
+    }
     delete this.state.reserved[id]
-    if (this.state.balanceMicros !== null) this.state.balanceMicros -= micros
-    this.state.spentMicros += micros
+    const heldMicros = typeof hold === 'number' ? hold : hold.micros
+    const charged = Math.min(micros, heldMicros)
+    if (micros > heldMicros) {
+      this.state.anomalies++
+      this.state.unbilledMicros += micros - heldMicros
+      console.warn(JSON.stringify({ event: 'cost_above_reservation', micros, heldMicros }))
+    }
+    if (this.state.balanceMicros !== null) this.state.balanceMicros -= charged
+    this.state.spentMicros += charged
     await this.save()
   }
 
@@ -127,6 +174,41 @@ export class AccessLedger extends DurableObject<Bindings> {
     if (!(id in this.state.reserved)) return
     delete this.state.reserved[id]
     await this.save()
+  }
+
+  /** Releases holds whose generation never settled them (an evicted or redeployed owner). */
+  override async alarm(): Promise<void> {
+    if (this.expire(Date.now())) await this.save()
+    await this.scheduleExpiry()
+  }
+
+  /** Drops expired holds; returns whether any was dropped. */
+  private expire(now: number): boolean {
+    let dropped = false
+    for (const [id, hold] of Object.entries(this.state.reserved)) {
+      if (typeof hold === 'number' || hold.expiresAt > now) continue
+      delete this.state.reserved[id]
+      this.state.expired = [...this.state.expired, id].slice(-MAX_EXPIRED_IDS)
+      dropped = true
+      console.warn(JSON.stringify({ event: 'reservation_expired', micros: hold.micros }))
+    }
+    return dropped
+  }
+
+  /** Sets the alarm to the earliest hold's expiry (or clears it when nothing is held). */
+  private async scheduleExpiry(): Promise<void> {
+    const holds = Object.values(this.state.reserved).filter((hold) => typeof hold !== 'number')
+    if (holds.length === 0) return
+    const earliest = Math.min(...holds.map((hold) => (hold as Hold).expiresAt))
+    const current = await this.ctx.storage.getAlarm()
+    if (current === null || current > earliest) await this.ctx.storage.setAlarm(earliest)
+  }
+
+  private held(): number {
+    return Object.values(this.state.reserved).reduce<number>(
+      (sum, hold) => sum + (typeof hold === 'number' ? hold : hold.micros),
+      0,
+    )
   }
 
   async recordHit(savedMicros: number): Promise<void> {
@@ -137,13 +219,14 @@ export class AccessLedger extends DurableObject<Bindings> {
 
   usage(): Usage {
     const { balanceMicros, spentMicros, requests, cacheHits, savedMicros } = this.state
-    const held = Object.values(this.state.reserved).reduce((sum, value) => sum + value, 0)
     return {
-      balanceMicros: balanceMicros === null ? null : balanceMicros - held,
+      balanceMicros: balanceMicros === null ? null : balanceMicros - this.held(),
       spentMicros,
       requests,
       cacheHits,
       savedMicros,
+      anomalies: this.state.anomalies,
+      unbilledMicros: this.state.unbilledMicros,
     }
   }
 }

@@ -19,6 +19,20 @@ function areaOf(req: NormalizedImageRequest): number {
   return req.size === 'auto' ? largestPixels(req.model) : pixelsOf(req.size)
 }
 
+/**
+ * Whether this caller may force a fresh, paid generation (`Cache-Control: no-cache`): the
+ * operator's bootstrap keys, and secret managed keys given the `regenerate` permission. Anyone
+ * else asking gets the cached result as usual (a page must not be able to spend on every view).
+ */
+export function mayRegenerate(principal: Principal): boolean {
+  if (principal.kind === 'key') return true
+  return (
+    principal.kind === 'managed' &&
+    principal.record.kind === 'secret' &&
+    principal.record.permissions.regenerate === true
+  )
+}
+
 /** Throws a 403 naming what was refused, or returns when the request is allowed. */
 export function authorize(
   settings: Settings,

@@ -24,9 +24,13 @@ export function costOf(
   return Math.ceil(input * prices.textInput + output * prices.imageOutput)
 }
 
+const encoder = new TextEncoder()
+
 /**
- * The most this request can cost: the largest size it allows, `auto` quality as high, a prompt
- * token per character. Reserved before the call, so concurrent requests can't overspend.
+ * The most this request can cost: the largest size it allows, `auto` quality as high, every
+ * partial image, and a prompt token per UTF-8 byte of the prompt (a byte-level tokenizer never
+ * makes more, whatever the script: CJK and emoji take 3–4 bytes). Reserved before the call, so
+ * concurrent requests can't overspend.
  */
 export function estimateCost(request: NormalizedImageRequest): number {
   const caps = capabilitiesOf(request.model)
@@ -34,7 +38,8 @@ export function estimateCost(request: NormalizedImageRequest): number {
   const quality = request.quality === 'auto' ? 'high' : request.quality
   const perImage = imageOutputTokens(request.model, quality, pixels)
   const output = request.n * (perImage + PARTIAL_IMAGE_TOKENS * request.partial_images)
-  return Math.ceil(request.prompt.length * caps.prices.textInput + output * caps.prices.imageOutput)
+  const input = encoder.encode(request.prompt).length
+  return Math.ceil(input * caps.prices.textInput + output * caps.prices.imageOutput)
 }
 
 export const usd = (micros: number) => Math.round(micros) / MICROS_PER_USD

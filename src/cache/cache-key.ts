@@ -1,12 +1,23 @@
 /**
  * The cache key: a SHA-256 over a canonical, versioned serialization of the normalized fields that
- * change the picture. Fields that don't (user, stream, partial_images, response_format) are left
- * out, so they never split the cache. Clients never choose a key; it is always derived.
+ * change the picture, and of who made it and for whom: the upstream (the demo generator, or the
+ * operator's base URL, so a demo picture never answers a paid request) and the cache scope (a
+ * key that keeps its own cache). Fields that don't change the picture (user, stream,
+ * partial_images, response_format) are left out, so they never split the cache. Clients never
+ * choose a key; it is always derived.
  */
 import type { NormalizedImageRequest } from '../schema/image-request'
 
 /** Bump when the recipe changes, so old entries are simply never looked up again. */
-const CACHE_KEY_VERSION = 'v1'
+const CACHE_KEY_VERSION = 'v2'
+
+/** What besides the request a result depends on. */
+export interface CacheContext {
+  /** `demo`, or the upstream's base URL. */
+  upstream: string
+  /** A managed key's id when that key keeps its own cache; null for the shared cache. */
+  scope: string | null
+}
 
 /** The output-affecting fields, in a fixed order. */
 export function keyFields(req: NormalizedImageRequest) {
@@ -26,10 +37,21 @@ export function keyFields(req: NormalizedImageRequest) {
 
 export type KeyFields = ReturnType<typeof keyFields>
 
-/** Hex SHA-256 of `v1` + the JSON array of key fields (arrays keep the order explicit). */
-export async function cacheKey(req: NormalizedImageRequest): Promise<string> {
+/**
+ * Hex SHA-256 of the JSON array `[version, upstream, scope, ...key fields]` (arrays keep the
+ * order explicit).
+ */
+export async function cacheKey(
+  req: NormalizedImageRequest,
+  context: CacheContext,
+): Promise<string> {
   const fields = keyFields(req)
-  const canonical = JSON.stringify([CACHE_KEY_VERSION, ...Object.values(fields)])
+  const canonical = JSON.stringify([
+    CACHE_KEY_VERSION,
+    context.upstream,
+    context.scope,
+    ...Object.values(fields),
+  ])
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical))
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
 }

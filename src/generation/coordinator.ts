@@ -9,8 +9,7 @@
  * client untouched, or, for URL answers and embeds, what it needs to answer once images are stored.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { type BillingRef, refund, settle } from '../access/billing'
-import { costOf, estimateCost } from '../access/pricing'
+import { type BillingRef, refund, settleGeneration } from '../access/billing'
 import { urlAnswer } from '../answer/json'
 import type { AnswerShape } from '../answer/shapes'
 import { ResultStore, randomId } from '../cache/store'
@@ -72,7 +71,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       // Once any waiter has been given URLs, a failure must not delete the images behind them.
       if (wantsUrls(join.shape)) running.writer.keepImagesOnFailure()
       // A joiner's picture is already paid for by whoever started the generation.
-      if (join.billing) this.ctx.waitUntil(refund(this.env, join.billing).catch(() => {}))
+      if (join.billing) this.ctx.waitUntil(refund(this.env, join.billing))
     } else {
       running = this.begin(join)
     }
@@ -137,20 +136,16 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       })
       const meta = await writer.complete()
       if (join.billing) {
-        // Without a usage report, the reserved estimate is what it may have cost.
-        const cost = meta.usage
-          ? costOf(join.request.model, meta.usage)
-          : estimateCost(join.request)
-        await settle(this.env, join.billing, cost)
+        await settleGeneration(this.env, join.billing, join.request, meta.usage)
         paid = true
       }
       generation.finish({ kind: 'done', meta })
     } catch (error) {
       await writer.discard(error).catch(() => {})
-      generation.finish({ kind: 'failed', failure: failureOf(error) })
+      generation.finish({ kind: 'failed', failure: failureOf(error, generation.started) })
     } finally {
       clearTimeout(timer)
-      if (join.billing && !paid) await refund(this.env, join.billing).catch(() => {})
+      if (join.billing && !paid) await refund(this.env, join.billing)
       if (this.running?.generation === generation) this.running = null
       generation.whenIdle(() => this.track(writer.cleanup().catch(() => {})))
     }

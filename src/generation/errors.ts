@@ -3,17 +3,15 @@ import { type Failure, GatewayError } from '../errors'
 import { UpstreamDeadlineError, UpstreamStalledError } from '../stream/chunk-reader'
 import { MalformedBodyError } from '../stream/malformed'
 
-export function failureOf(error: unknown): Failure {
+/** `answering`: the upstream had begun its answer (so a broken read means it stopped mid-way). */
+export function failureOf(error: unknown, answering: boolean): Failure {
   if (error instanceof GatewayError) return error.failure
   if (error instanceof MalformedBodyError)
     return { kind: 'upstream_unavailable', cause: 'malformed' }
   if (error instanceof UpstreamStalledError || error instanceof UpstreamDeadlineError) {
     return { kind: 'upstream_unavailable', cause: 'timeout' }
   }
-  // A read that failed mid-body: the upstream connection broke.
-  return { kind: 'upstream_unavailable', cause: 'network' }
-}
-
-export function asGatewayError(error: unknown): GatewayError {
-  return error instanceof GatewayError ? error : new GatewayError(failureOf(error))
+  // A read that failed mid-body: the connection broke after the upstream began to answer.
+  if (answering) return { kind: 'upstream_unavailable', cause: 'interrupted' }
+  return { kind: 'internal' }
 }

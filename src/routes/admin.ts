@@ -45,6 +45,14 @@ const origin = z.string().refine((value) => {
   }
 }, 'must be an exact origin such as https://example.com (scheme, host and port only)')
 
+/** The most one admin call may put on a key, so no amount overflows into "unlimited". */
+export const MAX_AMOUNT_USD = 1_000_000
+const amount = (description: string) =>
+  z
+    .number()
+    .max(MAX_AMOUNT_USD)
+    .meta({ description: `${description} At most 1,000,000.` })
+
 const newKeySchema = z
   .strictObject({
     name: z.string().min(1).max(100),
@@ -52,8 +60,12 @@ const newKeySchema = z
     origins: z.array(origin).optional().meta({
       description: 'Exact origins it may be used from; a publishable key needs at least one.',
     }),
-    balance_usd: z.number().min(0).optional(),
+    balance_usd: amount('Starting balance in US dollars; unset: unlimited.').min(0).optional(),
     rate_limit_per_minute: z.int().min(1).optional(),
+    cache_scope: z.enum(['shared', 'key']).optional().meta({
+      description:
+        "'shared' (default): identical requests from any caller share results, so a caller can tell that a prompt was asked before. 'key': this key's results are its own.",
+    }),
     permissions: z
       .strictObject({
         models: z.array(z.enum(MODEL_IDS)).min(1).optional(),
@@ -65,6 +77,10 @@ const newKeySchema = z
         max_quality: z
           .enum(QUALITIES.filter((q) => q !== 'auto') as ['low', 'medium', 'high'])
           .optional(),
+        regenerate: z.boolean().optional().meta({
+          description:
+            'May force a fresh, paid generation with `Cache-Control: no-cache` (secret keys only).',
+        }),
       })
       .optional(),
   })
@@ -72,6 +88,11 @@ const newKeySchema = z
     path: ['origins'],
     message: 'A publishable key needs at least one origin it may be used from.',
     params: { code: 'missing_required_parameter' },
+  })
+  .refine((key) => key.kind === 'secret' || !key.permissions?.regenerate, {
+    path: ['permissions', 'regenerate'],
+    message: 'Only a secret key may force paid regenerations; a publishable key sits in a page.',
+    params: { code: 'invalid_value' },
   })
 
 /** A key as the admin API shows it: never its secret. */
@@ -83,11 +104,14 @@ function view(record: KeyRecord, usage: Usage | null) {
     origins: record.origins,
     permissions: record.permissions,
     rate_limit_per_minute: record.rateLimitPerMinute,
+    cache_scope: record.cacheScope ?? 'shared',
     created_at: record.createdAt,
     revoked: record.revoked,
     balance_usd: usage?.balanceMicros == null ? null : usd(usage.balanceMicros),
     spent_usd: usage ? usd(usage.spentMicros) : 0,
     requests: usage?.requests ?? 0,
+    anomalies: usage?.anomalies ?? 0,
+    unbilled_usd: usage ? usd(usage.unbilledMicros ?? 0) : 0,
   }
 }
 
@@ -188,7 +212,7 @@ const credit = createRoute({
       content: {
         'application/json': {
           schema: z.strictObject({
-            amount_usd: z.number().positive().meta({ description: 'US dollars to add.' }),
+            amount_usd: amount('US dollars to add.').positive(),
           }),
         },
       },

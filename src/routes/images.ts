@@ -5,7 +5,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireCaller } from '../access/auth'
-import { authorize } from '../access/permissions'
+import { authorize, mayRegenerate } from '../access/permissions'
 import { shapeOf } from '../answer/shapes'
 import { wantsFreshResult } from '../cache/freshness'
 import { fail } from '../errors'
@@ -28,7 +28,8 @@ const generations = createRoute({
   request: {
     headers: z.object({
       'cache-control': z.string().optional().meta({
-        description: '`no-cache` generates afresh and replaces the cached result.',
+        description:
+          "`no-cache` generates afresh (paid) and replaces the cached result: for the operator's GATEWAY_KEYS and secret keys with the `regenerate` permission; ignored for anyone else.",
       }),
     }),
     body: { required: true, content: { 'application/json': { schema: imageRequestSchema } } },
@@ -44,7 +45,7 @@ const generations = createRoute({
     ...errorResponses({
       ...KEY_ERRORS,
       ...BODY_ERRORS,
-      400: 'Invalid parameter (named in `param`), malformed JSON, or a content-policy block (`content_policy_violation`).',
+      400: "Invalid parameter (named in `param`), malformed JSON, or a content-policy block (the upstream's own code, e.g. `moderation_blocked`).",
       403: 'The key may not do this, or its balance is insufficient.',
       500: 'Upstream failure or internal error; `x-should-retry` tells whether retrying helps.',
     }),
@@ -54,8 +55,10 @@ const generations = createRoute({
 images.openapi(generations, async (c) => {
   const input = c.req.valid('json')
   const request = normalize(input)
-  authorize(c.var.settings, c.get('principal'), request)
-  const replace = wantsFreshResult(c.req.valid('header')['cache-control'])
+  const principal = c.get('principal')
+  authorize(c.var.settings, principal, request)
+  const replace =
+    mayRegenerate(principal) && wantsFreshResult(c.req.valid('header')['cache-control'])
   const obtained = await obtainAnswer(c, input, request, shapeOf(request), replace)
   return obtained.kind === 'response' ? obtained.response : fail({ kind: 'internal' })
 })

@@ -3,15 +3,13 @@
  * whose owner streams the finished answer bytes that are passed to the client untouched.
  * Shared by the API route and the embed route, so both pay at most once per picture.
  */
-import { type BillingRef, refund, reserveFor } from '../access/billing'
-import { ledger } from '../access/keys'
-import { costOf } from '../access/pricing'
+import { recordHit, refund, reserveFor } from '../access/billing'
 import { hitBody } from '../answer/hit'
 import { answerResponse, type CacheStatus } from '../answer/respond'
 import type { AnswerShape } from '../answer/shapes'
-import { cacheKey } from '../cache/cache-key'
+import { type CacheContext, cacheKey } from '../cache/cache-key'
 import { type Manifest, ResultStore } from '../cache/store'
-import type { AppContext } from '../env'
+import type { AppContext, Principal } from '../env'
 import { fail } from '../errors'
 import type { JoinRequest, JoinResult } from '../generation/coordinator'
 import type { StoredImage } from '../result/result'
@@ -39,12 +37,12 @@ export async function obtainAnswer(
   const upstream = settings.upstream
   assertUpstreamSupports(upstream, request)
   const store = new ResultStore(c.env.IMAGES, settings.cacheTtlSeconds)
-  const key = await cacheKey(request)
+  const principal = c.get('principal')
+  const key = await cacheKey(request, cacheContext(settings.demo, upstream.baseUrl, principal))
   const origin = new URL(c.req.url).origin
   const entry = replace ? null : await store.lookup(key)
   if (entry) return fromCache(c, request, shape, entry, store)
 
-  const principal = c.get('principal')
   const billing = await reserveFor(c.env, settings, principal, request)
   const join: JoinRequest = {
     key,
@@ -59,7 +57,8 @@ export async function obtainAnswer(
     keepAliveMs: settings.sseKeepAliveMs,
   }
   const joined = await joinGeneration(c, join).catch(async (error: unknown) => {
-    if (billing) await refundQuietly(c, billing)
+    // Idempotent: the owner may already have refunded the same reservation.
+    if (billing) await refund(c.env, billing)
     throw error
   })
   if (joined.kind === 'cached') {
@@ -84,9 +83,10 @@ function joinGeneration(c: AppContext, join: JoinRequest): Promise<JoinResult> {
   return owner.join(join) as Promise<JoinResult>
 }
 
-/** Refunds are idempotent: the owner may already have refunded the same reservation. */
-async function refundQuietly(c: AppContext, billing: BillingRef) {
-  await refund(c.env, billing).catch(() => {})
+/** The upstream and cache scope a result belongs to (see src/cache/cache-key.ts). */
+function cacheContext(demo: boolean, baseUrl: string, principal: Principal): CacheContext {
+  const ownCache = principal.kind === 'managed' && principal.record.cacheScope === 'key'
+  return { upstream: demo ? 'demo' : baseUrl, scope: ownCache ? principal.record.id : null }
 }
 
 function fromCache(
@@ -96,12 +96,8 @@ function fromCache(
   entry: Manifest,
   store: ResultStore,
 ): Obtained {
-  const principal = c.get('principal')
-  if (principal.kind === 'managed') {
-    c.executionCtx.waitUntil(
-      ledger(c.env, principal.ledger).recordHit(costOf(request.model, entry.result.usage)),
-    )
-  }
+  const counting = recordHit(c.env, c.get('principal'), request, entry.result.usage)
+  if (counting) c.executionCtx.waitUntil(counting)
   const [first] = entry.images
   if (shape === 'redirect') {
     return first ? { kind: 'image', image: first, cache: 'HIT' } : fail({ kind: 'internal' })

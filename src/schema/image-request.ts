@@ -80,24 +80,22 @@ export const imageFields = {
   }),
 }
 
-/** The fields the cross-field rules look at. */
-type RuleFields = Partial<
-  Pick<
-    z.output<z.ZodObject<typeof imageFields>>,
+/** The fields the cross-field rules look at (null, like absent, is "not set"). */
+type RuleFields = {
+  [K in
     | 'model'
     | 'size'
     | 'background'
     | 'output_format'
     | 'output_compression'
     | 'stream'
-    | 'partial_images'
-  >
->
+    | 'partial_images']?: z.output<z.ZodObject<typeof imageFields>>[K] | null
+}
 
 /** The rules between fields (per-model sizes and transparency, format-bound options). */
 export function checkImageRules(req: RuleFields, ctx: z.RefinementCtx): void {
   const model = req.model ?? DEFAULT_MODEL
-  const problem = req.size === undefined ? null : sizeProblem(model, req.size)
+  const problem = req.size == null ? null : sizeProblem(model, req.size)
   if (problem) {
     ctx.addIssue({
       code: 'custom',
@@ -124,7 +122,7 @@ export function checkImageRules(req: RuleFields, ctx: z.RefinementCtx): void {
       })
     }
   }
-  if (req.output_compression !== undefined && !COMPRESSIBLE_FORMATS.includes(format)) {
+  if (req.output_compression != null && !COMPRESSIBLE_FORMATS.includes(format)) {
     ctx.addIssue({
       code: 'custom',
       path: ['output_compression'],
@@ -132,7 +130,7 @@ export function checkImageRules(req: RuleFields, ctx: z.RefinementCtx): void {
       params: { code: 'unsupported_parameter' },
     })
   }
-  if (req.partial_images !== undefined && req.stream !== true) {
+  if (req.partial_images != null && req.stream !== true) {
     ctx.addIssue({
       code: 'custom',
       path: ['partial_images'],
@@ -143,8 +141,23 @@ export function checkImageRules(req: RuleFields, ctx: z.RefinementCtx): void {
   }
 }
 
+/**
+ * The optional fields of a request body also take an explicit `null`, meaning "not set", as the
+ * OpenAI SDKs type them (`n?: number | null`; openai-python sends None through wrappers).
+ */
+const bodyFields = Object.fromEntries(
+  Object.entries(imageFields).map(([name, field]) => [
+    name,
+    name === 'prompt' ? field : field.nullable().meta(field.meta() ?? {}),
+  ]),
+) as {
+  [K in keyof typeof imageFields]: K extends 'prompt'
+    ? (typeof imageFields)[K]
+    : z.ZodNullable<(typeof imageFields)[K]>
+}
+
 /** The request body exactly as a client may send it. Unknown fields are refused, as OpenAI does. */
-export const imageRequestSchema = z.strictObject(imageFields).superRefine(checkImageRules)
+export const imageRequestSchema = z.strictObject(bodyFields).superRefine(checkImageRules)
 
 /** A request as the client sent it, validated. Fields it left out are absent. */
 export type ImageRequest = z.infer<typeof imageRequestSchema>
@@ -194,7 +207,9 @@ export function normalize(req: ImageRequest): NormalizedImageRequest {
  */
 export function upstreamBody(req: ImageRequest): Record<string, unknown> {
   const { model, prompt, output_format, response_format: _ours, ...rest } = req
-  const body: Record<string, unknown> = { model: model ?? DEFAULT_MODEL, prompt, ...rest }
-  if (output_format !== undefined && output_format !== 'auto') body.output_format = output_format
+  const body: Record<string, unknown> = { model: model ?? DEFAULT_MODEL, prompt }
+  // A field set to null was not set: it is left out, as one the client never sent.
+  for (const [name, value] of Object.entries(rest)) if (value != null) body[name] = value
+  if (output_format != null && output_format !== 'auto') body.output_format = output_format
   return body
 }

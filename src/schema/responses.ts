@@ -134,13 +134,20 @@ export const keyViewSchema = z.object({
     max_n: z.int().optional(),
     max_size: z.string().optional(),
     max_quality: z.enum(['low', 'medium', 'high']).optional(),
+    regenerate: z.boolean().optional(),
   }),
   rate_limit_per_minute: z.int().nullable(),
+  cache_scope: z.enum(['shared', 'key']),
   created_at: z.string(),
   revoked: z.boolean(),
   balance_usd: z.number().nullable(),
   spent_usd: z.number(),
   requests: z.int(),
+  anomalies: z.int().meta({
+    description:
+      'Generations whose reported cost exceeded what was reserved (the excess was not charged).',
+  }),
+  unbilled_usd: z.number().meta({ description: 'What those anomalies left uncharged.' }),
 })
 
 export const newKeyResponseSchema = keyViewSchema.extend({

@@ -14,17 +14,37 @@ interface UpstreamErrorFields {
   code: string | null
   param: string | null
   message: string | null
+  type: string | null
+}
+
+/**
+ * A moderation block as the client sees it: the upstream's own message, code and type (so code
+ * written against OpenAI matches `moderation_blocked`), with a type only if it looks like one.
+ */
+function contentPolicy(fields: UpstreamErrorFields, code: string): Failure {
+  return {
+    kind: 'content_policy',
+    message:
+      fields.message ?? 'The request was blocked by the content policy. Rephrase the prompt.',
+    code,
+    type: fields.type && /^[a-z_]{1,64}$/.test(fields.type) ? fields.type : 'invalid_request_error',
+  }
 }
 
 async function readErrorFields(response: Response): Promise<UpstreamErrorFields> {
-  const empty = { code: null, param: null, message: null }
+  const empty = { code: null, param: null, message: null, type: null }
   try {
     const text = await readCapped(response, MAX_ERROR_BODY_BYTES)
     const parsed: unknown = JSON.parse(text)
     const error = (parsed as { error?: Record<string, unknown> } | null)?.error
     if (!error || typeof error !== 'object') return empty
     const str = (v: unknown) => (typeof v === 'string' ? v : null)
-    return { code: str(error.code), param: str(error.param), message: str(error.message) }
+    return {
+      code: str(error.code),
+      param: str(error.param),
+      message: str(error.message),
+      type: str(error.type),
+    }
   } catch {
     return empty
   }
@@ -59,13 +79,8 @@ export async function failureFromUpstream(response: Response): Promise<Failure> 
     if (fields.code === 'insufficient_quota') return { kind: 'upstream_quota_exhausted' }
     return { kind: 'upstream_rate_limited', retryAfter: response.headers.get('retry-after') }
   }
-  if (fields.code && CONTENT_POLICY_CODES.has(fields.code)) {
-    return {
-      kind: 'content_policy',
-      message:
-        fields.message ?? 'The request was blocked by the content policy. Rephrase the prompt.',
-    }
-  }
+  if (fields.code && CONTENT_POLICY_CODES.has(fields.code))
+    return contentPolicy(fields, fields.code)
   return { kind: 'upstream_rejected', param: fields.param, code: fields.code }
 }
 
@@ -82,15 +97,13 @@ export function failureFromEvent(data: string): Failure {
     string,
     unknown
   >
-  const code = typeof error.code === 'string' ? error.code : null
+  const str = (v: unknown) => (typeof v === 'string' ? v : null)
+  const code = str(error.code)
   if (code && CONTENT_POLICY_CODES.has(code)) {
-    return {
-      kind: 'content_policy',
-      message:
-        typeof error.message === 'string'
-          ? error.message
-          : 'The request was blocked by the content policy.',
-    }
+    return contentPolicy(
+      { code, param: null, message: str(error.message), type: str(error.type) },
+      code,
+    )
   }
   return { kind: 'upstream_unavailable', cause: 'status' }
 }

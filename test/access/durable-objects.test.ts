@@ -10,6 +10,9 @@ import type { KeyIndex } from '../../src/access/key-index'
 import type { KeyRecord } from '../../src/access/key-record'
 import type { AccessLedger } from '../../src/access/ledger'
 
+/** How long the tests' reservations are held. */
+const HOLD_MS = 60_000
+
 afterEach(async () => {
   await reset()
 })
@@ -51,15 +54,15 @@ describe('AccessLedger', () => {
   it('reserves only what is there, and settles or refunds each reservation once', async () => {
     await runInDurableObject(ledgerStub(), async (ledger: AccessLedger) => {
       await ledger.setup(record(), 1_000)
-      const first = await ledger.reserve(600)
+      const first = await ledger.reserve(600, HOLD_MS)
       expect(first.ok).toBe(true)
-      expect(await ledger.reserve(600)).toEqual({ ok: false, availableMicros: 400 })
+      expect(await ledger.reserve(600, HOLD_MS)).toEqual({ ok: false, availableMicros: 400 })
       expect(ledger.usage().balanceMicros).toBe(400)
       if (!first.ok) return
       await ledger.settle(first.id, 250)
       await ledger.settle(first.id, 250)
       expect(ledger.usage()).toMatchObject({ balanceMicros: 750, spentMicros: 250 })
-      const second = await ledger.reserve(700)
+      const second = await ledger.reserve(700, HOLD_MS)
       if (!second.ok) throw new Error('expected a reservation')
       await ledger.refund(second.id)
       await ledger.refund(second.id)
@@ -69,12 +72,12 @@ describe('AccessLedger', () => {
 
   it('opens a budget on first use and never lets an unlimited key run dry', async () => {
     await runInDurableObject(ledgerStub('budget:2026-11-24'), async (ledger: AccessLedger) => {
-      expect((await ledger.reserve(300, 1_000)).ok).toBe(true)
-      expect(await ledger.reserve(800, 1_000)).toEqual({ ok: false, availableMicros: 700 })
+      expect((await ledger.reserve(300, HOLD_MS, 1_000)).ok).toBe(true)
+      expect(await ledger.reserve(800, HOLD_MS, 1_000)).toEqual({ ok: false, availableMicros: 700 })
     })
     await runInDurableObject(ledgerStub('key:unlimited'), async (ledger: AccessLedger) => {
       await ledger.setup(record(), null)
-      expect((await ledger.reserve(10 ** 12)).ok).toBe(true)
+      expect((await ledger.reserve(10 ** 12, HOLD_MS)).ok).toBe(true)
       expect(ledger.usage().balanceMicros).toBeNull()
     })
   })

@@ -53,6 +53,28 @@ describe('admin API', () => {
     })
     expect((await errorOf(badOrigin)).param).toBe('origins.0')
   })
+
+  it('bounds amounts, so none overflows into an unlimited balance', async () => {
+    fakeUpstream()
+    const headers = { authorization: `Bearer ${ADMIN}` }
+    for (const balance_usd of [1e308, 1_000_001]) {
+      const res = await callGateway('/v1/admin/keys', {
+        env,
+        headers,
+        body: { name: 'rich', kind: 'secret', balance_usd },
+      })
+      expect(res.status).toBe(400)
+      expect((await errorOf(res)).param).toBe('balance_usd')
+    }
+    const { id } = await createKey({ name: 'credit', kind: 'secret', balance_usd: 1_000_000 })
+    const credit = await callGateway(`/v1/admin/keys/${id}/credit`, {
+      env,
+      headers,
+      body: { amount_usd: 1e300 },
+    })
+    expect(credit.status).toBe(400)
+    expect((await errorOf(credit)).param).toBe('amount_usd')
+  })
 })
 
 describe('managed keys', () => {

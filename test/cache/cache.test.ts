@@ -6,7 +6,13 @@ import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { cacheKey } from '../../src/cache/cache-key'
 import { normalize } from '../../src/schema/image-request'
-import { errorReply, IMAGES_RESPONSE_KEYS, successBody, TINY_PNG_B64 } from '../fakes/upstream'
+import {
+  errorReply,
+  FAKE_UPSTREAM_URL,
+  IMAGES_RESPONSE_KEYS,
+  successBody,
+  TINY_PNG_B64,
+} from '../fakes/upstream'
 import { ENVS, fakeUpstream, generate, settled } from '../helpers/gateway'
 import { storedKeys } from '../helpers/r2'
 
@@ -46,7 +52,10 @@ describe('cache hits and misses', () => {
     fakeUpstream()
     await (await generate({ ...base, n: 2 })).arrayBuffer()
     await settled()
-    const key = await cacheKey(normalize({ ...base, n: 2 }))
+    const key = await cacheKey(normalize({ ...base, n: 2 }), {
+      upstream: FAKE_UPSTREAM_URL,
+      scope: null,
+    })
     const keys = await storedKeys()
     expect(keys.filter((k) => k.startsWith('manifests/'))).toEqual([`manifests/${key}.json`])
     const images = keys.filter((k) => k.startsWith('images/'))

@@ -118,7 +118,7 @@ const rows: [string, FakeReply[], number, string, string, number][] = [
       }),
     ],
     400,
-    'content_policy_violation',
+    'moderation_blocked',
     'false',
     1,
   ],
@@ -180,15 +180,18 @@ describe('upstream failures map to the seed error table', () => {
 
   it('keeps the moderation message, which tells the user what happened', async () => {
     const message = 'Your request was rejected by the safety system. safety_violations=[violence].'
-    fakeUpstream().reply(errorReply(400, { message, code: 'moderation_blocked' }))
+    fakeUpstream().reply(
+      errorReply(400, { message, type: 'image_generation_user_error', code: 'moderation_blocked' }),
+    )
     const { error } = (await (await generate({ prompt: 'a fox' })).json()) as {
       error: Record<string, unknown>
     }
+    // OpenAI's own code and type, so code written against OpenAI matches the same block.
     expect(error).toEqual({
       message,
-      type: 'invalid_request_error',
+      type: 'image_generation_user_error',
       param: null,
-      code: 'content_policy_violation',
+      code: 'moderation_blocked',
     })
   })
 

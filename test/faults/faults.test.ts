@@ -84,7 +84,7 @@ const streamFaults: [string, FakeReply, string][] = [
         }),
       ],
     },
-    'content_policy_violation',
+    'moderation_blocked',
   ],
 ]
 

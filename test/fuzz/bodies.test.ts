@@ -7,6 +7,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { cacheKey } from '../../src/cache/cache-key'
 import { imageRequestSchema, normalize } from '../../src/schema/image-request'
+import { FAKE_UPSTREAM_URL } from '../fakes/upstream'
 import { fakeUpstream, generate, settled } from '../helpers/gateway'
 
 const validRequest = fc.record(
@@ -82,15 +83,30 @@ describe('fuzzed bodies', () => {
   })
 })
 
+/** The shared cache of the fake upstream. */
+const SHARED = { upstream: FAKE_UPSTREAM_URL, scope: null }
+
 describe('cache key', () => {
+  it("never lets a demo picture, or another key's own cache, answer a request", async () => {
+    const request = normalize(imageRequestSchema.parse({ prompt: 'a fox' }))
+    const keys = await Promise.all([
+      cacheKey(request, SHARED),
+      cacheKey(request, { upstream: 'demo', scope: null }),
+      cacheKey(request, { upstream: 'https://other.example/v1', scope: null }),
+      cacheKey(request, { ...SHARED, scope: 'key_a' }),
+      cacheKey(request, { ...SHARED, scope: 'key_b' }),
+    ])
+    expect(new Set(keys).size).toBe(keys.length)
+  })
+
   it('ignores field order and user', async () => {
     await fc.assert(
       fc.asyncProperty(validRequest, fc.string(), async (request, user) => {
         const parsed = imageRequestSchema.safeParse(request)
         fc.pre(parsed.success)
         const reversed = Object.fromEntries(Object.entries(request).reverse())
-        const a = await cacheKey(normalize(imageRequestSchema.parse(request)))
-        const b = await cacheKey(normalize(imageRequestSchema.parse({ ...reversed, user })))
+        const a = await cacheKey(normalize(imageRequestSchema.parse(request)), SHARED)
+        const b = await cacheKey(normalize(imageRequestSchema.parse({ ...reversed, user })), SHARED)
         expect(b).toBe(a)
       }),
     )
@@ -121,7 +137,7 @@ describe('cache key', () => {
             }),
           )
           fc.pre(JSON.stringify(after) !== JSON.stringify(before))
-          expect(await cacheKey(after)).not.toBe(await cacheKey(before))
+          expect(await cacheKey(after, SHARED)).not.toBe(await cacheKey(before, SHARED))
         },
       ),
     )
@@ -141,6 +157,7 @@ describe('cache key', () => {
                 output_compression: compression,
               }),
             ),
+            SHARED,
           )
           const b = await cacheKey(
             normalize(
@@ -150,6 +167,7 @@ describe('cache key', () => {
                 output_compression: compression + 1,
               }),
             ),
+            SHARED,
           )
           expect(a).not.toBe(b)
         },

@@ -1,6 +1,7 @@
 /** The OpenAPI document: generated from the zod schemas, and true to what the gateway answers. */
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import { describe, expect, it } from 'vitest'
-import { z } from 'zod'
+import type { z } from 'zod'
 import { EMBED_FIELDS } from '../../src/embed/embed-request'
 import app from '../../src/index'
 import { imageRequestSchema } from '../../src/schema/image-request'
@@ -25,6 +26,21 @@ interface Doc {
   paths: Record<string, Record<string, Operation>>
 }
 
+/** How @hono/zod-openapi renders a request body schema. */
+function rendered(schema: z.ZodType): unknown {
+  const probe = new OpenAPIHono()
+  const route = createRoute({
+    method: 'post',
+    path: '/probe',
+    request: { body: { content: { 'application/json': { schema } } } },
+    responses: { 200: { description: 'ok' } },
+  })
+  probe.openapi(route, (c) => c.json({}, 200))
+  const doc = probe.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'p', version: '1' } })
+  const body = doc.paths?.['/probe']?.post?.requestBody
+  return body && 'content' in body ? body.content['application/json']?.schema : undefined
+}
+
 async function document(): Promise<Doc> {
   fakeUpstream()
   return (await (await callGateway('/openapi.json')).json()) as Doc
@@ -37,11 +53,10 @@ describe('GET /openapi.json', () => {
     expect(doc.openapi).toBe('3.1.0')
     const request =
       doc.paths['/v1/images/generations']?.post?.requestBody?.content['application/json']?.schema
-    const { $schema: _, ...expected } = z.toJSONSchema(imageRequestSchema, {
-      io: 'input',
-      unrepresentable: 'any',
-    }) as Record<string, unknown>
-    expect(request).toEqual(expected)
+    // Exactly what the generator makes of the zod schema the route validates with: nothing in the
+    // document is written by hand. (z.toJSONSchema writes nullable fields as anyOf, the OpenAPI
+    // generator as a type list: the same schema, so the generator itself is the reference.)
+    expect(request).toEqual(rendered(imageRequestSchema))
     expect(request?.additionalProperties).toBe(false)
     expect(Object.keys(request?.properties as object)).toContain('response_format')
     for (const path of ['/v1/images/{file}', '/v1/images/embed', '/v1/models', '/v1/usage'])

@@ -234,6 +234,27 @@ describe('valid requests reach the upstream', () => {
     expect(fake.calls).toHaveLength(1)
   })
 
+  it('takes an explicit null as "not set", as the OpenAI SDKs send it, and forwards none', async () => {
+    const fake = fakeUpstream()
+    const nulls = {
+      model: null,
+      n: null,
+      size: null,
+      quality: null,
+      background: null,
+      moderation: null,
+      output_format: null,
+      output_compression: null,
+      stream: null,
+      partial_images: null,
+      user: null,
+      response_format: null,
+    }
+    const res = await generate({ prompt, ...nulls })
+    expect(res.status).toBe(200)
+    expect(fake.calls[0]?.body).toEqual({ model: 'gpt-image-1', prompt })
+  })
+
   it.each([0, 3])('partial_images %i with stream: true', async (partials) => {
     const fake = fakeUpstream().reply({ kind: 'sse', frames: [] })
     const res = await generate({ prompt, stream: true, partial_images: partials })

@@ -98,7 +98,7 @@ describe('openai SDK against the gateway', () => {
       errorReply(400, { message: 'Blocked by the safety system.', code: 'moderation_blocked' }),
       'BadRequestError',
       400,
-      'content_policy_violation',
+      'moderation_blocked',
     ],
   ]
 

@@ -184,6 +184,20 @@ describe('streaming', () => {
     expect(await storedKeys('manifests/')).toHaveLength(1)
   })
 
+  it('says the image service stopped mid-answer when its stream breaks between events', async () => {
+    const [partial] = imageStreamFrames(1)
+    fakeUpstream().reply({
+      kind: 'chunks',
+      chunks: [partial as string],
+      contentType: 'text/event-stream',
+      end: 'reset',
+    })
+    const events = await readEvents(await generate(streamRequest))
+    const last = JSON.parse(events.at(-1)?.data ?? '{}') as { error: { message: string } }
+    expect(events.at(-1)?.event).toBe('error')
+    expect(last.error.message).toBe('The image service stopped mid-answer. Retry in a moment.')
+  })
+
   it('turns an upstream error event into an error frame with the OpenAI envelope', async () => {
     const error = {
       message: 'Your request was rejected by the safety system.',
@@ -200,9 +214,9 @@ describe('streaming', () => {
     expect(JSON.parse(events[1]?.data ?? '')).toEqual({
       error: {
         message: error.message,
-        type: 'invalid_request_error',
+        type: 'image_generation_user_error',
         param: null,
-        code: 'content_policy_violation',
+        code: 'moderation_blocked',
       },
     })
     await settled()

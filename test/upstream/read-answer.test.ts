@@ -61,7 +61,12 @@ describe('SseAnswerReader', () => {
     try {
       read()
     } catch (e) {
-      expect((e as GatewayError).failure).toEqual({ kind: 'content_policy', message: 'Blocked.' })
+      expect((e as GatewayError).failure).toEqual({
+        kind: 'content_policy',
+        message: 'Blocked.',
+        code: 'moderation_blocked',
+        type: 'invalid_request_error',
+      })
     }
   })
 
