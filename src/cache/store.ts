@@ -4,13 +4,7 @@
  * manifest is written last, so an entry exists only once every image of it is stored: a failed
  * or truncated generation never becomes visible, and its already-written images are deleted.
  */
-import {
-  IMAGE_TYPES,
-  type ImageExt,
-  type ResultMeta,
-  type StoredImage,
-  sniffImage,
-} from '../result/result'
+import { IMAGE_TYPES, type ImageExt, type ResultMeta, type StoredImage } from '../result/result'
 import type { KeyFields } from './cache-key'
 import { PartWriter } from './part-writer'
 
@@ -54,15 +48,6 @@ export class ResultStore {
       return null
     }
     return manifest
-  }
-
-  /** Stores one small image under a fresh id. Returns null when the bytes are not an image. */
-  async putImage(bytes: Uint8Array, key: string): Promise<StoredImage | null> {
-    const ext = sniffImage(bytes)
-    if (!ext) return null
-    const writer = this.imageWriter(ext, key)
-    writer.write(bytes)
-    return { id: writer.id, ext, bytes: await writer.finish() }
   }
 
   /** A writer for a new image of type `ext`, under a fresh id, written in bounded parts. */

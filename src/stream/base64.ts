@@ -13,15 +13,8 @@ import { MalformedBodyError } from './malformed'
 interface FromBase64Options {
   lastChunkHandling?: 'loose' | 'strict' | 'stop-before-partial'
 }
-interface NativeBase64 {
-  fromBase64(text: string): Uint8Array
-}
 interface NativeSetFromBase64 {
   setFromBase64(text: string, options?: FromBase64Options): { read: number; written: number }
-}
-
-export function decodeBase64(text: string): Uint8Array {
-  return (Uint8Array as unknown as NativeBase64).fromBase64(text)
 }
 
 export function encodeBase64(bytes: Uint8Array): string {
