@@ -4,17 +4,22 @@
  * by src/settings.ts, which parses them.
  */
 import type { Context } from 'hono'
+import type { TimingVariables } from 'hono/timing'
 import type { KeyRecord } from './access/key-record'
 import type { Settings, SettingsVariables } from './settings'
 
 /**
  * Everything the worker reads from its environment: the bindings, and the settings variables
- * (all optional text), which only src/settings.ts reads.
+ * (all optional text), which only src/settings.ts reads. The Images binding is optional: a
+ * deployment without it serves no variants.
  */
-export type Bindings = Env & SettingsVariables
+export type Bindings = Omit<Env, 'IMAGE_TRANSFORMS'> & {
+  IMAGE_TRANSFORMS?: ImagesBinding
+} & SettingsVariables
 
 /** Per-request values set by middleware. */
-export interface Variables {
+/** Per-request values; `metric` is Hono's Server-Timing recorder (hono/timing). */
+export interface Variables extends TimingVariables {
   /** The environment's settings, parsed once (src/settings.ts). */
   settings: Settings
   /** Our id for this request, returned as x-gateway-request-id and used in logs. */

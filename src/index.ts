@@ -1,6 +1,7 @@
 /**
  * The gateway worker: assembles routes and middleware. No logic lives here.
  */
+import { timing } from 'hono/timing'
 import { cors } from './access/cors'
 import { fail, handleError } from './errors'
 import { observe } from './observability'
@@ -16,6 +17,8 @@ import { loadSettings } from './settings'
 const app = openApiRouter()
 
 app.use(observe)
+// Server-Timing on every answer: where the time went (auth, cache, R2, the owner), for devtools.
+app.use(timing())
 app.use(loadSettings)
 app.use('/v1/*', cors)
 app.route('/v1', admin)

@@ -3,10 +3,10 @@
  * at a time and base64-encoded in 3-byte slices as the client reads (backpressure), so a hit
  * never holds an image, let alone a whole answer. URL answers don't read images at all.
  */
-import type { Manifest, ResultStore } from '../cache/store'
+import type { Manifest } from '../cache/store'
 import { imageUrl } from '../result/result'
 import { streamFrom } from '../stream/iterable-stream'
-import { storedImageBytes } from './image-bytes'
+import { type ImageReader, storedImageBytes } from './image-bytes'
 import { JSON_OPENING, jsonClosing, urlAnswer } from './json'
 import { type AnswerShape, showsFrames } from './shapes'
 import { KEEPALIVE } from './sse'
@@ -15,7 +15,7 @@ import { KEEPALIVE } from './sse'
 export function hitBody(
   shape: AnswerShape,
   manifest: Manifest,
-  store: ResultStore,
+  store: ImageReader,
   origin: string,
 ): ReadableStream<Uint8Array> | Uint8Array {
   if (shape === 'json-url' || shape === 'redirect') {
@@ -30,7 +30,7 @@ export function hitBody(
 async function* hitPieces(
   shape: AnswerShape,
   manifest: Manifest,
-  store: ResultStore,
+  store: ImageReader,
   origin: string,
 ): AsyncGenerator<Uint8Array> {
   if (showsFrames(shape)) yield KEEPALIVE

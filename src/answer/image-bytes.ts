@@ -4,7 +4,6 @@
  * subscribers catching up) re-encode it from R2 in 3-byte groups. Both give the same bytes, so a
  * subscriber that fell behind mid-image can continue from the byte where it stopped.
  */
-import type { ResultStore } from '../cache/store'
 import type { ImageView } from '../result/pieces'
 import { imageUrl, type ResultMeta, type StoredImage } from '../result/result'
 import { base64Pieces } from '../stream/base64'
@@ -43,8 +42,13 @@ export function imageLinkFrame(
 /** Length of the base64 text of `bytes` bytes (padded). */
 export const base64Length = (bytes: number) => Math.ceil(bytes / 3) * 4
 
+/** Where stored images are read from: R2 (the owner), or through the edge cache (the worker). */
+export interface ImageReader {
+  readImage(image: StoredImage, offset?: number): Promise<ReadableStream<Uint8Array> | null>
+}
+
 export interface StoredImageSource {
-  store: ResultStore
+  store: ImageReader
   meta: ResultMeta
   origin: string
 }

@@ -19,8 +19,8 @@ export interface Manifest {
   images: StoredImage[]
 }
 
-const manifestPath = (key: string) => `manifests/${key}.json`
-const imagePath = (id: string, ext: ImageExt) => `images/${id}.${ext}`
+export const manifestPath = (key: string) => `manifests/${key}.json`
+export const imagePath = (id: string, ext: ImageExt) => `images/${id}.${ext}`
 
 export function randomId(): string {
   return [...crypto.getRandomValues(new Uint8Array(16))]
@@ -39,15 +39,21 @@ export class ResultStore {
   async lookup(key: string): Promise<Manifest | null> {
     const object = await this.bucket.get(manifestPath(key))
     if (!object) return null
-    const manifest = (await object.json().catch(() => null)) as Manifest | null
+    return this.valid(await object.json().catch(() => null))
+  }
+
+  /** A manifest read from anywhere, if it is one this store still answers with. */
+  valid(value: unknown): Manifest | null {
+    const manifest = value as Manifest | null
     if (manifest?.version !== MANIFEST_VERSION) return null
-    if (
-      this.ttlSeconds !== null &&
-      Date.parse(manifest.storedAt) + this.ttlSeconds * 1000 < Date.now()
-    ) {
-      return null
-    }
-    return manifest
+    const left = this.freshSeconds(manifest)
+    return left === null || left > 0 ? manifest : null
+  }
+
+  /** Seconds until an entry expires; null when entries are kept forever. */
+  freshSeconds(manifest: Manifest, now = Date.now()): number | null {
+    if (this.ttlSeconds === null) return null
+    return (Date.parse(manifest.storedAt) + this.ttlSeconds * 1000 - now) / 1000
   }
 
   /** A writer for a new image of type `ext`, under a fresh id, written in bounded parts. */
@@ -94,18 +100,5 @@ export class ResultStore {
       offset > 0 ? { range: { offset } } : undefined,
     )
     return object && 'body' in object ? object.body : null
-  }
-
-  /** An image object's metadata (its size), or null when it is gone. */
-  headImage(id: string, ext: ImageExt) {
-    return this.bucket.head(imagePath(id, ext))
-  }
-
-  /** Reads an image object, honouring Range and If-None-Match from `headers`. */
-  getImage(id: string, ext: ImageExt, headers?: Headers) {
-    return this.bucket.get(
-      imagePath(id, ext),
-      headers ? { range: headers, onlyIf: headers } : undefined,
-    )
   }
 }

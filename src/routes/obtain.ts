@@ -3,11 +3,13 @@
  * whose owner streams the finished answer bytes that are passed to the client untouched.
  * Shared by the API route and the embed route, so both pay at most once per picture.
  */
+import { endTime, startTime } from 'hono/timing'
 import { recordHit, refund, reserveFor } from '../access/billing'
 import { hitBody } from '../answer/hit'
 import { answerResponse, type CacheStatus } from '../answer/respond'
 import type { AnswerShape } from '../answer/shapes'
 import { type CacheContext, cacheKey } from '../cache/cache-key'
+import { NearbyStore } from '../cache/nearby'
 import { type Manifest, ResultStore } from '../cache/store'
 import type { AppContext, Principal } from '../env'
 import { fail } from '../errors'
@@ -36,11 +38,13 @@ export async function obtainAnswer(
   const settings = c.var.settings
   const upstream = settings.upstream
   assertUpstreamSupports(upstream, request)
-  const store = new ResultStore(c.env.IMAGES, settings.cacheTtlSeconds)
+  const store = nearbyStore(c)
   const principal = c.get('principal')
   const key = await cacheKey(request, cacheContext(settings.demo, upstream.baseUrl, principal))
   const origin = new URL(c.req.url).origin
+  startTime(c, 'cache', 'Cache lookup (edge, then R2)')
   const entry = replace ? null : await store.lookup(key)
+  endTime(c, 'cache')
   if (entry) return fromCache(c, request, shape, entry, store)
 
   const billing = await reserveFor(c.env, settings, principal, request)
@@ -56,13 +60,19 @@ export async function obtainAnswer(
     billing,
     keepAliveMs: settings.sseKeepAliveMs,
   }
+  startTime(
+    c,
+    'owner',
+    'Until the owner of the generation answered (upstream headers or first image)',
+  )
   const joined = await joinGeneration(c, join).catch(async (error: unknown) => {
     // Idempotent: the owner may already have refunded the same reservation.
     if (billing) await refund(c.env, billing)
     throw error
   })
+  endTime(c, 'owner')
   if (joined.kind === 'cached') {
-    const committed = await store.lookup(key)
+    const committed = await store.store.lookup(key)
     return committed ? fromCache(c, request, shape, committed, store) : fail({ kind: 'internal' })
   }
   if (joined.kind === 'failed') fail(joined.failure)
@@ -74,7 +84,24 @@ export async function obtainAnswer(
   }
   const headers: Record<string, string> = { 'x-cache': cache, 'x-upstream': joined.upstreamKind }
   if (joined.upstreamRequestId) headers['x-request-id'] = joined.upstreamRequestId
-  return { kind: 'response', response: answerResponse(shape, joined.body, headers) }
+  // A replaced entry: once its answer has ended (the new result is committed by then), this data
+  // centre forgets the old manifest instead of serving it until it expires.
+  const body = replace ? forgetWhenDone(joined.body, () => store.forget(key)) : joined.body
+  return { kind: 'response', response: answerResponse(shape, body, headers) }
+}
+
+/** The result store through this data centre's edge cache (see src/cache/nearby.ts). */
+function nearbyStore(c: AppContext): NearbyStore {
+  const store = new ResultStore(c.env.IMAGES, c.var.settings.cacheTtlSeconds)
+  return new NearbyStore(store, (work) => c.executionCtx.waitUntil(work.catch(() => {})))
+}
+
+/** Passes `body` through, running `done` when it has ended. */
+function forgetWhenDone(
+  body: ReadableStream<Uint8Array> | null,
+  done: () => Promise<void>,
+): ReadableStream<Uint8Array> | null {
+  return body?.pipeThrough(new TransformStream({ flush: () => done().catch(() => {}) })) ?? null
 }
 
 /** Hands the request to the owner of its cache key, the Durable Object named by the key. */
@@ -94,7 +121,7 @@ function fromCache(
   request: NormalizedImageRequest,
   shape: AnswerShape,
   entry: Manifest,
-  store: ResultStore,
+  store: NearbyStore,
 ): Obtained {
   const counting = recordHit(c.env, c.get('principal'), request, entry.result.usage)
   if (counting) c.executionCtx.waitUntil(counting)
