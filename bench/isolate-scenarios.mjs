@@ -159,3 +159,46 @@ export async function lagScenario(rig, fakeUrl, runs = 10) {
     return { failed: error.message }
   }
 }
+
+/** Which parts a Server-Timing header names (`r2`, `edge`, ...). */
+const timingParts = (res) =>
+  (res.headers.get('server-timing') ?? '').split(',').map((part) => part.trim().split(';')[0])
+
+/**
+ * 100 views of one stored image next to first views of 20 different ones: how many touched R2
+ * (the answer's Server-Timing names `r2` when it was read) and the time per view, client-side.
+ */
+export async function edgeScenario(rig, views = 100, firsts = 20) {
+  try {
+    const urls = []
+    for (let i = 0; i < firsts + 1; i++) {
+      const res = await post(rig.base, { prompt: unique('bytes=200000'), response_format: 'url' })
+      urls.push((await res.json()).data[0].url)
+    }
+    await sleep(500)
+    const view = async (url) => {
+      const started = performance.now()
+      const res = await fetch(url)
+      await res.arrayBuffer()
+      return { ms: performance.now() - started, r2: timingParts(res).includes('r2') }
+    }
+    const first = []
+    for (const url of urls.slice(1)) first.push(await view(url))
+    const repeated = []
+    for (let i = 0; i < views; i++) {
+      repeated.push(await view(urls[0]))
+      if (i === 0) await sleep(300) // the first view fills the cache after its answer
+    }
+    const summary = (list) => ({
+      r2: list.filter((v) => v.r2).length,
+      p50: pct(
+        list.map((v) => v.ms),
+        50,
+      ),
+      n: list.length,
+    })
+    return { first: summary(first), repeated: summary(repeated) }
+  } catch (error) {
+    return { failed: error.message }
+  }
+}

@@ -7,7 +7,7 @@ import { startFakeUpstream } from './fake-upstream.mjs'
 import { post, sleep, unique } from './isolate-clients.mjs'
 import { INTERVAL_US, startRig } from './isolate-harness.mjs'
 import { heapUsage, startCpu, stopCpu } from './isolate-meters.mjs'
-import { cpuScenarios, lagScenario, memoryScenarios } from './isolate-scenarios.mjs'
+import { cpuScenarios, edgeScenario, lagScenario, memoryScenarios } from './isolate-scenarios.mjs'
 import { missingBindings } from './split/start.mjs'
 
 /** BENCH_PORT, or a port free right now. */
@@ -19,8 +19,8 @@ async function freePort() {
   await new Promise((resolve) => server.close(resolve))
   return port
 }
-/** BENCH_ONLY=memory,cpu,lag (any of them) runs only those groups; all by default. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'memory,cpu,lag').split(','))
+/** BENCH_ONLY=memory,cpu,lag,edge (any of them) runs only those groups; all by default. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'memory,cpu,lag,edge').split(','))
 const f1 = (value) => value.toFixed(1)
 const na = 'n/a'
 
@@ -98,6 +98,7 @@ try {
     ? await cpuScenarios(rig)
     : skip(['floor', 'miss', 'missOwned', 'streamMiss', 'file', 'hit'])
   const lag = ONLY.has('lag') ? await lagScenario(rig, fake.url) : skipped
+  const edge = ONLY.has('edge') ? await edgeScenario(rig) : skipped
 
   const rows = [
     ['Peak memory, 4 concurrent n=10 × 3 MB misses (JSON)', ...memoryCells(memory.a), na],
@@ -131,6 +132,13 @@ try {
           `${f1(lag.direct[p])} ms`,
         ]
     rows.push([`Lag per streamed 2 MB event, ${p}`, na, na, ...cell, na])
+  }
+
+  if (edge.failed) rows.push(['Image views (edge cache)', na, na, edge.failed, na, na])
+  else {
+    const cell = (s) => `${s.r2} of ${s.n} read R2; ${f1(s.p50)} ms a view (p50)`
+    rows.push(['First views of 20 different images (200 KB)', na, na, cell(edge.first), na, na])
+    rows.push(['100 views of one image (200 KB)', na, na, cell(edge.repeated), na, na])
   }
 
   const minutes = ((Date.now() - started) / 60_000).toFixed(1)
