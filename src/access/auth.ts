@@ -10,6 +10,7 @@ import { createMiddleware } from 'hono/factory'
 import type { AppEnv, Principal } from '../env'
 import { type Failure, fail } from '../errors'
 import type { Settings } from '../settings'
+import { clientBucket } from './client-address'
 import { hashSecret, isManagedKey, ledger } from './keys'
 import type { Admission, RateWindow } from './ledger'
 
@@ -46,6 +47,24 @@ function requestOrigin(c: Context): string | null {
   } catch {
     return null
   }
+}
+
+/**
+ * The client a per-client limit counts against (an IPv6 client by its /64). A request without a
+ * client address (never one from the internet: Cloudflare sets CF-Connecting-IP on each) is
+ * refused rather than put in one bucket shared by every such request.
+ */
+export function requireClient(c: Context<AppEnv>): string {
+  return (
+    clientBucket((name) => c.req.header(name)) ??
+    fail({
+      kind: 'forbidden',
+      code: 'client_address_required',
+      param: null,
+      message:
+        'This request has no client address (CF-Connecting-IP), which limits without a key are counted by. Call with a key.',
+    })
+  )
 }
 
 export interface Caller {
@@ -111,8 +130,12 @@ export async function authenticate(c: Context<AppEnv>): Promise<Caller> {
     if (keys.length === 0) fail({ kind: 'gateway_closed' })
     fail(c.req.header('authorization') ? { kind: 'invalid_api_key' } : { kind: 'missing_api_key' })
   }
-  const ip = c.req.header('cf-connecting-ip') ?? 'unknown'
-  if (settings.demo) return { principal: { kind: 'anonymous', ip }, window: null }
+  if (settings.demo) {
+    // The demo spends nothing: it limits nobody, so a missing address does not matter.
+    const ip = clientBucket((name) => c.req.header(name)) ?? 'unknown'
+    return { principal: { kind: 'anonymous', ip }, window: null }
+  }
+  const ip = requireClient(c)
   const limit = settings.anonymousRateLimitPerMinute
   const admission = await ledger(c.env, `ip:${ip}`).admit({ limit })
   if (!admission.allowed) fail(refusal(admission, null))
