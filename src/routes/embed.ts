@@ -106,9 +106,12 @@ embed.openapi(show, async (c) => {
   })
 })
 
-/** Only the operator's own keys sign (or anyone on the demo), and only with a secret to sign with. */
+/**
+ * Only the operator's own keys sign, and only with a secret to sign with. The demo generator is
+ * no exception: a URL signed there keeps working, and spending, once a real upstream is set.
+ */
 const requireSigner = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.get('principal').kind !== 'key' && !c.var.settings.demo) {
+  if (c.get('principal').kind !== 'key') {
     fail({
       kind: 'forbidden',
       code: 'key_required',
@@ -131,7 +134,7 @@ const sign = createRoute({
   path: '/embed/sign',
   summary: 'Sign an embed URL',
   description:
-    'Signs the picture’s parameters with EMBED_SIGNING_SECRET; the URL works as `<img src>` or `<gpt-image src>`. Needs a GATEWAY_KEYS key (any caller on the demo generator).',
+    'Signs the picture’s parameters with EMBED_SIGNING_SECRET; the URL works as `<img src>` or `<gpt-image src>`. Needs a GATEWAY_KEYS key, on the demo generator too (a signed URL outlives the demo).',
   security: CLIENT_KEY,
   middleware: [requireCaller, ...jsonBody, requireSigner] as const,
   request: {

@@ -158,6 +158,24 @@ describe('POST /v1/images/embed/sign', () => {
     expect(fake.calls).toHaveLength(1)
   })
 
+  it('needs a client key on the demo generator too, since signed URLs outlive the demo', async () => {
+    const fake = fakeUpstream()
+    const demo = { EMBED_SIGNING_SECRET: SECRET }
+    const anonymous = await callGateway('/v1/images/embed/sign', {
+      env: demo,
+      body: { prompt: 'a red fox, signed on the demo' },
+    })
+    expect(anonymous.status).toBe(403)
+    expect((await errorOf(anonymous)).code).toBe('key_required')
+    const withKey = await callGateway('/v1/images/embed/sign', {
+      env: { ...demo, GATEWAY_KEYS: CLIENT_KEY },
+      body: { prompt: 'a red fox, signed on the demo' },
+      headers: { authorization: `Bearer ${CLIENT_KEY}` },
+    })
+    expect(withKey.status).toBe(200)
+    expect(fake.calls).toEqual([])
+  })
+
   it('needs a client key, and refuses invalid parameters', async () => {
     fakeUpstream()
     const anonymous = await callGateway('/v1/images/embed/sign', {
