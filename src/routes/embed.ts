@@ -1,8 +1,9 @@
 /**
  * Images a static site can embed with a plain URL. GET /v1/images/embed?prompt=...&sig=... answers
  * with a redirect to the immutable stored image: the first visit generates (once, however many
- * visitors arrive together), later ones come from R2. `&stream=1` answers SSE instead (partial
- * images, then the image URL) for public/embed.js. POST /v1/images/embed/sign makes signed URLs.
+ * visitors arrive together), later ones come from R2. `&stream=1` answers SSE instead (the partial
+ * images the URL asks for, then the image URL) for public/embed.js; it changes how the answer is
+ * sent, never the upstream call. POST /v1/images/embed/sign makes signed URLs.
  */
 import { createRoute } from '@hono/zod-openapi'
 import { createMiddleware } from 'hono/factory'
@@ -71,7 +72,8 @@ const show = createRoute({
   request: { query: embedQuerySchema },
   responses: {
     200: {
-      description: 'With `stream=1`: partial images, then a completed event with the image URL.',
+      description:
+        'With `stream=1`: the partial images the URL asks for (`partial_images`), then a completed event with the image URL.',
       content: { 'text/event-stream': { schema: streamEventSchema } },
     },
     302: { description: 'To the stored image (`Location`).' },
@@ -85,11 +87,11 @@ const show = createRoute({
 })
 
 embed.openapi(show, async (c) => {
-  const input = c.req.valid('query')
+  const { request: input, watch } = c.req.valid('query')
   const principal = c.get('principal')
   const request = normalize(input)
   authorize(c.var.settings, principal, request)
-  const shape = request.stream ? 'sse-url' : 'redirect'
+  const shape = watch === 'sse' ? 'sse-url' : 'redirect'
   const obtained = await obtainAnswer(c, input, request, shape, false)
   if (obtained.kind === 'response') {
     // Pages on any origin may read the stream (EventSource); it holds nothing but public pixels.

@@ -164,7 +164,7 @@ test('/openapi.json is a valid OpenAPI 3.1 document', async () => {
 test('embed.js on another page streams previews, then shows the stored image', async () => {
   const site = await browser.newPage()
   await site.setContent(
-    `<script type="module" src="${BASE}/embed.js"></script><gpt-image prompt="a red fox in the snow" size="1024x1024"></gpt-image>`,
+    `<script type="module" src="${BASE}/embed.js"></script><gpt-image prompt="a red fox in the snow" size="1024x1024" partial_images="2"></gpt-image>`,
   )
   await site.waitForFunction(() => customElements.get('gpt-image') !== undefined)
   const seen = await site.evaluate(
