@@ -49,14 +49,24 @@ function requestOrigin(c: Context): string | null {
   }
 }
 
+/** The client a request comes from (an IPv6 client by its /64), or null without an address. */
+export function clientOf(c: Context<AppEnv>): string | null {
+  return clientBucket((name) => c.req.header(name))
+}
+
 /**
- * The client a per-client limit counts against (an IPv6 client by its /64). A request without a
- * client address (never one from the internet: Cloudflare sets CF-Connecting-IP on each) is
- * refused rather than put in one bucket shared by every such request.
+ * Admits a request against its client's one-minute window, in the ledger `<account>:<client>`.
+ * A request without a client address (never one from the internet: Cloudflare sets
+ * CF-Connecting-IP on each) is refused rather than put in one bucket shared by every such
+ * request; a refused request writes nothing.
  */
-export function requireClient(c: Context<AppEnv>): string {
-  return (
-    clientBucket((name) => c.req.header(name)) ??
+export async function admitClient(
+  c: Context<AppEnv>,
+  account: 'ip' | 'embed',
+  limit: number,
+): Promise<{ client: string; window: RateWindow }> {
+  const client = clientOf(c)
+  if (client === null) {
     fail({
       kind: 'forbidden',
       code: 'client_address_required',
@@ -64,7 +74,11 @@ export function requireClient(c: Context<AppEnv>): string {
       message:
         'This request has no client address (CF-Connecting-IP), which limits without a key are counted by. Call with a key.',
     })
-  )
+  }
+  const admission = await ledger(c.env, `${account}:${client}`).admit({ limit })
+  if (!admission.allowed) fail(refusal(admission, null))
+  const { remaining, reset } = admission
+  return { client, window: { limit: admission.limit, remaining, reset } }
 }
 
 export interface Caller {
@@ -130,20 +144,11 @@ export async function authenticate(c: Context<AppEnv>): Promise<Caller> {
     if (keys.length === 0) fail({ kind: 'gateway_closed' })
     fail(c.req.header('authorization') ? { kind: 'invalid_api_key' } : { kind: 'missing_api_key' })
   }
-  if (settings.demo) {
-    // The demo spends nothing: it limits nobody, so a missing address does not matter.
-    const ip = clientBucket((name) => c.req.header(name)) ?? 'unknown'
-    return { principal: { kind: 'anonymous', ip }, window: null }
-  }
-  const ip = requireClient(c)
-  const limit = settings.anonymousRateLimitPerMinute
-  const admission = await ledger(c.env, `ip:${ip}`).admit({ limit })
-  if (!admission.allowed) fail(refusal(admission, null))
-  const { remaining, reset } = admission
-  return {
-    principal: { kind: 'anonymous', ip },
-    window: { limit: admission.limit, remaining, reset },
-  }
+  // The demo spends nothing: it limits nobody, so a missing address does not matter there.
+  if (settings.demo)
+    return { principal: { kind: 'anonymous', ip: clientOf(c) ?? 'unknown' }, window: null }
+  const { client, window } = await admitClient(c, 'ip', settings.anonymousRateLimitPerMinute)
+  return { principal: { kind: 'anonymous', ip: client }, window }
 }
 
 /** Rate-limit headers for an admitted request. */
