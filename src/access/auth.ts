@@ -2,8 +2,8 @@
  * Who is calling, and may they call now. Managed keys (sk-gw-/pk-gw-) are looked up by hash in
  * their ledger, which checks the key and its origin and then counts the request, in one call;
  * GATEWAY_KEYS stays as the operator's simple bootstrap (no limits). Anonymous callers, when
- * allowed, are limited per client IP. Secure by default: with a real upstream and no keys,
- * nobody gets in unless PUBLIC_ACCESS=true; only the demo generator is open without keys.
+ * allowed, are limited per client (an IPv6 client by its /64). Secure by default: with a real
+ * upstream and no keys, nobody gets in unless PUBLIC_ACCESS=true; only the demo is open.
  */
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'

@@ -15,29 +15,17 @@ import { verifyParams } from './signing'
 
 export { EMBED_FIELDS }
 
-const {
-  model,
-  prompt,
-  size,
-  quality,
-  background,
-  moderation,
-  output_format,
-  output_compression,
-  partial_images,
-} = imageFields
-
 /** The image fields an embed carries (EMBED_FIELDS), in the contract's order. */
 const embedFields = {
-  model,
-  prompt,
-  size,
-  quality,
-  background,
-  moderation,
-  output_format,
-  output_compression,
-  partial_images: partial_images.meta({
+  model: imageFields.model,
+  prompt: imageFields.prompt,
+  size: imageFields.size,
+  quality: imageFields.quality,
+  background: imageFields.background,
+  moderation: imageFields.moderation,
+  output_format: imageFields.output_format,
+  output_compression: imageFields.output_compression,
+  partial_images: imageFields.partial_images.meta({
     description:
       'Partial images the generation streams (0 to 3), signed like the rest: every visit calls the upstream the same way, whether it watches them (`stream=1`) or not.',
   }),
@@ -87,7 +75,7 @@ export interface EmbedQuery {
 export const embedQuerySchema = z
   .strictObject({
     ...embedFields,
-    output_compression: wholeNumber(output_compression),
+    output_compression: wholeNumber(embedFields.output_compression),
     partial_images: wholeNumber(embedFields.partial_images),
     sig: z.string().optional().meta({
       description: 'HMAC-SHA256 signature of the other parameters (`npm run sign`).',
