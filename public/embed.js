@@ -1,10 +1,11 @@
 // <gpt-image>: a generated picture on any page, no server of your own and no secret in the page.
 //   <script type="module" src="https://YOUR-GATEWAY/embed.js"></script>
-//   <gpt-image prompt="a red fox in the snow" size="1536x1024"></gpt-image>
+//   <gpt-image prompt="a red fox in the snow" size="1536x1024" partial_images="2"></gpt-image>
 // with a publishable key bound to your site's origin: <gpt-image prompt="..." key="pk-gw-..."></gpt-image>
 // or, for a gateway that requires signed URLs, the URL from `npm run sign`:
 //   <gpt-image src="https://YOUR-GATEWAY/v1/images/embed?prompt=...&sig=..."></gpt-image>
-// It streams partial images while the picture forms, then shows the final image; the prompt is
+// It shows the partial images the URL asks for (partial_images, 1 to 3, paid for like the rest of
+// the picture, and signed with it) while the picture forms, then the final image; the prompt is
 // its alt text. Without JavaScript, a plain <img src="...embed URL..."> shows the final image.
 
 import { EMBED_FIELDS } from './embed-fields.js'

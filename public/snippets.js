@@ -1,6 +1,6 @@
 // Code a person can copy for exactly the request behind a picture: curl, the openai SDK, and the
 // embed forms (<img> and <gpt-image>).
-import { EMBED_FIELDS } from './embed-fields.js'
+import { EMBED_FIELDS, PICTURE_FIELDS } from './embed-fields.js'
 
 const origin = () => location.origin
 
@@ -30,10 +30,13 @@ export function sdkSnippet(request) {
   ].join('\n')
 }
 
-/** The embed URL: works as is on the demo; a real upstream needs a signature or a publishable key. */
+/**
+ * The embed URL for an <img>: works as is on the demo; a real upstream needs a signature or a
+ * publishable key. Only the picture's fields: nobody sees partial images in an <img>.
+ */
 export function embedUrl(request) {
   const url = new URL('/v1/images/embed', origin())
-  for (const name of EMBED_FIELDS)
+  for (const name of PICTURE_FIELDS)
     if (request[name] !== undefined) url.searchParams.set(name, String(request[name]))
   return url.href
 }
@@ -45,6 +48,7 @@ export function imgSnippet(url, prompt) {
   return `<img src="${escapeHtml(url)}" alt="${escapeHtml(prompt)}">`
 }
 
+/** A <gpt-image> for the request, with the partial images it streamed (if any) to watch forming. */
 export function elementSnippet(request) {
   const attrs = EMBED_FIELDS.filter((name) => request[name] !== undefined).map(
     (name) => `${name}="${escapeHtml(request[name])}"`,

@@ -1,6 +1,7 @@
 // `npm run sign -- "a red fox" --size 1024x1024`: prints a signed embed URL for a static page.
 // Options: --model --size --quality --background --output-format --output-compression
-// --moderation --expires-in SECONDS --gateway URL (default http://localhost:8787).
+// --moderation --partial-images N (for <gpt-image> to show the picture forming) --expires-in
+// SECONDS --gateway URL (default http://localhost:8787).
 // The secret comes from EMBED_SIGNING_SECRET in the environment or in .dev.vars.
 import { existsSync, readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -16,6 +17,7 @@ const { values, positionals } = parseArgs({
     'output-format': { type: 'string' },
     'output-compression': { type: 'string' },
     moderation: { type: 'string' },
+    'partial-images': { type: 'string' },
     'expires-in': { type: 'string' },
     gateway: { type: 'string', default: 'http://localhost:8787' },
   },
@@ -49,6 +51,7 @@ for (const [flag, name] of [
   ['output-format', 'output_format'],
   ['output-compression', 'output_compression'],
   ['moderation', 'moderation'],
+  ['partial-images', 'partial_images'],
 ] as const) {
   const value = values[flag]
   if (value) params.set(name, value)

@@ -102,6 +102,7 @@ export const VARIABLES = {
   },
   RATE_LIMIT_PER_MINUTE: { kind: 'var', rule: whole('requests', 1, 1_000_000, 60) },
   ANONYMOUS_RATE_LIMIT_PER_MINUTE: { kind: 'var', rule: whole('requests', 1, 1_000_000, 10) },
+  EMBED_RATE_LIMIT_PER_MINUTE: { kind: 'var', rule: whole('requests', 1, 1_000_000, 120) },
   DAILY_BUDGET_USD: {
     kind: 'var',
     rule: text
@@ -145,6 +146,8 @@ export interface Settings {
   readonly sseKeepAliveMs: number
   readonly rateLimitPerMinute: number
   readonly anonymousRateLimitPerMinute: number
+  /** Signed embed visits per minute per client (an IPv4 address, an IPv6 /64). */
+  readonly embedRateLimitPerMinute: number
   readonly dailyBudgetUsd: number
   readonly corsOrigins: readonly string[]
 }
@@ -179,6 +182,7 @@ function toSettings(vars: z.output<typeof environment>): Settings {
     sseKeepAliveMs: vars.SSE_KEEPALIVE_MS,
     rateLimitPerMinute: vars.RATE_LIMIT_PER_MINUTE,
     anonymousRateLimitPerMinute: vars.ANONYMOUS_RATE_LIMIT_PER_MINUTE,
+    embedRateLimitPerMinute: vars.EMBED_RATE_LIMIT_PER_MINUTE,
     dailyBudgetUsd: vars.DAILY_BUDGET_USD,
     corsOrigins: vars.CORS_ORIGINS,
   })

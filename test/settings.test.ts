@@ -34,6 +34,7 @@ describe('settingsOf', () => {
       sseKeepAliveMs: 15_000,
       rateLimitPerMinute: 60,
       anonymousRateLimitPerMinute: 10,
+      embedRateLimitPerMinute: 120,
       dailyBudgetUsd: 1,
       corsOrigins: [],
     })

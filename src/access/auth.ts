@@ -1,17 +1,18 @@
 /**
  * Who is calling, and may they call now. Managed keys (sk-gw-/pk-gw-) are looked up by hash in
- * their ledger, which also counts the request against the key's rate window in the same call;
+ * their ledger, which checks the key and its origin and then counts the request, in one call;
  * GATEWAY_KEYS stays as the operator's simple bootstrap (no limits). Anonymous callers, when
- * allowed, are limited per client IP. Secure by default: with a real upstream and no keys,
- * nobody gets in unless PUBLIC_ACCESS=true; only the demo generator is open without keys.
+ * allowed, are limited per client (an IPv6 client by its /64). Secure by default: with a real
+ * upstream and no keys, nobody gets in unless PUBLIC_ACCESS=true; only the demo is open.
  */
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv, Principal } from '../env'
-import { fail } from '../errors'
+import { type Failure, fail } from '../errors'
 import type { Settings } from '../settings'
+import { clientBucket } from './client-address'
 import { hashSecret, isManagedKey, ledger } from './keys'
-import type { Admission } from './ledger'
+import type { Admission, RateWindow } from './ledger'
 
 /** Whether callers without a key get in: PUBLIC_ACCESS, or the demo generator with no keys. */
 export function anonymousAccess(settings: Settings): boolean {
@@ -48,32 +49,82 @@ function requestOrigin(c: Context): string | null {
   }
 }
 
-export interface Caller {
-  principal: Principal
-  admission: Admission | null
+/** The client a request comes from (an IPv6 client by its /64), or null without an address. */
+export function clientOf(c: Context<AppEnv>): string | null {
+  return clientBucket((name) => c.req.header(name))
 }
 
-/** Finds the managed key for a token, counts the request, and checks where it comes from. */
-export async function admitManagedKey(c: Context<AppEnv>, token: string): Promise<Caller> {
-  const hash = await hashSecret(token)
-  const name = `key:${hash}`
-  const admission = await ledger(c.env, name).admit(c.var.settings.rateLimitPerMinute)
-  const record = admission.record
-  if (!record || record.revoked) fail({ kind: 'invalid_api_key' })
-  if (record.kind === 'publishable') {
-    const origin = requestOrigin(c)
-    if (!origin || !record.origins.includes(origin)) {
-      fail({
+/**
+ * Admits a request against its client's one-minute window, in the ledger `<account>:<client>`.
+ * A request without a client address (never one from the internet: Cloudflare sets
+ * CF-Connecting-IP on each) is refused rather than put in one bucket shared by every such
+ * request; a refused request writes nothing.
+ */
+export async function admitClient(
+  c: Context<AppEnv>,
+  account: 'ip' | 'embed',
+  limit: number,
+): Promise<{ client: string; window: RateWindow }> {
+  const client = clientOf(c)
+  if (client === null) {
+    fail({
+      kind: 'forbidden',
+      code: 'client_address_required',
+      param: null,
+      message:
+        'This request has no client address (CF-Connecting-IP), which limits without a key are counted by. Call with a key.',
+    })
+  }
+  const admission = await ledger(c.env, `${account}:${client}`).admit({ limit })
+  if (!admission.allowed) fail(refusal(admission, null))
+  const { remaining, reset } = admission
+  return { client, window: { limit: admission.limit, remaining, reset } }
+}
+
+export interface Caller {
+  principal: Principal
+  /** Where an admitted request stands in its rate window; null when no window applies. */
+  window: RateWindow | null
+}
+
+/** The failure a refused admission answers with. */
+function refusal(
+  admission: Extract<Admission, { allowed: false }>,
+  origin: string | null,
+): Failure {
+  switch (admission.refusal) {
+    case 'unknown_key':
+    case 'revoked':
+      return { kind: 'invalid_api_key' }
+    case 'origin_not_allowed':
+      return {
         kind: 'forbidden',
         code: 'origin_not_allowed',
         param: null,
         message: `This publishable key may not be used from ${origin ?? 'a page without an Origin'}. Add the origin to the key's allowlist.`,
-      })
-    }
+      }
+    case 'rate_limited':
+      return { kind: 'rate_limited', limit: admission.limit, reset: admission.reset }
   }
-  if (!admission.allowed)
-    fail({ kind: 'rate_limited', limit: admission.limit, reset: admission.reset })
-  return { principal: { kind: 'managed', id: record.id, ledger: name, record }, admission }
+}
+
+/**
+ * Admits a managed key: its ledger checks that the key is live and, for a publishable key, the
+ * page's origin, before counting the request (one call), so refused requests never use up the
+ * key's window and an unknown key leaves nothing stored.
+ */
+export async function admitManagedKey(c: Context<AppEnv>, token: string): Promise<Caller> {
+  const name = `key:${await hashSecret(token)}`
+  const origin = requestOrigin(c)
+  const admission = await ledger(c.env, name).admit({
+    limit: c.var.settings.rateLimitPerMinute,
+    key: { origin },
+  })
+  if (!admission.allowed) fail(refusal(admission, origin))
+  const { record, limit, remaining, reset } = admission
+  if (!record) fail({ kind: 'internal' })
+  const principal: Principal = { kind: 'managed', id: record.id, ledger: name, record }
+  return { principal, window: { limit, remaining, reset } }
 }
 
 /** Decides who the caller is, or throws the matching 401/403/429. */
@@ -86,37 +137,35 @@ export async function authenticate(c: Context<AppEnv>): Promise<Caller> {
     // Compare against every key, so timing does not reveal which one matched.
     const matches = await Promise.all(keys.map((key) => secretsEqual(token, key)))
     const keyIndex = matches.indexOf(true)
-    if (keyIndex >= 0) return { principal: { kind: 'key', keyIndex }, admission: null }
+    if (keyIndex >= 0) return { principal: { kind: 'key', keyIndex }, window: null }
     fail({ kind: 'invalid_api_key' })
   }
   if (!anonymousAccess(settings)) {
     if (keys.length === 0) fail({ kind: 'gateway_closed' })
     fail(c.req.header('authorization') ? { kind: 'invalid_api_key' } : { kind: 'missing_api_key' })
   }
-  const ip = c.req.header('cf-connecting-ip') ?? 'unknown'
-  if (settings.demo) return { principal: { kind: 'anonymous', ip }, admission: null }
-  const limit = settings.anonymousRateLimitPerMinute
-  const admission = await ledger(c.env, `ip:${ip}`).admit(limit)
-  if (!admission.allowed)
-    fail({ kind: 'rate_limited', limit: admission.limit, reset: admission.reset })
-  return { principal: { kind: 'anonymous', ip }, admission }
+  // The demo spends nothing: it limits nobody, so a missing address does not matter there.
+  if (settings.demo)
+    return { principal: { kind: 'anonymous', ip: clientOf(c) ?? 'unknown' }, window: null }
+  const { client, window } = await admitClient(c, 'ip', settings.anonymousRateLimitPerMinute)
+  return { principal: { kind: 'anonymous', ip: client }, window }
 }
 
 /** Rate-limit headers for an admitted request. */
-function rateLimitHeaders(admission: Admission): Record<string, string> {
+function rateLimitHeaders(window: RateWindow): Record<string, string> {
   return {
-    'x-ratelimit-limit': String(admission.limit),
-    'x-ratelimit-remaining': String(admission.remaining),
-    'x-ratelimit-reset': String(admission.reset),
+    'x-ratelimit-limit': String(window.limit),
+    'x-ratelimit-remaining': String(window.remaining),
+    'x-ratelimit-reset': String(window.reset),
   }
 }
 
 /** Middleware: sets `principal` or answers 401/403/429; adds rate-limit headers to the answer. */
 export const requireCaller = createMiddleware<AppEnv>(async (c, next) => {
-  const { principal, admission } = await authenticate(c)
+  const { principal, window } = await authenticate(c)
   c.set('principal', principal)
   await next()
-  if (admission)
-    for (const [name, value] of Object.entries(rateLimitHeaders(admission)))
+  if (window)
+    for (const [name, value] of Object.entries(rateLimitHeaders(window)))
       c.res.headers.set(name, value)
 })

@@ -37,14 +37,32 @@ interface State extends Usage {
   window: { start: number; count: number }
 }
 
-export interface Admission {
-  allowed: boolean
+/** What a request brings to its ledger to be admitted, so the ledger decides in one call. */
+export interface Entry {
+  /** Requests per minute when the account sets no limit of its own. */
+  limit: number
+  /**
+   * A managed key's ledger: the page's origin, which a publishable key's allowlist must hold.
+   * Absent for a client's ledger (an anonymous IP), which has no record to check.
+   */
+  key?: { origin: string | null }
+}
+
+/** Where a request stands in its account's one-minute window. */
+export interface RateWindow {
   limit: number
   remaining: number
   /** Seconds until the window resets. */
   reset: number
-  record: KeyRecord | null
 }
+
+/** Why a key's ledger refused a request before counting it. */
+export type KeyRefusal = 'unknown_key' | 'revoked' | 'origin_not_allowed'
+
+export type Admission =
+  | ({ allowed: true; record: KeyRecord | null } & RateWindow)
+  | ({ allowed: false; refusal: 'rate_limited' } & RateWindow)
+  | { allowed: false; refusal: KeyRefusal }
 
 export type Reservation = { ok: true; id: string } | { ok: false; availableMicros: number }
 
@@ -95,28 +113,34 @@ export class AccessLedger extends DurableObject<Bindings> {
     return record
   }
 
-  /** Counts a request against the one-minute window (the key's own limit, else `defaultLimit`). */
-  async admit(defaultLimit: number, now = Date.now()): Promise<Admission> {
-    const limit = this.state.record?.rateLimitPerMinute ?? defaultLimit
+  /**
+   * Admits a request, or refuses it: a key's ledger first checks that the key exists, is not
+   * revoked and (publishable keys) is used from one of its origins; then the one-minute window
+   * (the key's own limit, else `entry.limit`). Only an admitted request is counted and written,
+   * so refused ones (an unknown key, a foreign origin, a full window) cost no storage and can
+   * never use up a key's window.
+   */
+  async admit(entry: Entry, now = Date.now()): Promise<Admission> {
+    const { record } = this.state
+    if (entry.key) {
+      if (!record) return { allowed: false, refusal: 'unknown_key' }
+      if (record.revoked) return { allowed: false, refusal: 'revoked' }
+      const origin = entry.key.origin
+      if (record.kind === 'publishable' && (origin === null || !record.origins.includes(origin)))
+        return { allowed: false, refusal: 'origin_not_allowed' }
+    }
+    const limit = record?.rateLimitPerMinute ?? entry.limit
     const window = this.state.window
-    if (now - window.start >= WINDOW_MS) {
-      window.start = now
-      window.count = 0
-    }
-    const reset = Math.ceil((window.start + WINDOW_MS - now) / 1000)
-    const allowed = window.count < limit
-    if (allowed) {
-      window.count++
-      this.state.requests++
-    }
+    const fresh = now - window.start >= WINDOW_MS
+    const start = fresh ? now : window.start
+    const count = fresh ? 0 : window.count
+    const reset = Math.ceil((start + WINDOW_MS - now) / 1000)
+    if (count >= limit)
+      return { allowed: false, refusal: 'rate_limited', limit, remaining: 0, reset }
+    this.state.window = { start, count: count + 1 }
+    this.state.requests++
     await this.save()
-    return {
-      allowed,
-      limit,
-      remaining: Math.max(0, limit - window.count),
-      reset,
-      record: this.state.record,
-    }
+    return { allowed: true, limit, remaining: limit - count - 1, reset, record }
   }
 
   /**

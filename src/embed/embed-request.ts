@@ -1,7 +1,7 @@
 /**
  * Embed URLs as image requests: the query's parameters, validated by the same fields and rules as
- * the API (one image, answered by URL), the body that signs one, and who may spend money
- * through them.
+ * the API (one image, answered by URL, the same upstream call however it is watched), the body
+ * that signs one, and who may spend money through them.
  */
 
 import { z } from 'zod'
@@ -15,22 +15,35 @@ import { verifyParams } from './signing'
 
 export { EMBED_FIELDS }
 
-/** Partial images an embedded picture shows while it forms. */
-const EMBED_PARTIAL_IMAGES = 2
-
-const { model, prompt, size, quality, background, moderation, output_format, output_compression } =
-  imageFields
-
 /** The image fields an embed carries (EMBED_FIELDS), in the contract's order. */
 const embedFields = {
-  model,
-  prompt,
-  size,
-  quality,
-  background,
-  moderation,
-  output_format,
-  output_compression,
+  model: imageFields.model,
+  prompt: imageFields.prompt,
+  size: imageFields.size,
+  quality: imageFields.quality,
+  background: imageFields.background,
+  moderation: imageFields.moderation,
+  output_format: imageFields.output_format,
+  output_compression: imageFields.output_compression,
+  partial_images: imageFields.partial_images.meta({
+    description:
+      'Partial images the generation streams (0 to 3), signed like the rest: every visit calls the upstream the same way, whether it watches them (`stream=1`) or not.',
+  }),
+}
+
+type EmbedFields = z.output<z.ZodObject<typeof embedFields>>
+
+/**
+ * The request an embed stands for: one image, answered by URL, streamed from the upstream only
+ * when its (signed) fields ask for partial images. How a visitor watches (`stream=1`) never
+ * changes it, so the upstream is called the same way for the same URL, and billed the same.
+ */
+function embedRequest(fields: EmbedFields): ImageRequest {
+  return {
+    ...fields,
+    response_format: 'url',
+    ...(fields.partial_images === undefined ? {} : { stream: true }),
+  }
 }
 
 /** POST /v1/images/embed/sign: the picture's fields, checked by the API's own rules. */
@@ -43,20 +56,27 @@ export const signRequestSchema = z
       .optional()
       .meta({ description: 'Seconds until the URL stops working; unset: it never expires.' }),
   })
-  .superRefine(checkImageRules)
+  .superRefine(({ expires_in: _exp, ...fields }, ctx) => checkImageRules(embedRequest(fields), ctx))
 
-/**
- * GET /v1/images/embed: the query of an embed URL, as the request it stands for (one image,
- * answered by URL; with `stream` also partial images). Query values are text, so
- * `output_compression` is read as a number first.
- */
+/** Query values are text: a whole number is read as a number before the field's own rule. */
+const wholeNumber = <T extends z.ZodType>(rule: T) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+    rule,
+  )
+
+/** An embed URL's request, and how the visitor watches it: `sse` (partial images) or a redirect. */
+export interface EmbedQuery {
+  request: ImageRequest
+  watch: 'sse' | 'redirect'
+}
+
+/** GET /v1/images/embed: the query of an embed URL, as the request it stands for. */
 export const embedQuerySchema = z
   .strictObject({
     ...embedFields,
-    output_compression: z.preprocess(
-      (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
-      output_compression,
-    ),
+    output_compression: wholeNumber(embedFields.output_compression),
+    partial_images: wholeNumber(embedFields.partial_images),
     sig: z.string().optional().meta({
       description: 'HMAC-SHA256 signature of the other parameters (`npm run sign`).',
     }),
@@ -70,18 +90,13 @@ export const embedQuerySchema = z
       .meta({ description: 'A publishable key bound to the page’s origin.' }),
     stream: z.string().optional().meta({
       description:
-        '`1` answers server-sent events (partial images, then the image URL) instead of a redirect.',
+        '`1` answers server-sent events (the partial images the URL asks for, then the image URL) instead of a redirect. Not signed: it changes only how the answer is sent, never what is generated.',
     }),
   })
-  .transform(({ sig: _sig, exp: _exp, key: _key, stream, ...fields }, ctx): ImageRequest => {
-    const streamed = stream === '1' || stream === 'true'
-    const request: ImageRequest = {
-      ...fields,
-      response_format: 'url',
-      ...(streamed ? { stream: true, partial_images: EMBED_PARTIAL_IMAGES } : {}),
-    }
+  .transform(({ sig: _sig, exp: _exp, key: _key, stream, ...fields }, ctx): EmbedQuery => {
+    const request = embedRequest(fields)
     checkImageRules(request, ctx)
-    return request
+    return { request, watch: stream === '1' || stream === 'true' ? 'sse' : 'redirect' }
   })
 
 const forbidden = (code: string, message: string): Failure => ({

@@ -8,7 +8,7 @@
 const UNSIGNED = new Set(['sig', 'stream'])
 
 /** The signed text: every other parameter, sorted by name, percent-encoded, joined by `&`. */
-function canonicalQuery(params: URLSearchParams): string {
+export function canonicalQuery(params: URLSearchParams): string {
   const pairs = [...params.entries()].filter(([name]) => !UNSIGNED.has(name))
   pairs.sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : av > bv ? 1 : 0) : a < b ? -1 : 1))
   return pairs

@@ -1,12 +1,14 @@
 /**
  * Images a static site can embed with a plain URL. GET /v1/images/embed?prompt=...&sig=... answers
  * with a redirect to the immutable stored image: the first visit generates (once, however many
- * visitors arrive together), later ones come from R2. `&stream=1` answers SSE instead (partial
- * images, then the image URL) for public/embed.js. POST /v1/images/embed/sign makes signed URLs.
+ * visitors arrive together), later ones come from R2. `&stream=1` answers SSE instead (the partial
+ * images the URL asks for, then the image URL) for public/embed.js; it changes how the answer is
+ * sent, never the upstream call. A failure to make the picture is remembered for a minute
+ * (src/embed/failure-memory.ts). POST /v1/images/embed/sign makes signed URLs.
  */
 import { createRoute } from '@hono/zod-openapi'
 import { createMiddleware } from 'hono/factory'
-import { admitManagedKey, requireCaller } from '../access/auth'
+import { admitClient, admitManagedKey, clientOf, requireCaller } from '../access/auth'
 import { KEY_PREFIXES } from '../access/keys'
 import { authorize } from '../access/permissions'
 import {
@@ -15,9 +17,11 @@ import {
   embedQuerySchema,
   signRequestSchema,
 } from '../embed/embed-request'
+import { FailureMemory } from '../embed/failure-memory'
 import { signedEmbedUrl } from '../embed/signing'
+import { watchForError } from '../embed/stream-failure'
 import type { AppEnv } from '../env'
-import { fail } from '../errors'
+import { fail, GatewayError } from '../errors'
 import { imageUrl } from '../result/result'
 import { normalize } from '../schema/image-request'
 import { signResponseSchema, streamEventSchema } from '../schema/responses'
@@ -40,14 +44,17 @@ const REDIRECT_CACHE = 'public, max-age=3600'
 /**
  * Who pays for an embed, decided before its parameters are read: a publishable key in the URL
  * (`key=pk-gw-…`, checked against the page's Origin or Referer, spending that key's balance), or
- * the owner's signature over the raw query.
+ * the owner's signature over the raw query. Signed visits are then limited per client (an IPv6
+ * client by its /64); a URL refused before that (unsigned, forged, expired) writes nothing.
  */
 const embedCaller = createMiddleware<AppEnv>(async (c, next) => {
   const params = new URL(c.req.url).searchParams
   const key = params.get('key')
   if (key === null) {
-    const ip = c.req.header('cf-connecting-ip') ?? 'unknown'
-    c.set('principal', await authorizeEmbed(c.var.settings, params, ip))
+    const settings = c.var.settings
+    const principal = await authorizeEmbed(settings, params, clientOf(c) ?? 'unknown')
+    if (principal.kind === 'signed') await admitClient(c, 'embed', settings.embedRateLimitPerMinute)
+    c.set('principal', principal)
   } else if (!key.startsWith(KEY_PREFIXES.publishable)) {
     fail({
       kind: 'forbidden',
@@ -71,7 +78,8 @@ const show = createRoute({
   request: { query: embedQuerySchema },
   responses: {
     200: {
-      description: 'With `stream=1`: partial images, then a completed event with the image URL.',
+      description:
+        'With `stream=1`: the partial images the URL asks for (`partial_images`), then a completed event with the image URL.',
       content: { 'text/event-stream': { schema: streamEventSchema } },
     },
     302: { description: 'To the stored image (`Location`).' },
@@ -79,22 +87,34 @@ const show = createRoute({
       ...KEY_ERRORS,
       400: 'Invalid parameter (named in `param`).',
       401: 'Unsigned.',
-      403: 'Bad or expired signature, a secret key in the URL, or a foreign origin.',
+      403: 'Bad or expired signature, a secret key in the URL, a foreign origin, or no client address.',
+      429: 'Too many visits from this client (signed URLs) or with this key; see Retry-After.',
     }),
   },
 })
 
 embed.openapi(show, async (c) => {
-  const input = c.req.valid('query')
+  const { request: input, watch } = c.req.valid('query')
   const principal = c.get('principal')
   const request = normalize(input)
   authorize(c.var.settings, principal, request)
-  const shape = request.stream ? 'sse-url' : 'redirect'
-  const obtained = await obtainAnswer(c, input, request, shape, false)
+  const shape = watch === 'sse' ? 'sse-url' : 'redirect'
+  // A failure to make this picture is answered again for a while, without the upstream.
+  const memory = await FailureMemory.of(new URL(c.req.url))
+  const remembered = await memory.recall()
+  if (remembered) return remembered
+  const remember = (work: Promise<void>) => c.executionCtx.waitUntil(work)
+  const obtained = await obtainAnswer(c, input, request, shape, false).catch((error: unknown) => {
+    if (error instanceof GatewayError) remember(memory.rememberFailure(error.failure))
+    throw error
+  })
   if (obtained.kind === 'response') {
+    const { response } = obtained
+    const body = response.body && watchForError(response.body, (e) => remember(memory.remember(e)))
+    const watched = new Response(body, response)
     // Pages on any origin may read the stream (EventSource); it holds nothing but public pixels.
-    obtained.response.headers.set('access-control-allow-origin', '*')
-    return obtained.response
+    watched.headers.set('access-control-allow-origin', '*')
+    return watched
   }
   return new Response(null, {
     status: 302,
@@ -106,9 +126,12 @@ embed.openapi(show, async (c) => {
   })
 })
 
-/** Only the operator's own keys sign (or anyone on the demo), and only with a secret to sign with. */
+/**
+ * Only the operator's own keys sign, and only with a secret to sign with. The demo generator is
+ * no exception: a URL signed there keeps working, and spending, once a real upstream is set.
+ */
 const requireSigner = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.get('principal').kind !== 'key' && !c.var.settings.demo) {
+  if (c.get('principal').kind !== 'key') {
     fail({
       kind: 'forbidden',
       code: 'key_required',
@@ -131,7 +154,7 @@ const sign = createRoute({
   path: '/embed/sign',
   summary: 'Sign an embed URL',
   description:
-    'Signs the picture’s parameters with EMBED_SIGNING_SECRET; the URL works as `<img src>` or `<gpt-image src>`. Needs a GATEWAY_KEYS key (any caller on the demo generator).',
+    'Signs the picture’s parameters with EMBED_SIGNING_SECRET; the URL works as `<img src>` or `<gpt-image src>`. Needs a GATEWAY_KEYS key, on the demo generator too (a signed URL outlives the demo).',
   security: CLIENT_KEY,
   middleware: [requireCaller, ...jsonBody, requireSigner] as const,
   request: {

@@ -2,12 +2,16 @@
  * Safe to publish, part 2: balances reserved and settled, rate limits, the anonymous daily
  * budget, and usage.
  */
+import { runInDurableObject } from 'cloudflare:test'
+import { env as bindings } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { errorReply } from '../fakes/upstream'
 import { CLIENT_KEY, callGateway, ENVS, fakeUpstream, settled } from '../helpers/gateway'
 import { ADMIN, createKey, env, errorOf, FAKE_COST, gen, usage } from '../helpers/keys'
 
 let prompts = 1000
+/** Anonymous access to a real upstream. */
+const OPEN = { ...ENVS.remote, GATEWAY_KEYS: undefined, PUBLIC_ACCESS: 'true' }
 
 describe('balances', () => {
   it('settles the real cost from the returned usage, and hits cost nothing', async () => {
@@ -120,6 +124,46 @@ describe('rate limits', () => {
     expect((await anon('198.51.100.1')).status).toBe(200)
     expect((await anon('198.51.100.1')).status).toBe(429)
     expect((await anon('198.51.100.2')).status).toBe(200)
+  })
+
+  it('limit an IPv6 client per /64, so rotating addresses does not help', async () => {
+    fakeUpstream()
+    const anon = (ip: string) =>
+      callGateway('/v1/images/generations', {
+        env: { ...OPEN, ANONYMOUS_RATE_LIMIT_PER_MINUTE: '2' },
+        body: { prompt: `a fox ${++prompts}` },
+        clientIp: ip,
+      })
+    expect((await anon('2001:db8:1:2::1')).status).toBe(200)
+    expect((await anon('2001:db8:1:2:aaaa:bbbb:cccc:dddd')).status).toBe(200)
+    const third = await anon('2001:0db8:0001:0002::ffff')
+    expect(third.status).toBe(429)
+    expect((await anon('2001:db8:1:3::1')).status).toBe(200)
+  })
+
+  it('refuse anonymous requests without a client address instead of pooling them', async () => {
+    const fake = fakeUpstream()
+    const anon = () =>
+      callGateway('/v1/images/generations', {
+        env: OPEN,
+        body: { prompt: `a fox ${++prompts}` },
+        clientIp: null,
+      })
+    const res = await anon()
+    expect(res.status).toBe(403)
+    expect((await errorOf(res)).code).toBe('client_address_required')
+    expect(fake.calls).toEqual([])
+    for (const name of ['ip:unknown', 'ip:undefined', 'ip:']) {
+      const stub = bindings.LEDGERS.get(bindings.LEDGERS.idFromName(name))
+      const stored = await runInDurableObject(stub, async (_, state) => state.storage.list())
+      expect(stored.size).toBe(0)
+    }
+    const demo = await callGateway('/v1/images/generations', {
+      env: ENVS.demo,
+      body: { prompt: 'a fox', size: '1024x1024' },
+      clientIp: null,
+    })
+    expect(demo.status).toBe(200)
   })
 })
 

@@ -46,7 +46,10 @@ describe('AccessLedger', () => {
     })
     await evictDurableObject(stub)
     await runInDurableObject(stub, async (ledger: AccessLedger) => {
-      expect((await ledger.admit(60)).record?.name).toBe('alice')
+      expect(await ledger.admit({ limit: 60, key: { origin: null } })).toMatchObject({
+        allowed: true,
+        record: { name: 'alice' },
+      })
       expect(ledger.usage().balanceMicros).toBe(5_000_000)
     })
   })
@@ -86,11 +89,87 @@ describe('AccessLedger', () => {
     await runInDurableObject(ledgerStub(), async (ledger: AccessLedger) => {
       await ledger.setup(record({ rateLimitPerMinute: 2 }), null)
       const start = 1_000_000
-      expect(await ledger.admit(60, start)).toMatchObject({ allowed: true, limit: 2, remaining: 1 })
-      expect(await ledger.admit(60, start + 1_000)).toMatchObject({ allowed: true, remaining: 0 })
-      expect(await ledger.admit(60, start + 30_000)).toMatchObject({ allowed: false, reset: 30 })
-      expect(await ledger.admit(60, start + 60_000)).toMatchObject({ allowed: true, remaining: 1 })
+      const entry = { limit: 60, key: { origin: null } }
+      expect(await ledger.admit(entry, start)).toMatchObject({
+        allowed: true,
+        limit: 2,
+        remaining: 1,
+      })
+      expect(await ledger.admit(entry, start + 1_000)).toMatchObject({
+        allowed: true,
+        remaining: 0,
+      })
+      expect(await ledger.admit(entry, start + 30_000)).toMatchObject({ allowed: false, reset: 30 })
+      expect(await ledger.admit(entry, start + 60_000)).toMatchObject({
+        allowed: true,
+        remaining: 1,
+      })
       expect(ledger.usage().requests).toBe(3)
+    })
+  })
+
+  it('refuses an unknown key without storing anything', async () => {
+    await runInDurableObject(ledgerStub('key:unknown'), async (ledger: AccessLedger, state) => {
+      for (const origin of [null, 'https://site.example'])
+        expect(await ledger.admit({ limit: 60, key: { origin } })).toEqual({
+          allowed: false,
+          refusal: 'unknown_key',
+        })
+      expect((await state.storage.list()).size).toBe(0)
+    })
+  })
+
+  it('checks revocation and origin before counting, so refusals never fill the window', async () => {
+    await runInDurableObject(ledgerStub(), async (ledger: AccessLedger, state) => {
+      const site = 'https://site.example'
+      await ledger.setup(
+        record({ kind: 'publishable', origins: [site], rateLimitPerMinute: 2 }),
+        null,
+      )
+      const stored = () => state.storage.get('state')
+      const before = await stored()
+      for (const origin of ['https://evil.example', null, `${site}.evil.example`]) {
+        expect(await ledger.admit({ limit: 60, key: { origin } })).toEqual({
+          allowed: false,
+          refusal: 'origin_not_allowed',
+        })
+      }
+      expect(await stored()).toEqual(before)
+      expect(await ledger.admit({ limit: 60, key: { origin: site } })).toMatchObject({
+        allowed: true,
+        remaining: 1,
+      })
+      expect(await ledger.admit({ limit: 60, key: { origin: site } })).toMatchObject({
+        allowed: true,
+        remaining: 0,
+      })
+      const full = await stored()
+      expect(await ledger.admit({ limit: 60, key: { origin: site } })).toMatchObject({
+        allowed: false,
+        refusal: 'rate_limited',
+      })
+      expect(await stored()).toEqual(full)
+      await ledger.update({ revoked: true })
+      const revoked = await stored()
+      expect(await ledger.admit({ limit: 60, key: { origin: site } })).toEqual({
+        allowed: false,
+        refusal: 'revoked',
+      })
+      expect(await stored()).toEqual(revoked)
+      expect(ledger.usage().requests).toBe(2)
+    })
+  })
+
+  it('opens a client’s ledger (no record) with its first admitted request', async () => {
+    await runInDurableObject(ledgerStub('ip:192.0.2.1'), async (ledger: AccessLedger, state) => {
+      expect(await ledger.admit({ limit: 1 }, 1_000_000)).toMatchObject({ allowed: true, limit: 1 })
+      expect(await state.storage.get('state')).toMatchObject({
+        window: { start: 1_000_000, count: 1 },
+      })
+      expect(await ledger.admit({ limit: 1 }, 1_001_000)).toMatchObject({
+        allowed: false,
+        refusal: 'rate_limited',
+      })
     })
   })
 

@@ -2,7 +2,10 @@
  * Safe to publish, part 1: managed keys through the admin API, publishable keys bound to
  * origins, and per-key permissions.
  */
+import { runInDurableObject } from 'cloudflare:test'
+import { env as bindings } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
+import { hashSecret } from '../../src/access/keys'
 import { CLIENT_KEY, callGateway, ENVS, fakeUpstream } from '../helpers/gateway'
 import { ADMIN, createKey, env, errorOf, gen } from '../helpers/keys'
 
@@ -105,6 +108,16 @@ describe('managed keys', () => {
     fakeUpstream()
     expect((await gen('sk-gw-not-a-real-key')).status).toBe(401)
   })
+
+  it('cost no storage when unknown: a made-up key leaves no ledger behind', async () => {
+    fakeUpstream()
+    for (const key of ['sk-gw-made-up-1', 'pk-gw-made-up-2']) {
+      expect((await gen(key, {}, { origin: 'https://site.example' })).status).toBe(401)
+      const stub = bindings.LEDGERS.get(bindings.LEDGERS.idFromName(`key:${await hashSecret(key)}`))
+      const stored = await runInDurableObject(stub, async (_, state) => state.storage.list())
+      expect(stored.size).toBe(0)
+    }
+  })
 })
 
 describe('publishable keys', () => {
@@ -128,6 +141,32 @@ describe('publishable keys', () => {
       expect((await errorOf(res)).code).toBe('origin_not_allowed')
     }
     expect(fake.calls).toHaveLength(2)
+  })
+
+  it('cannot be locked out from other origins: only admitted requests count', async () => {
+    const fake = fakeUpstream()
+    const { id, key } = await createKey({
+      name: 'site',
+      kind: 'publishable',
+      origins: ['https://site.example'],
+      rate_limit_per_minute: 2,
+    })
+    for (let i = 0; i < 5; i++) {
+      const res = await gen(key, {}, { origin: 'https://evil.example' })
+      expect(res.status).toBe(403)
+    }
+    const first = await gen(key, {}, { origin: 'https://site.example' })
+    expect(first.status).toBe(200)
+    expect(first.headers.get('x-ratelimit-remaining')).toBe('1')
+    expect((await gen(key, {}, { origin: 'https://site.example' })).status).toBe(200)
+    expect((await gen(key, {}, { origin: 'https://site.example' })).status).toBe(429)
+    expect(fake.calls).toHaveLength(2)
+    await callGateway(`/v1/admin/keys/${id}/revoke`, {
+      env,
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    })
+    expect((await gen(key, {}, { origin: 'https://site.example' })).status).toBe(401)
   })
 })
 

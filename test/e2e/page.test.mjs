@@ -91,6 +91,48 @@ test('the gallery keeps the picture across a reload', async () => {
   assert.equal(await page.$eval('#gallery .card img', (img) => img.alt), 'a lighthouse at dawn')
 })
 
+test('every form field fits its column, the end-user id too, on a desktop and a phone', async () => {
+  for (const viewport of [
+    { width: 1280, height: 1000 },
+    { width: 1024, height: 768 },
+    { width: 390, height: 844 },
+    { width: 320, height: 640 },
+  ]) {
+    const context = await browser.newContext({ viewport })
+    const view = await context.newPage()
+    await view.goto(BASE)
+    await view.waitForSelector('body[data-ready="true"]')
+    const overflows = await view.$$eval('.fields label', (labels) =>
+      labels
+        .filter((label) => label.offsetParent !== null)
+        .flatMap((label) => {
+          const column = label.getBoundingClientRect()
+          return [...label.querySelectorAll('input, select')].map((field) => {
+            const box = field.getBoundingClientRect()
+            return {
+              id: field.id,
+              over: Math.max(column.left - box.left, box.right - column.right),
+            }
+          })
+        })
+        .filter(({ over }) => over > 0.5),
+    )
+    assert.deepEqual(overflows, [], `fields wider than their column at ${viewport.width}px`)
+    const user = await view.$eval('#user', (field) => {
+      const box = field.getBoundingClientRect()
+      const column = field.closest('label').getBoundingClientRect()
+      return { left: box.left - column.left, right: column.right - box.right }
+    })
+    assert.ok(
+      user.left >= -0.5 && user.right >= -0.5,
+      `#user in its column: ${JSON.stringify(user)}`,
+    )
+    const page = await view.evaluate(() => document.documentElement.scrollWidth)
+    assert.ok(page <= viewport.width, `no sideways scroll at ${viewport.width}px (${page}px)`)
+    await context.close()
+  }
+})
+
 test('an invalid custom size shows the validator’s own message', async () => {
   await page.selectOption('#model', 'gpt-image-2')
   await page.selectOption('#size', 'custom')
@@ -164,7 +206,7 @@ test('/openapi.json is a valid OpenAPI 3.1 document', async () => {
 test('embed.js on another page streams previews, then shows the stored image', async () => {
   const site = await browser.newPage()
   await site.setContent(
-    `<script type="module" src="${BASE}/embed.js"></script><gpt-image prompt="a red fox in the snow" size="1024x1024"></gpt-image>`,
+    `<script type="module" src="${BASE}/embed.js"></script><gpt-image prompt="a red fox in the snow" size="1024x1024" partial_images="2"></gpt-image>`,
   )
   await site.waitForFunction(() => customElements.get('gpt-image') !== undefined)
   const seen = await site.evaluate(

@@ -18,6 +18,11 @@ import { FAKE_UPSTREAM_URL, FakeUpstream, OPERATOR_KEY } from '../fakes/upstream
 
 export const GATEWAY_URL = 'https://gateway.test'
 export const CLIENT_KEY = 'gw-client-key-1'
+/**
+ * The client address requests come from unless a test says otherwise: Cloudflare sets
+ * CF-Connecting-IP on every request from the internet, so the harness does too.
+ */
+export const CLIENT_IP = '192.0.2.10'
 
 /** Environments the tests use most. */
 export const ENVS = {
@@ -126,6 +131,8 @@ export interface CallOptions {
   body?: unknown
   /** Raw body text, sent as is (for malformed JSON tests). */
   rawBody?: string
+  /** CF-Connecting-IP unless `headers` set one; null sends none. */
+  clientIp?: string | null
 }
 
 /** Calls the gateway as a client would. Use `settled()` to wait for its background work. */
@@ -141,11 +148,22 @@ export async function callGateway(path: string, options: CallOptions = {}): Prom
     headers,
     body,
   })
-  return gatewayFetch(request, options.env ?? ENVS.remote)
+  return gatewayFetch(request, options.env ?? ENVS.remote, options.clientIp)
 }
 
-/** The worker's fetch with a given environment on top of the test bindings. */
-export async function gatewayFetch(request: Request, env: Partial<Bindings>): Promise<Response> {
+/**
+ * The worker's fetch with a given environment on top of the test bindings, from `clientIp` (as
+ * CF-Connecting-IP) unless the request names its own address.
+ */
+export async function gatewayFetch(
+  request: Request,
+  env: Partial<Bindings>,
+  clientIp: string | null = CLIENT_IP,
+): Promise<Response> {
+  if (clientIp !== null && !request.headers.has('cf-connecting-ip')) {
+    request = new Request(request)
+    request.headers.set('cf-connecting-ip', clientIp)
+  }
   const ctx = createExecutionContext()
   const bindings = { ...baseEnv, GENERATIONS: generations, ...env } as Bindings
   const response = await app.fetch(request, bindings, ctx)

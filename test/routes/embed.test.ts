@@ -100,12 +100,12 @@ describe('signed embed URLs', () => {
     expect(fake.calls).toEqual([])
   })
 
-  it('streams partial images and then the image URL with stream=1, on the same signature', async () => {
-    fakeUpstream().reply({
+  it('streams the signed partial images and then the image URL with stream=1, on the same signature', async () => {
+    const fake = fakeUpstream().reply({
       kind: 'sse',
       frames: (await import('../fakes/upstream')).imageStreamFrames(2),
     })
-    const path = await signed({ prompt: 'a red fox' })
+    const path = await signed({ prompt: 'a red fox', partial_images: '2' })
     const res = await visit(`${path}&stream=1`)
     expect(res.headers.get('content-type')).toContain('text/event-stream')
     expect(res.headers.get('access-control-allow-origin')).toBe('*')
@@ -116,6 +116,44 @@ describe('signed embed URLs', () => {
       'image_generation.completed',
     ])
     expect(JSON.parse(events[2]?.data ?? '{}').url).toMatch(/\/v1\/images\/[0-9a-f]{32}\.png$/)
+    expect(fake.calls[0]?.body).toEqual({
+      model: 'gpt-image-1',
+      prompt: 'a red fox',
+      stream: true,
+      partial_images: 2,
+    })
+  })
+
+  it.each([
+    ['without partial images', {}, {}],
+    ['with partial images', { partial_images: '1' }, { stream: true, partial_images: 1 }],
+  ])(
+    'calls the upstream the same way whether a visitor watches or not, %s',
+    async (_label, fields, sent) => {
+      const fake = fakeUpstream()
+      const watched = ['', '&stream=1', '&stream=true']
+      for (const [take, watch] of watched.entries()) {
+        const prompt = `a red fox, take ${take} ${JSON.stringify(fields)}`
+        const res = await visit(`${await signed({ prompt, ...fields })}${watch}`)
+        expect(res.status).toBe(watch ? 200 : 302)
+        if (watch) {
+          const events = await readEvents(res)
+          expect(events.at(-1)?.event).toBe('image_generation.completed')
+          expect(JSON.parse(events.at(-1)?.data ?? '{}').url).toMatch(/\.png$/)
+        }
+        expect(fake.calls[take]?.body).toEqual({ model: 'gpt-image-1', prompt, ...sent })
+      }
+    },
+  )
+
+  it('refuses partial images that are not a whole number from 0 to 3', async () => {
+    const fake = fakeUpstream()
+    for (const partial_images of ['4', '-1', 'two']) {
+      const res = await visit(await signed({ prompt: 'a red fox', partial_images }))
+      expect(res.status).toBe(400)
+      expect((await errorOf(res)).param).toBe('partial_images')
+    }
+    expect(fake.calls).toEqual([])
   })
 
   it('lets the demo embed unsigned URLs when no secret is set (nothing is spent)', async () => {
@@ -156,6 +194,40 @@ describe('POST /v1/images/embed/sign', () => {
     expect(await verifyParams(SECRET, params, params.get('sig') ?? '')).toBe(true)
     expect((await visit(url.slice(GATEWAY_URL.length))).status).toBe(302)
     expect(fake.calls).toHaveLength(1)
+  })
+
+  it('signs partial images with the rest, so the URL cannot be changed to ask for more', async () => {
+    fakeUpstream()
+    const res = await callGateway('/v1/images/embed/sign', {
+      env,
+      body: { prompt: 'a red fox', partial_images: 2 },
+      headers: { authorization: `Bearer ${CLIENT_KEY}` },
+    })
+    expect(res.status).toBe(200)
+    const { url } = (await res.json()) as { url: string }
+    expect(new URL(url).searchParams.get('partial_images')).toBe('2')
+    const more = await visit(
+      url.slice(GATEWAY_URL.length).replace('partial_images=2', 'partial_images=3'),
+    )
+    expect((await errorOf(more)).code).toBe('invalid_signature')
+  })
+
+  it('needs a client key on the demo generator too, since signed URLs outlive the demo', async () => {
+    const fake = fakeUpstream()
+    const demo = { EMBED_SIGNING_SECRET: SECRET }
+    const anonymous = await callGateway('/v1/images/embed/sign', {
+      env: demo,
+      body: { prompt: 'a red fox, signed on the demo' },
+    })
+    expect(anonymous.status).toBe(403)
+    expect((await errorOf(anonymous)).code).toBe('key_required')
+    const withKey = await callGateway('/v1/images/embed/sign', {
+      env: { ...demo, GATEWAY_KEYS: CLIENT_KEY },
+      body: { prompt: 'a red fox, signed on the demo' },
+      headers: { authorization: `Bearer ${CLIENT_KEY}` },
+    })
+    expect(withKey.status).toBe(200)
+    expect(fake.calls).toEqual([])
   })
 
   it('needs a client key, and refuses invalid parameters', async () => {
