@@ -19,3 +19,12 @@ export const PICTURE_FIELDS = /** @type {const} */ ([
  * signed) only chooses whether a visitor watches those partial images or gets a redirect.
  */
 export const EMBED_FIELDS = /** @type {const} */ ([...PICTURE_FIELDS, 'partial_images'])
+
+/**
+ * How a visitor sees the picture, not what it is: a width from this fixed ladder (so the number of
+ * variants, and the operator's transformation bill, stays bounded) and a format. Not signed (they
+ * spend nothing upstream); they need the gateway's Images binding.
+ */
+export const VIEW_FIELDS = /** @type {const} */ (['width', 'format'])
+export const VARIANT_WIDTHS = /** @type {const} */ ([256, 384, 512, 768, 1024, 1536, 2048])
+export const VARIANT_FORMATS = /** @type {const} */ (['webp', 'avif', 'jpeg', 'png'])

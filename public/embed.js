@@ -7,8 +7,11 @@
 // It shows the partial images the URL asks for (partial_images, 1 to 3, paid for like the rest of
 // the picture, and signed with it) while the picture forms, then the final image; the prompt is
 // its alt text. Without JavaScript, a plain <img src="...embed URL..."> shows the final image.
+// width="400" shows it 400 CSS pixels wide, loading a variant from the gateway's width ladder (with
+// a srcset for screens of 1x to 2x density) instead of the full picture; format="webp" (or avif,
+// jpeg, png) re-encodes it. Both need the gateway's Images binding and are not signed.
 
-import { EMBED_FIELDS } from './embed-fields.js'
+import { EMBED_FIELDS, VARIANT_WIDTHS, VIEW_FIELDS } from './embed-fields.js'
 
 const PARAMS = [...EMBED_FIELDS, 'exp', 'sig', 'key']
 const GATEWAY = new URL('.', import.meta.url).origin
@@ -23,7 +26,7 @@ const STYLE = `
 `
 
 class GptImage extends HTMLElement {
-  static observedAttributes = ['src', ...PARAMS]
+  static observedAttributes = ['src', ...PARAMS, ...VIEW_FIELDS]
 
   constructor() {
     super()
@@ -65,7 +68,8 @@ class GptImage extends HTMLElement {
     this.setAttribute('aria-busy', 'true')
     this.say('Generating…')
     if (typeof EventSource === 'undefined') return this.finish(url.href)
-    const streamUrl = new URL(url)
+    // The view fields ride along, so a gateway that cannot make variants says so before generating.
+    const streamUrl = new URL(this.variantUrl(url, this.widths()?.[0]))
     streamUrl.searchParams.set('stream', '1')
     const source = new EventSource(streamUrl)
     this.source = source
@@ -73,6 +77,7 @@ class GptImage extends HTMLElement {
     source.addEventListener('image_generation.partial_image', (event) => {
       const data = JSON.parse(event.data)
       this.img.classList.add('forming')
+      this.img.removeAttribute('srcset') // a srcset would win over the partial image
       this.img.src = `data:image/${data.output_format || format};base64,${data.b64_json}`
       this.say('Forming…')
     })
@@ -89,7 +94,34 @@ class GptImage extends HTMLElement {
     })
   }
 
-  finish(src) {
+  /** The ladder widths that cover the `width` attribute on screens of 1x to 2x density. */
+  widths() {
+    const width = Number(this.getAttribute('width'))
+    if (!(width > 0)) return null
+    const rung = (wanted) => VARIANT_WIDTHS.find((w) => w >= wanted) ?? VARIANT_WIDTHS.at(-1)
+    return [...new Set([1, 1.5, 2].map((density) => rung(width * density)))]
+  }
+
+  /** `url` (an image or embed URL) asking for `width` (if any) in the `format` attribute (if any). */
+  variantUrl(url, width) {
+    const variant = new URL(url)
+    if (width) variant.searchParams.set('width', String(width))
+    const format = this.getAttribute('format')
+    if (format) variant.searchParams.set('format', format)
+    return variant.href
+  }
+
+  /** Shows the picture at `url`: the variants for the `width` attribute, or the picture itself. */
+  finish(url) {
+    const widths = this.widths()
+    if (widths) {
+      this.img.sizes = `${this.getAttribute('width')}px`
+      this.img.srcset = widths.map((w) => `${this.variantUrl(url, w)} ${w}w`).join(', ')
+    } else this.img.removeAttribute('srcset')
+    this.show(this.variantUrl(url, widths?.[0]))
+  }
+
+  show(src) {
     this.img.onload = () => {
       this.img.classList.remove('forming')
       this.removeAttribute('aria-busy')

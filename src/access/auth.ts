@@ -7,6 +7,7 @@
  */
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
+import { endTime, startTime } from 'hono/timing'
 import type { AppEnv, Principal } from '../env'
 import { type Failure, fail } from '../errors'
 import type { Settings } from '../settings'
@@ -162,7 +163,9 @@ function rateLimitHeaders(window: RateWindow): Record<string, string> {
 
 /** Middleware: sets `principal` or answers 401/403/429; adds rate-limit headers to the answer. */
 export const requireCaller = createMiddleware<AppEnv>(async (c, next) => {
+  startTime(c, 'auth', 'Who is calling (key, limits)')
   const { principal, window } = await authenticate(c)
+  endTime(c, 'auth')
   c.set('principal', principal)
   await next()
   if (window)

@@ -6,24 +6,83 @@
  * stored image. Two first requests at once may both make it; they write the same bytes.
  */
 
+import { z } from 'zod'
+import { VARIANT_FORMATS as FORMAT_NAMES, VARIANT_WIDTHS } from '../../public/embed-fields.js'
+import { fail } from '../errors'
 import type { ImageExt } from '../result/result'
+import { wholeNumber } from '../schema/query-text'
 import { largeChunks } from '../stream/chunk-reader'
 import { PartWriter } from './part-writer'
 import { imagePath } from './store'
 
-/** The widths a variant may have, in pixels. */
-export const VARIANT_WIDTHS = [256, 384, 512, 768, 1024, 1536, 2048] as const
+export { VARIANT_WIDTHS }
+
+/** The formats a variant may have (public/embed-fields.js), with their media types. */
 export const VARIANT_FORMATS = {
   webp: 'image/webp',
   avif: 'image/avif',
   jpeg: 'image/jpeg',
   png: 'image/png',
-} as const
-export type VariantFormat = keyof typeof VARIANT_FORMATS
+} as const satisfies Record<VariantFormat, string>
+export type VariantFormat = (typeof FORMAT_NAMES)[number]
+type VariantWidth = (typeof VARIANT_WIDTHS)[number]
 
 export interface VariantSpec {
-  width: (typeof VARIANT_WIDTHS)[number] | null
+  width: VariantWidth | null
   format: VariantFormat
+}
+
+/** A query's `width` and `format`, as read by variantFields. */
+export interface VariantQuery {
+  width?: VariantWidth | undefined
+  format?: VariantFormat | undefined
+}
+
+/** `width` and `format` in a query, as the image and embed routes take them (text in a URL). */
+export const variantFields = {
+  width: wholeNumber(
+    z.literal(VARIANT_WIDTHS, { error: `width must be one of ${VARIANT_WIDTHS.join(', ')}.` }),
+  )
+    .optional()
+    .meta({
+      description: `Resize to this width in pixels (never up), one of ${VARIANT_WIDTHS.join(', ')}. Needs the Images binding.`,
+    }),
+  format: z
+    .enum(FORMAT_NAMES, { error: `format must be one of ${FORMAT_NAMES.join(', ')}.` })
+    .optional()
+    .meta({
+      description: `Re-encode as ${FORMAT_NAMES.join(', ')}; unset: the original's. Needs the Images binding.`,
+    }),
+}
+
+/** The variant asked for by `width` and `format`: null when neither is given. */
+export function variantSpec(query: VariantQuery, originalExt: ImageExt): VariantSpec | null {
+  if (query.width === undefined && query.format === undefined) return null
+  return { width: query.width ?? null, format: query.format ?? originalExt }
+}
+
+/** The `?width=&format=` that asks for this variant (empty for the original). */
+export function variantQuery(query: VariantQuery): string {
+  const params = new URLSearchParams()
+  if (query.width !== undefined) params.set('width', String(query.width))
+  if (query.format !== undefined) params.set('format', query.format)
+  const text = params.toString()
+  return text ? `?${text}` : ''
+}
+
+/** The Images binding, or a clear 400 naming the parameter that needs it: never ignored. */
+export function requireTransforms(
+  transforms: ImagesBinding | undefined,
+  param: 'width' | 'format',
+): ImagesBinding {
+  if (transforms) return transforms
+  return fail({
+    kind: 'invalid_request',
+    param,
+    message:
+      'This gateway serves images only as they were made: it has no Images binding (IMAGE_TRANSFORMS) for other widths and formats. Remove width and format.',
+    code: 'variants_not_configured',
+  })
 }
 
 export const variantPath = (id: string, spec: VariantSpec) =>
@@ -56,30 +115,4 @@ export async function variantObject(
   }
   await writer.finish()
   return bucket.get(path)
-}
-
-/** Reads `width` and `format` from a query: a spec, null when neither is given, or a problem. */
-export function parseVariant(
-  query: URLSearchParams,
-  originalExt: ImageExt,
-): { spec: VariantSpec | null } | { param: string; message: string } {
-  const width = query.get('width')
-  const format = query.get('format')
-  if (width === null && format === null) return { spec: null }
-  const widths: readonly number[] = VARIANT_WIDTHS
-  if (width !== null && !widths.includes(Number(width))) {
-    return { param: 'width', message: `width must be one of ${VARIANT_WIDTHS.join(', ')}.` }
-  }
-  if (format !== null && !(format in VARIANT_FORMATS)) {
-    return {
-      param: 'format',
-      message: `format must be one of ${Object.keys(VARIANT_FORMATS).join(', ')}.`,
-    }
-  }
-  return {
-    spec: {
-      width: width === null ? null : (Number(width) as VariantSpec['width']),
-      format: (format ?? originalExt) as VariantFormat,
-    },
-  }
 }

@@ -6,10 +6,12 @@
 
 import { z } from 'zod'
 import { EMBED_FIELDS } from '../../public/embed-fields.js'
+import { VARIANT_WIDTHS, type VariantQuery, variantFields } from '../cache/variants'
 import type { Principal } from '../env'
 import { fail } from '../errors'
 import type { Failure } from '../failure'
 import { checkImageRules, type ImageRequest, imageFields } from '../schema/image-request'
+import { wholeNumber } from '../schema/query-text'
 import type { Settings } from '../settings'
 import { verifyParams } from './signing'
 
@@ -58,17 +60,14 @@ export const signRequestSchema = z
   })
   .superRefine(({ expires_in: _exp, ...fields }, ctx) => checkImageRules(embedRequest(fields), ctx))
 
-/** Query values are text: a whole number is read as a number before the field's own rule. */
-const wholeNumber = <T extends z.ZodType>(rule: T) =>
-  z.preprocess(
-    (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
-    rule,
-  )
-
-/** An embed URL's request, and how the visitor watches it: `sse` (partial images) or a redirect. */
+/**
+ * An embed URL's request, how the visitor watches it (`sse`: partial images, or a redirect), and
+ * the variant the redirect points at (`width`, `format`; both unset: the original).
+ */
 export interface EmbedQuery {
   request: ImageRequest
   watch: 'sse' | 'redirect'
+  view: VariantQuery
 }
 
 /** GET /v1/images/embed: the query of an embed URL, as the request it stands for. */
@@ -92,12 +91,22 @@ export const embedQuerySchema = z
       description:
         '`1` answers server-sent events (the partial images the URL asks for, then the image URL) instead of a redirect. Not signed: it changes only how the answer is sent, never what is generated.',
     }),
+    width: variantFields.width.meta({
+      description: `The redirect points at a variant this wide (${VARIANT_WIDTHS.join(', ')}), made by the Images binding. Not signed: it spends nothing upstream.`,
+    }),
+    format: variantFields.format.meta({
+      description:
+        'The redirect points at a variant in this format (webp, avif, jpeg, png). Not signed, like `width`.',
+    }),
   })
-  .transform(({ sig: _sig, exp: _exp, key: _key, stream, ...fields }, ctx): EmbedQuery => {
-    const request = embedRequest(fields)
-    checkImageRules(request, ctx)
-    return { request, watch: stream === '1' || stream === 'true' ? 'sse' : 'redirect' }
-  })
+  .transform(
+    ({ sig: _sig, exp: _exp, key: _key, stream, width, format, ...fields }, ctx): EmbedQuery => {
+      const request = embedRequest(fields)
+      checkImageRules(request, ctx)
+      const watch = stream === '1' || stream === 'true' ? 'sse' : 'redirect'
+      return { request, watch, view: { width, format } }
+    },
+  )
 
 const forbidden = (code: string, message: string): Failure => ({
   kind: 'forbidden',

@@ -1,11 +1,16 @@
 /**
  * Signed embed URLs: the site owner signs an image's parameters with EMBED_SIGNING_SECRET
  * (HMAC-SHA256 over a canonical query string), so only URLs the owner made can spend money.
- * Pure Web Crypto with no imports, so the `npm run sign` CLI (Node) shares this exact code.
+ * Pure Web Crypto (its one import is plain data), so the `npm run sign` CLI (Node) shares this
+ * exact code.
  */
+import { VIEW_FIELDS } from '../../public/embed-fields.js'
 
-/** Query parameters that are not signed: the signature itself and the answer's transport. */
-const UNSIGNED = new Set(['sig', 'stream'])
+/**
+ * Query parameters that are not signed: the signature itself, the answer's transport, and how the
+ * visitor sees the picture (width, format), none of which spends anything upstream.
+ */
+const UNSIGNED = new Set<string>(['sig', 'stream', ...VIEW_FIELDS])
 
 /** The signed text: every other parameter, sorted by name, percent-encoded, joined by `&`. */
 export function canonicalQuery(params: URLSearchParams): string {

@@ -51,6 +51,8 @@ export type JoinResult =
       kind: 'answer'
       upstreamRequestId: string | null
       upstreamKind: 'remote' | 'demo'
+      /** Milliseconds from calling the upstream to its headers; null before it answered. */
+      upstreamFirstByteMs: number | null
       /** The answer's bytes (streaming shapes and URL JSON); null for a redirect. */
       body: ReadableStream<Uint8Array> | null
       /** The first stored image (redirects). */
@@ -120,6 +122,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
         return
       }
       const target = targetFromSettings(join.upstream)
+      const called = Date.now()
       const upstream = await callUpstream(target, {
         body: join.upstreamBody,
         signal: deadline.signal,
@@ -127,6 +130,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       generation.start({
         upstreamRequestId: upstream.headers.get('x-request-id'),
         upstreamKind: target.kind,
+        upstreamFirstByteMs: Date.now() - called,
       })
       await readUpstreamAnswer(upstream, {
         idleMs: join.upstream.idleTimeoutMs,
@@ -157,6 +161,7 @@ async function answerFrom(generation: Generation, join: JoinRequest): Promise<Jo
   const started = () => ({
     upstreamRequestId: generation.upstream?.upstreamRequestId ?? null,
     upstreamKind: generation.upstream?.upstreamKind ?? join.upstream.kind,
+    upstreamFirstByteMs: generation.upstream?.upstreamFirstByteMs ?? null,
   })
   const ended = (): JoinResult | null => {
     const outcome = generation.outcome

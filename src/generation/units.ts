@@ -43,4 +43,6 @@ export type Outcome =
 export interface Started {
   upstreamRequestId: string | null
   upstreamKind: 'remote' | 'demo'
+  /** Milliseconds from calling the upstream to its answer's headers. */
+  upstreamFirstByteMs: number
 }

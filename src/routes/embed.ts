@@ -1,16 +1,20 @@
 /**
  * Images a static site can embed with a plain URL. GET /v1/images/embed?prompt=...&sig=... answers
- * with a redirect to the immutable stored image: the first visit generates (once, however many
- * visitors arrive together), later ones come from R2. `&stream=1` answers SSE instead (the partial
+ * with a redirect to the immutable stored image (or its `width`/`format` variant): the first visit
+ * generates (once, however many visitors arrive together), later ones find its manifest in this
+ * data centre's edge cache (src/cache/nearby.ts) after one R2 read. `&stream=1` answers SSE instead (the partial
  * images the URL asks for, then the image URL) for public/embed.js; it changes how the answer is
  * sent, never the upstream call. A failure to make the picture is remembered for a minute
  * (src/embed/failure-memory.ts). POST /v1/images/embed/sign makes signed URLs.
  */
 import { createRoute } from '@hono/zod-openapi'
+import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
+import { endTime, startTime } from 'hono/timing'
 import { admitClient, admitManagedKey, clientOf, requireCaller } from '../access/auth'
 import { KEY_PREFIXES } from '../access/keys'
 import { authorize } from '../access/permissions'
+import { requireTransforms, variantQuery } from '../cache/variants'
 import {
   authorizeEmbed,
   EMBED_FIELDS,
@@ -48,6 +52,13 @@ const REDIRECT_CACHE = 'public, max-age=3600'
  * client by its /64); a URL refused before that (unsigned, forged, expired) writes nothing.
  */
 const embedCaller = createMiddleware<AppEnv>(async (c, next) => {
+  startTime(c, 'auth', 'Who pays (signature or key, origin, limits)')
+  await admitEmbed(c)
+  endTime(c, 'auth')
+  await next()
+})
+
+async function admitEmbed(c: Context<AppEnv>): Promise<void> {
   const params = new URL(c.req.url).searchParams
   const key = params.get('key')
   if (key === null) {
@@ -64,8 +75,7 @@ const embedCaller = createMiddleware<AppEnv>(async (c, next) => {
         'Only publishable keys (pk-gw-…) belong in a page; revoke a secret key that was put in a URL.',
     })
   } else c.set('principal', (await admitManagedKey(c, key)).principal)
-  await next()
-})
+}
 
 const show = createRoute({
   method: 'get',
@@ -79,10 +89,13 @@ const show = createRoute({
   responses: {
     200: {
       description:
-        'With `stream=1`: the partial images the URL asks for (`partial_images`), then a completed event with the image URL.',
+        'With `stream=1`: the partial images the URL asks for (`partial_images`), then a completed event with the original image URL (add `width` and `format` to it for a variant).',
       content: { 'text/event-stream': { schema: streamEventSchema } },
     },
-    302: { description: 'To the stored image (`Location`).' },
+    302: {
+      description:
+        'To the stored image (`Location`), or to its variant when `width` or `format` is given.',
+    },
     ...errorResponses({
       ...KEY_ERRORS,
       400: 'Invalid parameter (named in `param`).',
@@ -94,10 +107,13 @@ const show = createRoute({
 })
 
 embed.openapi(show, async (c) => {
-  const { request: input, watch } = c.req.valid('query')
+  const { request: input, watch, view } = c.req.valid('query')
   const principal = c.get('principal')
   const request = normalize(input)
   authorize(c.var.settings, principal, request)
+  // A variant this gateway cannot make is refused before anything is spent.
+  if (view.width !== undefined || view.format !== undefined)
+    requireTransforms(c.env.IMAGE_TRANSFORMS, view.width !== undefined ? 'width' : 'format')
   const shape = watch === 'sse' ? 'sse-url' : 'redirect'
   // A failure to make this picture is answered again for a while, without the upstream.
   const memory = await FailureMemory.of(new URL(c.req.url))
@@ -119,7 +135,7 @@ embed.openapi(show, async (c) => {
   return new Response(null, {
     status: 302,
     headers: {
-      location: imageUrl(new URL(c.req.url).origin, obtained.image),
+      location: imageUrl(new URL(c.req.url).origin, obtained.image) + variantQuery(view),
       'cache-control': REDIRECT_CACHE,
       'x-cache': obtained.cache,
     },

@@ -11,16 +11,18 @@ import { matchEdge, putEdge } from '../cache/edge-cache'
 import { IMMUTABLE, imageResponse, NearbyStore, TEE_BYTES } from '../cache/nearby'
 import { imagePath, ResultStore } from '../cache/store'
 import {
-  parseVariant,
+  requireTransforms,
   VARIANT_FORMATS,
-  VARIANT_WIDTHS,
   type VariantSpec,
+  variantFields,
   variantObject,
   variantPath,
+  variantSpec,
 } from '../cache/variants'
 import type { AppEnv } from '../env'
 import { fail } from '../errors'
 import { IMAGE_TYPES, type ImageExt } from '../result/result'
+import { rejectInvalid } from '../schema/validation-hook'
 import { errorResponses, NO_KEY, openApiRouter } from './openapi'
 
 export const imageFiles = openApiRouter()
@@ -48,20 +50,7 @@ const file = createRoute({
         example: '9f86d081884c7d659a2feaa0c55ad015.png',
       }),
     }),
-    query: z.object({
-      width: z
-        .string()
-        .optional()
-        .meta({
-          description: `Resize to this width (never up), one of ${VARIANT_WIDTHS.join(', ')}.`,
-        }),
-      format: z
-        .string()
-        .optional()
-        .meta({
-          description: `Re-encode as ${Object.keys(VARIANT_FORMATS).join(', ')}; unset: the original's.`,
-        }),
-    }),
+    query: z.object(variantFields),
     headers: z.object({
       range: z.string().optional().meta({ description: 'One byte range (RFC 9110).' }),
       'if-none-match': z.string().optional().meta({ description: 'An ETag from before.' }),
@@ -87,29 +76,24 @@ imageFiles.openapi(
   file,
   async (c) => {
     const [id, ext] = c.req.valid('param').file.split('.') as [string, ImageExt]
-    const parsed = parseVariant(new URL(c.req.url).searchParams, ext)
-    if ('param' in parsed) {
-      fail({
-        kind: 'invalid_request',
-        param: parsed.param,
-        message: parsed.message,
-        code: 'invalid_value',
-      })
-    }
-    const path = parsed.spec ? variantPath(id, parsed.spec) : imagePath(id, ext)
+    const spec = variantSpec(c.req.valid('query'), ext)
+    const path = spec ? variantPath(id, spec) : imagePath(id, ext)
     startTime(c, 'edge', 'This data centre cache')
     const cached = await matchEdge(path, c.req.raw)
     endTime(c, 'edge')
     // A cached answer's headers are immutable; middleware still adds its own (Server-Timing).
     if (cached) return new Response(cached.body, cached)
-    if (parsed.spec && !(await makeVariant(c, { id, ext }, parsed.spec))) {
+    if (spec && !(await makeVariant(c, { id, ext }, spec))) {
       fail({ kind: 'not_found', message: `No image ${id}.${ext}.` })
     }
     return serveStored(c, path, `${id}.${ext}`)
   },
-  // Anything that is not a stored image's name is an unknown image, as before this route existed.
+  // Anything that is not a stored image's name is an unknown image, as before this route existed;
+  // a width or format that is not offered is a 400 naming it.
   (result, c) => {
-    if (!result.success) fail({ kind: 'not_found', message: `No image ${c.req.param('file')}.` })
+    if (result.success) return
+    if (result.target === 'query') rejectInvalid(result)
+    fail({ kind: 'not_found', message: `No image ${c.req.param('file')}.` })
   },
 )
 
@@ -119,16 +103,7 @@ async function makeVariant(
   original: { id: string; ext: ImageExt },
   spec: VariantSpec,
 ): Promise<boolean> {
-  const transforms = c.env.IMAGE_TRANSFORMS
-  if (!transforms) {
-    fail({
-      kind: 'invalid_request',
-      param: spec.width ? 'width' : 'format',
-      message:
-        'This gateway serves images only as they were made: it has no Images binding (IMAGE_TRANSFORMS) for other widths and formats. Remove width and format.',
-      code: 'variants_not_configured',
-    })
-  }
+  const transforms = requireTransforms(c.env.IMAGE_TRANSFORMS, spec.width ? 'width' : 'format')
   startTime(c, 'variant', 'Making the variant (first request only)')
   const object = await variantObject(c.env.IMAGES, transforms, original, spec)
   endTime(c, 'variant')

@@ -3,7 +3,7 @@
  * whose owner streams the finished answer bytes that are passed to the client untouched.
  * Shared by the API route and the embed route, so both pay at most once per picture.
  */
-import { endTime, startTime } from 'hono/timing'
+import { endTime, setMetric, startTime } from 'hono/timing'
 import { recordHit, refund, reserveFor } from '../access/billing'
 import { hitBody } from '../answer/hit'
 import { answerResponse, type CacheStatus } from '../answer/respond'
@@ -76,6 +76,8 @@ export async function obtainAnswer(
     return committed ? fromCache(c, request, shape, committed, store) : fail({ kind: 'internal' })
   }
   if (joined.kind === 'failed') fail(joined.failure)
+  if (joined.upstreamFirstByteMs !== null)
+    setMetric(c, 'upstream', joined.upstreamFirstByteMs, 'Upstream time to first byte (headers)')
   const cache: CacheStatus = replace ? 'BYPASS' : 'MISS'
   if (shape === 'redirect') {
     return joined.firstImage

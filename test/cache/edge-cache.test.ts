@@ -8,22 +8,7 @@ import { env as baseEnv } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import type { Bindings } from '../../src/env'
 import { callGateway, ENVS, fakeUpstream, generate, settled } from '../helpers/gateway'
-
-/** The R2 binding, counting the operations made through it. */
-function countingBucket() {
-  const counts = { operations: 0 }
-  const bucket = new Proxy(baseEnv.IMAGES, {
-    get(target, property) {
-      const value = Reflect.get(target, property)
-      if (typeof value !== 'function') return value
-      return (...args: unknown[]) => {
-        counts.operations++
-        return value.apply(target, args)
-      }
-    },
-  })
-  return { bucket, counts }
-}
+import { countingBucket } from '../helpers/r2'
 
 async function urlOf(env: Partial<Bindings>, prompt: string) {
   const res = await generate({ prompt, response_format: 'url' }, { env })
@@ -91,7 +76,8 @@ describe('the edge cache', () => {
     const res = await generate({ prompt: 'timed' })
     await res.arrayBuffer()
     const timing = res.headers.get('server-timing') ?? ''
-    for (const metric of ['cache', 'owner', 'total']) expect(timing).toContain(metric)
+    for (const metric of ['auth', 'cache', 'owner', 'upstream', 'total'])
+      expect(timing).toMatch(new RegExp(`(^|,)${metric};`))
   })
 })
 

@@ -233,3 +233,52 @@ test('embed.js on another page streams previews, then shows the stored image', a
   assert.equal(seen.alt, 'a red fox in the snow')
   await site.close()
 })
+
+/** The width in a WebP file's header (lossy VP8, lossless VP8L or extended VP8X). */
+function webpWidth(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset)
+  const chunk = new TextDecoder().decode(bytes.subarray(12, 16))
+  if (chunk === 'VP8 ') return view.getUint16(26, true) & 0x3fff
+  if (chunk === 'VP8L') return (view.getUint16(21, true) & 0x3fff) + 1
+  if (chunk === 'VP8X') return (view.getUint32(24, true) & 0xffffff) + 1
+  throw new Error(`not a WebP file (${chunk})`)
+}
+
+test('<gpt-image width format> loads a variant from the ladder, with a srcset, at that width', {
+  timeout: 60_000,
+}, async () => {
+  const site = await browser.newPage()
+  await site.setContent(
+    `<script type="module" src="${BASE}/embed.js"></script><gpt-image prompt="a small harbour" size="1024x1024" width="400" format="webp"></gpt-image>`,
+  )
+  await site.waitForFunction(() => customElements.get('gpt-image') !== undefined)
+  const seen = await site.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const element = document.querySelector('gpt-image')
+        const img = element.shadowRoot.querySelector('img')
+        element.addEventListener('error', (event) => reject(new Error(event.detail)))
+        element.addEventListener('load', () =>
+          resolve({
+            current: img.currentSrc,
+            srcset: img.srcset,
+            shown: img.getBoundingClientRect().width,
+          }),
+        )
+      }),
+  )
+  // 1x, 1.5x and 2x of 400 pixels, each rounded up to the ladder.
+  assert.deepEqual(
+    seen.srcset
+      .split(', ')
+      .map((candidate) => candidate.match(/width=(\d+)&format=webp \1w$/)?.[1]),
+    ['512', '768', '1024'],
+  )
+  assert.match(seen.current, /\/v1\/images\/[0-9a-f]{32}\.png\?width=512&format=webp$/)
+  // naturalWidth is corrected for the srcset's density: read the file's own header instead.
+  const file = await fetch(seen.current)
+  assert.equal(file.headers.get('content-type'), 'image/webp')
+  assert.equal(webpWidth(new Uint8Array(await file.arrayBuffer())), 512)
+  assert.equal(Math.round(seen.shown), 400)
+  await site.close()
+})

@@ -34,7 +34,7 @@ function setup() {
     generationId: crypto.randomUUID(),
   })
   const gen = new Generation(store, { created: 1 }, writer, 60_000, GRACE_MS)
-  gen.start({ upstreamRequestId: 'req_1', upstreamKind: 'remote' })
+  gen.start({ upstreamRequestId: 'req_1', upstreamKind: 'remote', upstreamFirstByteMs: 5 })
   // As the owner reads the upstream: no faster than the store and the live readers take it.
   const publish = async (piece: Piece) => {
     gen.publish(piece)
