@@ -154,6 +154,28 @@ class LargeReads {
 }
 
 /**
+ * A body's chunks, read large into pooled buffers, without deadlines (request bodies): a chunk's
+ * bytes are valid until the loop asks for the next one (or retain its ref). Stopping early
+ * cancels the body.
+ */
+export async function* pooledChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Chunk> {
+  const reads = new LargeReads(body)
+  let finished = false
+  try {
+    for (let chunk = await reads.read(); chunk !== null; chunk = await reads.read()) {
+      try {
+        yield chunk
+      } finally {
+        chunk.ref.release()
+      }
+    }
+    finished = true
+  } finally {
+    if (!finished) await reads.cancel()
+  }
+}
+
+/**
  * A body's chunks, read large, without deadlines (R2 objects), as copies the caller may keep.
  * Stopping early cancels the body.
  */
