@@ -11,6 +11,7 @@ import {
   type StoredImage,
   sniffImage,
 } from '../result/result'
+import { hex } from '../stream/bytes'
 import type { KeyFields } from './cache-key'
 import { PartWriter } from './part-writer'
 
@@ -29,9 +30,7 @@ const manifestPath = (key: string) => `manifests/${key}.json`
 const imagePath = (id: string, ext: ImageExt) => `images/${id}.${ext}`
 
 export function randomId(): string {
-  return [...crypto.getRandomValues(new Uint8Array(16))]
-    .map((b) => b.toString(16).padStart(2, '0'))
-    .join('')
+  return hex(crypto.getRandomValues(new Uint8Array(16)))
 }
 
 export class ResultStore {
