@@ -44,7 +44,9 @@ export class InputWriter {
     private readonly store: InputStore,
     private readonly index: number,
     private readonly rules: InputRules,
-  ) {}
+  ) {
+    this.digest.digest.catch(() => {}) // rejects when aborted; read only after a clean close
+  }
 
   /** Takes bytes; the caller may reuse them once the returned promise settles. */
   write(bytes: Uint8Array): Promise<unknown> {

@@ -153,11 +153,7 @@ class ValueReader {
 
   end(): UrlValue {
     if (this.mode === 'data') {
-      try {
-        this.decoder?.finish()
-      } catch {
-        refuse(`'${this.rules.param}' is not valid base64.`, this.rules.param)
-      }
+      this.decode(null, 0, 0)
       const stored = (this.writer as InputWriter).finish()
       stored.catch(() => {}) // awaited once the document is read
       return { kind: 'data', stored }
@@ -199,9 +195,11 @@ class ValueReader {
     this.decoder = new Base64Decoder((bytes) => this.pending.push(writer.write(bytes)))
   }
 
-  private decode(chunk: Uint8Array, from: number, to: number): void {
+  /** Decodes base64 into the picture's writer; no chunk: the end of it. */
+  private decode(chunk: Uint8Array | null, from: number, to: number): void {
     try {
-      this.decoder?.push(chunk, from, to)
+      if (chunk) this.decoder?.push(chunk, from, to)
+      else this.decoder?.finish()
     } catch (error) {
       if (!(error instanceof MalformedBodyError)) throw error
       refuse(`'${this.rules.param}' is not valid base64.`, this.rules.param)

@@ -4,6 +4,7 @@
  * code.
  */
 import { z } from 'zod'
+import { completedEvent, type ImageKind, partialImageEvent } from '../result/events'
 
 const usage = z
   .object({
@@ -41,23 +42,29 @@ export const errorEnvelopeSchema = z.object({
   }),
 })
 
-export const streamEventSchema = z
-  .object({
-    type: z.enum(['image_generation.partial_image', 'image_generation.completed']),
-    b64_json: z.string().optional(),
-    url: z.string().optional(),
-    created_at: z.int().optional(),
-    size: z.string().optional(),
-    quality: z.string().optional(),
-    background: z.string().optional(),
-    output_format: z.string().optional(),
-    partial_image_index: z.int().optional(),
-    usage: usage.optional(),
-  })
-  .meta({
-    description:
-      "The data of each server-sent event (the event's name equals `type`). Failures arrive as `event: error` with an error envelope.",
-  })
+/** The data of each stream event of a kind of request (generations' or edits' event names). */
+function streamEvents(kind: ImageKind) {
+  return z
+    .object({
+      type: z.enum([partialImageEvent(kind), completedEvent(kind)]),
+      b64_json: z.string().optional(),
+      url: z.string().optional(),
+      created_at: z.int().optional(),
+      size: z.string().optional(),
+      quality: z.string().optional(),
+      background: z.string().optional(),
+      output_format: z.string().optional(),
+      partial_image_index: z.int().optional(),
+      usage: usage.optional(),
+    })
+    .meta({
+      description:
+        "The data of each server-sent event (the event's name equals `type`). Failures arrive as `event: error` with an error envelope.",
+    })
+}
+
+export const streamEventSchema = streamEvents('generation')
+export const editStreamEventSchema = streamEvents('edit')
 
 export const usageResponseSchema = z.object({
   object: z.literal('usage'),
