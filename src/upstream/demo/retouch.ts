@@ -77,57 +77,44 @@ export function retouch(source: Rgba, mask: Rgba | null, spec: RetouchSpec): Uin
       })
     : null
   const out = new Uint8Array(width * height * 4)
+  const color = new Uint8Array(4)
   for (let by = 0; by < height; by += block) {
     for (let bx = 0; bx < width; bx += block) {
       const x = Math.min(width - 1, bx + (block >> 1))
       const y = Math.min(height - 1, by + (block >> 1))
-      const color = shade(
-        source,
-        mask,
-        landscape,
-        x / width,
-        y / height,
-        (y * width + x) * 4,
-        dark,
-        light,
-      )
-      const alpha = spec.transparent ? (color[3] as number) : 255
+      const u = x / width
+      const v = y / height
+      if (mask && landscape && mask.pixels[nearest(mask, u, v) + 3] === 0) {
+        color.set(landscape.subarray((y * width + x) * 4, (y * width + x) * 4 + 4))
+      } else {
+        tint(source.pixels, nearest(source, u, v), dark, light, color)
+      }
+      if (!spec.transparent) color[3] = 255
       for (let py = by; py < Math.min(by + block, height); py++) {
-        for (let px = bx; px < Math.min(bx + block, width); px++) {
-          out.set(
-            [color[0] as number, color[1] as number, color[2] as number, alpha],
-            (py * width + px) * 4,
-          )
-        }
+        for (let px = bx; px < Math.min(bx + block, width); px++)
+          out.set(color, (py * width + px) * 4)
       }
     }
   }
   return out
 }
 
-/** One output pixel: the source's colour under the palette, or the landscape where masked. */
-function shade(
-  source: Rgba,
-  mask: Rgba | null,
-  landscape: Uint8Array | null,
-  u: number,
-  v: number,
-  at: number,
-  dark: Rgb,
-  light: Rgb,
-): number[] {
-  if (mask && landscape && sample(mask, u, v)[3] === 0) return [...landscape.subarray(at, at + 4)]
-  const [r, g, b, a] = sample(source, u, v)
-  const luma = (0.299 * r + 0.587 * g + 0.114 * b) / 255
-  const tinted = mix([r, g, b], mix(dark, light, luma), 0.6)
-  return [tinted[0], tinted[1], tinted[2], a]
+/** The source's colour at `at` under the palette (a duotone by its lightness, mixed in). */
+function tint(pixels: Uint8Array, at: number, dark: Rgb, light: Rgb, into: Uint8Array): void {
+  const r = pixels[at] as number
+  const g = pixels[at + 1] as number
+  const b = pixels[at + 2] as number
+  const duo = mix(dark, light, (0.299 * r + 0.587 * g + 0.114 * b) / 255)
+  const tinted = mix([r, g, b], duo, 0.6)
+  into[0] = tinted[0]
+  into[1] = tinted[1]
+  into[2] = tinted[2]
+  into[3] = pixels[at + 3] as number
 }
 
-/** The picture's RGBA nearest to (u, v), each in [0, 1). */
-function sample(picture: Rgba, u: number, v: number): [number, number, number, number] {
+/** Where the picture's pixel nearest to (u, v), each in [0, 1), starts. */
+function nearest(picture: Rgba, u: number, v: number): number {
   const x = Math.min(picture.width - 1, Math.floor(u * picture.width))
   const y = Math.min(picture.height - 1, Math.floor(v * picture.height))
-  const at = (y * picture.width + x) * 4
-  const p = picture.pixels
-  return [p[at] as number, p[at + 1] as number, p[at + 2] as number, p[at + 3] as number]
+  return (y * picture.width + x) * 4
 }
