@@ -107,8 +107,22 @@ export const modelSchema = z.object({
     largest_pixels: z.int(),
     transparent_background: z.boolean(),
     qualities: z.array(z.string()).readonly(),
-    usd_per_million_tokens: z.object({ text_input: z.number(), image_output: z.number() }),
+    usd_per_million_tokens: z.object({
+      text_input: z.number(),
+      image_input: z.number(),
+      image_output: z.number(),
+    }),
     output_tokens_per_1024x1024: z.object({ low: z.int(), medium: z.int(), high: z.int() }),
+    input_fidelities: z
+      .array(z.enum(['high', 'low']))
+      .readonly()
+      .meta({
+        description:
+          "The edits' `input_fidelity` values it takes, the default first (none: always high).",
+      }),
+    max_input_image_tokens: z.object({ low: z.int(), high: z.int() }).meta({
+      description: 'The most image input tokens one edit picture is billed, by fidelity.',
+    }),
   }),
 })
 
@@ -127,6 +141,7 @@ export const modelListSchema = z.object({
       partial_images: range,
       output_compression: range,
       prompt_max_length: z.int(),
+      edit_images: range.meta({ description: 'How many pictures one edit takes.' }),
     })
     .meta({ description: 'What this deployment accepts as a whole.' }),
 })
