@@ -9,12 +9,11 @@ import type { InputStore } from '../cache/inputs'
 import { fail } from '../errors'
 import { MAX_INPUT_IMAGE_BYTES, MAX_INPUT_IMAGES, MAX_MASK_BYTES } from '../schema/edit-request'
 import { Base64Decoder } from '../stream/base64'
-import { pooledChunks } from '../stream/chunk-reader'
 import { JsonImageScanner } from '../stream/json-image-scanner'
 import { jsonPathAt } from '../stream/json-path'
 import { MalformedBodyError } from '../stream/malformed'
 import { type InputRules, InputWriter, type StoredInput } from './input-writer'
-import { MAX_TEXT_BYTES } from './read-multipart'
+import { bodyChunks, MAX_TEXT_BYTES } from './read-multipart'
 
 /** One `image_url` of the document: a picture decoded from it, or an https URL to fetch. */
 export type UrlValue =
@@ -89,7 +88,7 @@ export async function readJsonEdit(
     'image_url',
   )
   try {
-    for await (const { bytes } of pooledChunks(body)) {
+    for await (const bytes of bodyChunks(body)) {
       scanner.push(bytes)
       await Promise.all(pending.splice(0))
     }

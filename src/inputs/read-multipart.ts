@@ -37,6 +37,34 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 const refuse = (message: string, param: string | null, code: string): never =>
   fail({ kind: 'invalid_request', message, param, code })
 
+/**
+ * A request body's chunks (pooled: each valid until the next is asked for). A body that breaks
+ * off (the client left, or its connection failed) is the client's failure, not the gateway's.
+ */
+export async function* bodyChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const chunks = pooledChunks(body)
+  let ended = false
+  try {
+    for (;;) {
+      let next: IteratorResult<{ bytes: Uint8Array }>
+      try {
+        next = await chunks.next()
+      } catch {
+        ended = true
+        return refuse('The request body broke off before its end.', null, 'incomplete_body')
+      }
+      if (next.done) {
+        ended = true
+        return
+      }
+      yield next.value.bytes
+    }
+  } finally {
+    // Stopped early: the chunk goes back to the pool, and the rest of the body is not read.
+    if (!ended) await chunks.return(undefined)
+  }
+}
+
 /** Reads the body; every picture is stored when this resolves (and none is when it throws). */
 export async function readMultipartEdit(
   body: ReadableStream<Uint8Array>,
@@ -46,7 +74,7 @@ export async function readMultipartEdit(
   const reader = new PartReader(store)
   const scanner = new MultipartScanner(boundary, reader)
   try {
-    for await (const { bytes } of pooledChunks(body)) {
+    for await (const bytes of bodyChunks(body)) {
       scanner.push(bytes)
       await reader.settle()
     }

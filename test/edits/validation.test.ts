@@ -423,6 +423,28 @@ describe('an invalid edit is a 400 naming its field, with no upstream call and n
     expect(await storedKeys('inputs/')).toEqual([])
   })
 
+  it('answers a body that breaks off as the client’s failure, keeping nothing', async () => {
+    const fake = fakeUpstream()
+    const upload = multipartStream([
+      { name: 'prompt', bytes: prompt },
+      { name: 'image', filename: 'a.png', bytes: png(), size: 8 * MB },
+    ])
+    const reader = upload.body.getReader()
+    let sent = 0
+    const broken = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const { value } = await reader.read()
+        sent += value?.length ?? 0
+        if (sent > 6 * MB) controller.error(new TypeError('Network connection lost.'))
+        else controller.enqueue(value as Uint8Array)
+      },
+    })
+    await expectRefused(await postRaw(broken, upload.contentType), null, 'incomplete_body')
+    await settled()
+    expect(fake.calls).toHaveLength(0)
+    expect(await storedKeys('inputs/')).toEqual([])
+  })
+
   it('refuses another content type with a 415', async () => {
     const fake = fakeUpstream()
     const res = await postRaw('prompt=x', 'application/x-www-form-urlencoded')
