@@ -1,9 +1,6 @@
 /**
- * Where an edit's input pictures live while they are needed: `inputs/{upload}/{n}`, one object
- * per picture, written in bounded parts by the worker that receives them and read back by the
- * generation's owner to send upstream. They are temporary: deleted once the generation is done
- * (or at once, for a cache hit or an invalid request) unless the operator keeps them
- * (KEEP_EDIT_INPUTS).
+ * Where an edit's input pictures live while needed: `inputs/{upload}/{n}`, written in parts by the
+ * worker, read back by the generation's owner, deleted once used unless KEEP_EDIT_INPUTS.
  */
 import { IMAGE_TYPES, type ImageExt } from '../result/result'
 import { PartWriter } from './part-writer'

@@ -1,9 +1,7 @@
 /**
- * An edit's body, in whichever form it comes (multipart/form-data, or JSON with image URLs), read
- * into what the rest of the gateway needs: the validated fields, the normalized request (pictures
- * by digest), what to send upstream (fields and stored pictures), and the temporary objects to
- * delete once done. Every invalid input is a 400 naming its field, found before any upstream
- * call; whatever fails, the pictures stored so far are deleted.
+ * An edit's body in either form (multipart, or JSON with image URLs) read into validated fields,
+ * the normalized request (pictures by digest) and the upstream payload; every invalid input a 400
+ * naming its field before any upstream call; on any failure the pictures stored so far deleted.
  */
 import type { z } from 'zod'
 import type { InputStore } from '../cache/inputs'

@@ -1,7 +1,6 @@
 /**
- * Fetches an edit's picture given as an https URL: https only (redirects too, at most three),
- * within URL_FETCH_TIMEOUT_MS, and never more bytes than the picture may have (its InputWriter
- * refuses the rest). The bytes stream into the writer, so a large picture costs one part of memory.
+ * Fetches an edit's picture given as an https URL (https redirects only, at most three), within a
+ * time limit and never more bytes than the picture may have, streaming it into its InputWriter.
  */
 import { fail } from '../errors'
 import { pooledChunks } from '../stream/chunk-reader'

@@ -1,9 +1,7 @@
 /**
- * One input picture as it streams in: hashed incrementally (SHA-256, Workers' DigestStream), its
- * header read for type, size and alpha (probe.ts), and its bytes written to R2 in bounded parts
- * (src/cache/inputs.ts), so a picture of any size costs about one part of memory. A file that is
- * not a png, jpeg or webp (by its bytes, whatever its name says), or too large, fails as soon as
- * that is known, with a 400 naming its field.
+ * One input picture as it streams in: hashed (Workers' DigestStream), its header probed, its bytes
+ * written to R2 one part at a time; a file that is not a png/jpeg/webp by its bytes, or too large,
+ * fails as soon as that is known, with a 400 naming its field.
  */
 import type { InputStore } from '../cache/inputs'
 import type { PartWriter } from '../cache/part-writer'

@@ -1,8 +1,7 @@
 /**
- * Reads an uploaded picture's type, dimensions and alpha from its header bytes as they stream by
- * (PNG IHDR and tRNS, JPEG SOFn, WebP VP8/VP8L/VP8X), skipping what lies between without keeping
- * it, so validating an input never needs the whole file. Hand-written: image libraries decode
- * whole buffers, and the few header fields needed here are fixed by each format's specification.
+ * An uploaded picture's type, size and alpha from its header as it streams by (PNG IHDR/tRNS, JPEG
+ * SOFn, WebP VP8/VP8L/VP8X), skipping the rest. Hand-written: image libraries decode whole buffers;
+ * these few fields are fixed by each format's specification.
  */
 import type { ImageExt } from '../result/result'
 

@@ -1,9 +1,7 @@
 /**
- * Reads the JSON form of an edit as it streams in. Each `image_url` string is taken out of the
- * document as it arrives (the JSON image scanner, keyed on `image_url`): a data: URL's base64 is
- * decoded in slices straight into an InputWriter, an https URL is kept (it is short) and fetched
- * once the document is known to be valid. The rest of the document, small, is parsed at the end,
- * with a marker where each URL was. So a body of data: URLs of any size costs bounded memory.
+ * The JSON form of an edit as it streams in: each `image_url` taken out as it arrives (data: URLs
+ * decoded in slices into an InputWriter, https URLs kept to fetch once the document is valid), the
+ * small rest parsed at the end, with a marker where each URL was.
  */
 import type { InputStore } from '../cache/inputs'
 import { fail } from '../errors'

@@ -1,8 +1,7 @@
 /**
- * Reads a multipart edit as it streams in: each `image`/`image[]` part and the `mask` go through
- * an InputWriter (hashed, checked, stored in R2) while later parts are still arriving; the text
- * fields are collected (small, bounded). Nothing waits for the whole body, and a part that breaks
- * a rule stops the upload at once. On any failure every stored picture of the request is deleted.
+ * A multipart edit as it streams in: each `image`/`image[]` part and the mask go through an
+ * InputWriter while later parts still arrive, text fields are collected (bounded); a part that
+ * breaks a rule stops the upload at once, and on any failure every stored picture is deleted.
  */
 import type { InputStore } from '../cache/inputs'
 import { fail } from '../errors'
@@ -28,7 +27,7 @@ export interface ReadEdit {
   mask: Picture | null
 }
 
-/** All text fields together: a 32000-character prompt is at most 128 KiB of UTF-8, plus the rest. */
+/** All text fields together: a 32000-character prompt is at most 128 KiB of UTF-8, and the rest. */
 export const MAX_TEXT_BYTES = 256 * 1024
 const MAX_PARTS = MAX_INPUT_IMAGES + 1 + 32
 const IMAGE_FIELDS = ['image', 'image[]']

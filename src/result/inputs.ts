@@ -1,7 +1,6 @@
 /**
- * An edit's input pictures as the gateway knows them once they have streamed into R2: digest,
- * size and header facts, never the bytes. They are part of the normalized request (and so of the
- * cache key and the manifest) and of what an edit costs.
+ * An edit's input pictures as the gateway knows them once stored: digest, size and header facts,
+ * never the bytes; part of the normalized request, hence of its cache key, manifest and price.
  */
 import type { InputFidelity } from '../models'
 import type { ImageExt } from './result'

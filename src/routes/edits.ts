@@ -1,8 +1,7 @@
 /**
- * POST /v1/images/edits: authenticate, read the body (its pictures streamed into R2, hashed and
- * checked as they arrive), authorize, obtain the answer (cache or the one generation for this
- * edit, exactly as for generations). The body is described to OpenAPI as JSON Schema made from
- * the same zod schemas, not given to the route's validator, which would read it whole.
+ * POST /v1/images/edits: authenticate, read the body (pictures streamed into R2), authorize, obtain
+ * (cache or the one generation, as for generations). Its body is documented as JSON Schema made
+ * from the zod schemas, not given to a validator, which would read it whole.
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireCaller } from '../access/auth'

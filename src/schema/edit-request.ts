@@ -1,9 +1,7 @@
 /**
- * The request contract of POST /v1/images/edits besides its pictures: the generation fields where
- * edits take them, plus `input_fidelity` (per model, from src/models.ts), in both forms a client
- * may send: multipart text fields (every value a string) and the JSON form, whose `images` and
- * `mask` refer to pictures by URL. The pictures themselves are streamed and checked by
- * src/inputs/; `normalizeEdit()` joins the two into one normalized request.
+ * The contract of POST /v1/images/edits besides its pictures (streamed by src/inputs/): the fields
+ * of generations plus per-model `input_fidelity`, as multipart text (all strings) or the JSON form
+ * (pictures by URL); `normalizeEdit()` joins fields and pictures into one normalized request.
  */
 import { z } from 'zod'
 import {

@@ -2,10 +2,10 @@
  * Finds the `"b64_json": "..."` strings in Images API JSON (an answer body, or the data of a
  * completed event) as it streams by, over bytes: the sink gets each image's base64 as ranges of
  * the incoming chunks, never as one string, and everything else (a small skeleton of metadata)
- * is kept and parsed at the end. Another key can be asked for (an edit's `"image_url"`, whose
- * data: URLs carry pictures the same way). Hand-written because streaming JSON libraries step through every
- * character in JavaScript and hand values over as strings; here the only per-byte work in an
- * image is one native `indexOf` for its closing quote.
+ * is kept and parsed at the end (another key may be asked for: an edit's `image_url`).
+ * Hand-written because streaming JSON libraries step through every character in JavaScript and
+ * hand values over as strings; here the only per-byte work in an image is one native `indexOf`
+ * for its closing quote.
  */
 import { concat } from './bytes'
 import type { ChunkText } from './chunk-text'

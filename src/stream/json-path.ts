@@ -1,8 +1,7 @@
 /**
- * Where in a JSON document a piece of text ends: the path of keys and array indexes that lead to
- * its end (`images`, 2, `image_url`). Used on the small skeleton of a streamed JSON body, to tell
- * which field a value that is being streamed belongs to before the document is complete.
- * Hand-written: JSON parsers need the whole document; this needs only the open containers.
+ * The path of keys and indexes (`images`, 2, `image_url`) at the end of a JSON prefix: which field
+ * a value being streamed belongs to, before the document ends. Hand-written: JSON parsers need
+ * the whole document; this needs only the open containers.
  */
 
 interface Frame {

@@ -1,10 +1,7 @@
 /**
- * A streaming multipart/form-data scanner (RFC 7578, RFC 2046 §5.1): finds part boundaries over
- * bytes and hands each part's body on as ranges of the incoming chunks as they arrive, so an
- * upload of any size passes through in bounded memory. Hand-written because no maintained parser
- * streams part bodies: @remix-run/multipart-parser (0.16) collects each part's content into an
- * array before yielding it, and busboy is Node-streams only. Delimiters are found with node:buffer's
- * native `indexOf` (a multi-byte search at memchr speed; a typed array's walks byte by byte).
+ * Streaming multipart/form-data scanner (RFC 7578): part bodies are handed on as they arrive. Hand-
+ * written: no maintained parser streams part bodies (@remix-run/multipart-parser 0.16 buffers each
+ * part's content; busboy needs Node streams). Delimiters found by node:buffer's native indexOf.
  */
 import { Buffer } from 'node:buffer'
 import { concat, encoder } from './bytes'

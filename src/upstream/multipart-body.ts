@@ -1,8 +1,6 @@
 /**
- * An edit's upstream request body: multipart/form-data with the text fields, then each input
- * picture streamed from R2 into the body as it is sent. Every length is known beforehand, so the
- * body is a FixedLengthStream (sent with Content-Length) and the pictures are piped into it
- * natively: the owner holds none of their bytes.
+ * An edit's upstream body: multipart text fields, then each stored picture piped natively from R2
+ * into a FixedLengthStream (every length is known): the owner holds none of the pictures' bytes.
  */
 import { encoder, hex } from '../stream/bytes'
 import type { OpenInput, UpstreamFile } from './payload'

@@ -1,7 +1,6 @@
 /**
- * What the generation's owner sends upstream, as plain data (it travels to the owner, a Durable
- * Object): a generation's JSON body, or an edit's text fields and its stored input pictures,
- * which are streamed from R2 into a multipart body (multipart-body.ts) when the call is made.
+ * What the owner sends upstream, as plain data (it crosses to the Durable Object): a generation's
+ * JSON body, or an edit's text fields and stored pictures (streamed into multipart-body.ts).
  */
 
 export interface UpstreamFile {

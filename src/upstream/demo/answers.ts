@@ -1,8 +1,6 @@
 /**
- * The demo upstream's answers, written as the real API writes them: JSON (images in a `data`
- * array) or SSE (for each image its partial images, paced, then its completed event), with each
- * image's base64 in slices so no image becomes one long string. Generations and edits share them;
- * only the event names differ.
+ * The demo upstream's answers as the real API writes them, JSON or SSE (partials, then completed),
+ * each image's base64 in slices; generations and edits share them but for their event names.
  */
 import { completedEvent, type ImageKind, partialImageEvent } from '../../result/events'
 import { encodeBase64 } from '../../stream/base64'

@@ -1,8 +1,6 @@
 /**
- * The demo upstream's edits: reads the multipart body the gateway sends with the gateway's own
- * streaming scanner, keeps the first picture and the mask (the others are counted and passed
- * over as they stream by), and answers with the first picture retouched (retouch.ts): the
- * prompt's palette over it, the mask's region repainted, partial images as coarse previews.
+ * The demo upstream's edits: the multipart body read with the gateway's own scanner, keeping only
+ * the first picture and the mask, answered with that picture retouched (retouch.ts), with partials.
  */
 import { editFormSchema, normalizeEdit } from '../../schema/edit-request'
 import { concat } from '../../stream/bytes'

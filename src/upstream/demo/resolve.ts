@@ -1,6 +1,6 @@
 /**
- * What the demo upstream makes of a request: `auto` values resolved as the real API reports them
- * back, the usage it reports, and the refusals it shares between generations and edits.
+ * What the demo upstream makes of a request: `auto` values resolved as the real API reports them,
+ * the usage it reports, and the refusals shared by generations and edits.
  */
 import type { z } from 'zod'
 import { capabilitiesOf, imageOutputTokens, PARTIAL_IMAGE_TOKENS, parseSize } from '../../models'

@@ -1,9 +1,7 @@
 /**
- * The demo's editing: decodes the first input picture (png with fast-png, jpeg with jpeg-js; the
- * demo holds one decoded picture, which is fine for a demo) and retouches it at the output size:
- * the prompt's palette laid over it as a duotone, and the mask's transparent region repainted
- * with the demo's landscape. `block` > 1 gives the coarse preview a partial image shows.
- * Hand-written because it is the demo's own look, like picture.ts.
+ * The demo's editing: the first picture decoded (fast-png, jpeg-js; a demo may hold one), the
+ * prompt's palette laid over it, the mask's transparent region repainted with the demo's landscape.
+ * Hand-written: it is the demo's own look, like picture.ts.
  */
 import { convertIndexedToRgb, decode as decodePng } from 'fast-png'
 import { decode as decodeJpeg } from 'jpeg-js'
