@@ -80,6 +80,20 @@ describe('edit prices', () => {
     expect((await usage(key)).spent_usd).toBeCloseTo((10 * 5 + 1000 * 10 + 1056 * 40) / 1e6, 9)
   })
 
+  it('applies a key’s permissions to edits, keeping nothing of a refused one', async () => {
+    const fake = fakeUpstream()
+    const { key } = await createKey({ name: 'one', kind: 'secret', permissions: { max_n: 1 } })
+    const res = await postEdit(form([['image', file(png())], ['prompt', prompt], ['n', '2']]), {
+      env,
+      headers: { authorization: `Bearer ${key}` },
+    })
+    expect(res.status).toBe(403)
+    expect(await errorOf(res)).toMatchObject({ code: 'n_not_allowed', param: 'n' })
+    await settled()
+    expect(fake.calls).toHaveLength(0)
+    expect(await storedKeys('inputs/')).toEqual([])
+  })
+
   it('refuses, before any call, an edit the balance cannot cover, and keeps nothing', async () => {
     const fake = fakeUpstream()
     const { key } = await createKey({ name: 'poor', kind: 'secret', balance_usd: 0.2 })
