@@ -83,10 +83,17 @@ describe('edit prices', () => {
   it('applies a key’s permissions to edits, keeping nothing of a refused one', async () => {
     const fake = fakeUpstream()
     const { key } = await createKey({ name: 'one', kind: 'secret', permissions: { max_n: 1 } })
-    const res = await postEdit(form([['image', file(png())], ['prompt', prompt], ['n', '2']]), {
-      env,
-      headers: { authorization: `Bearer ${key}` },
-    })
+    const res = await postEdit(
+      form([
+        ['image', file(png())],
+        ['prompt', prompt],
+        ['n', '2'],
+      ]),
+      {
+        env,
+        headers: { authorization: `Bearer ${key}` },
+      },
+    )
     expect(res.status).toBe(403)
     expect(await errorOf(res)).toMatchObject({ code: 'n_not_allowed', param: 'n' })
     await settled()

@@ -5,7 +5,9 @@
  * FAKE_FILES_URL, for edits that give their pictures by https URL.
  */
 import { Hono } from 'hono'
-import { hex } from '../../src/stream/bytes'
+import { type RecordedBody, recordBody } from './record'
+
+export { recordBody } from './record'
 
 export const FAKE_UPSTREAM_URL = 'https://upstream.test/v1'
 /** Where `FakeUpstream.serve()` puts files. */
@@ -52,50 +54,12 @@ export function gate(): { opened: Promise<void>; open: () => void } {
   return { opened, open }
 }
 
-export interface RecordedFile {
-  field: string
-  filename: string
-  contentType: string
-  bytes: number
-  sha256: string
-}
-
-export interface RecordedCall {
+export interface RecordedCall extends RecordedBody {
   url: string
   authorization: string | null
   contentType: string | null
   /** Every header the upstream received, lower-cased. */
   headers: Record<string, string>
-  /** The JSON body, or a multipart body's text fields. */
-  body: Record<string, unknown>
-  /** A multipart body's files, in order. */
-  files?: RecordedFile[]
-  /** A multipart body's part names, in order. */
-  parts?: string[]
-}
-
-/** What a request carried: its JSON body, or its multipart fields and files. */
-export async function recordBody(
-  request: Request,
-): Promise<Pick<RecordedCall, 'body' | 'files' | 'parts'>> {
-  if (!(request.headers.get('content-type') ?? '').startsWith('multipart/form-data')) {
-    return { body: (await request.json()) as Record<string, unknown> }
-  }
-  const form = await request.formData()
-  const body: Record<string, unknown> = {}
-  const files: RecordedFile[] = []
-  const parts: string[] = []
-  for (const [field, value] of form) {
-    parts.push(field)
-    if (typeof value === 'string') body[field] = value
-    else {
-      const bytes = new Uint8Array(await value.arrayBuffer())
-      const sha256 = hex(await crypto.subtle.digest('SHA-256', bytes))
-      const { name: filename, type: contentType } = value
-      files.push({ field, filename, contentType, bytes: bytes.length, sha256 })
-    }
-  }
-  return { body, files, parts }
 }
 
 /** The top-level fields of an Images API answer, sorted. */

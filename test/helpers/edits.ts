@@ -4,9 +4,11 @@
  */
 import { encode as encodePng } from 'fast-png'
 import { encode as encodeJpeg } from 'jpeg-js'
+import { expect, it } from 'vitest'
 import type { Bindings } from '../../src/env'
 import { hex } from '../../src/stream/bytes'
-import { CLIENT_KEY, ENVS, GATEWAY_URL, gatewayFetch } from './gateway'
+import { CLIENT_KEY, ENVS, fakeUpstream, GATEWAY_URL, gatewayFetch, settled } from './gateway'
+import { storedKeys } from './r2'
 
 /** A png of `width`×`height`, RGBA when `alpha` (its left half transparent), else RGB. */
 export function png(width = 8, height = 8, alpha = false): Uint8Array {
@@ -148,4 +150,28 @@ export function postRaw(
   })
   const request = new Request(`${GATEWAY_URL}/v1/images/edits`, { method: 'POST', headers, body })
   return gatewayFetch(request, options.env ?? ENVS.remote)
+}
+
+/** Expects the OpenAI-style 400 naming `param` with `code`, and a message worth reading. */
+export async function expectRefused(res: Response, param: string | null, code: string) {
+  const body = (await res.json()) as {
+    error: { param: string | null; code: string; message: string }
+  }
+  expect(res.status, body.error.message).toBe(400)
+  expect(body.error).toMatchObject({ param, code })
+  expect(body.error.message.length).toBeGreaterThan(10)
+}
+
+/** [label, send, param, code]: a refused edit and the field and code that refuse it. */
+export type Refusal = [string, () => Promise<Response>, string | null, string]
+
+/** Sends each refusal, expecting its 400, no upstream call and nothing left in R2. */
+export function expectRefusals(refusals: Refusal[]) {
+  it.each(refusals)('%s', async (_label, send, param, code) => {
+    const fake = fakeUpstream()
+    await expectRefused(await send(), param, code)
+    await settled()
+    expect(fake.calls).toHaveLength(0)
+    expect(await storedKeys('inputs/')).toEqual([])
+  })
 }
