@@ -134,6 +134,12 @@ export async function cpuScenarios(rig) {
         ),
       'stream-miss',
     ),
+    // An edit uploading one 8 MB picture: hashing, probing and storing it is per-byte work.
+    editMiss: await cpu(
+      Math.ceil(CPU_RUNS / 3),
+      () => postEdit(base, { prompt: unique('bytes=1000000'), pictures: 1, bytes: 8e6 }),
+      'edit-miss',
+    ),
   }
   try {
     const { url, hit, hitCache } = await primeHits(base)

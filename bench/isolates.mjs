@@ -98,7 +98,7 @@ try {
   memory.f = ONLY.has('edit') ? await editScenario(rig) : skipped
   const cpu = ONLY.has('cpu')
     ? await cpuScenarios(rig)
-    : skip(['floor', 'miss', 'missOwned', 'streamMiss', 'file', 'hit'])
+    : skip(['floor', 'miss', 'missOwned', 'streamMiss', 'editMiss', 'file', 'hit'])
   const lag = ONLY.has('lag') ? await lagScenario(rig, fake.url) : skipped
 
   const rows = [
@@ -120,6 +120,11 @@ try {
       na,
     ],
     ['CPU per stream miss (1 MB image, 3 partials)', ...cpuCells(cpu.streamMiss), na],
+    [
+      'CPU per edit miss (one 8 MB picture uploaded, 1 MB image, JSON)',
+      ...cpuCells(cpu.editMiss),
+      na,
+    ],
     ['CPU per GET of a stored 1 MB image', ...cpuCells(cpu.file), na],
     ['CPU per cache hit (1 MB image, base64 JSON)', ...cpuCells(cpu.hit), na],
   ].map(([measure, worker, coordinator, both, processes, direct]) => [
