@@ -22,6 +22,15 @@ import { fakeUpstream } from '../helpers/gateway'
 
 const prompt = 'make the sky purple'
 
+/** A file as the fake upstream records it: field, filename, type, size and SHA-256. */
+const sent = async (field: string, filename: string, contentType: string, bytes: Uint8Array) => ({
+  field,
+  filename,
+  contentType,
+  bytes: bytes.length,
+  sha256: await sha256(bytes),
+})
+
 describe('edit forwarding', () => {
   it('sends every field the client set, as text, and the pictures in order', async () => {
     const fake = fakeUpstream().reply({ kind: 'sse', frames: [] })
@@ -60,27 +69,9 @@ describe('edit forwarding', () => {
     expect(call?.contentType).toMatch(/^multipart\/form-data; boundary=/)
     expect(call?.body).toEqual(Object.fromEntries(fields))
     expect(call?.files).toEqual([
-      {
-        field: 'image[]',
-        filename: 'first.png',
-        contentType: 'image/png',
-        bytes: a.length,
-        sha256: await sha256(a),
-      },
-      {
-        field: 'image[]',
-        filename: 'second.png',
-        contentType: 'image/jpeg',
-        bytes: b.length,
-        sha256: await sha256(b),
-      },
-      {
-        field: 'mask',
-        filename: 'mask.png',
-        contentType: 'image/png',
-        bytes: mask.length,
-        sha256: await sha256(mask),
-      },
+      await sent('image[]', 'first.png', 'image/png', a),
+      await sent('image[]', 'second.png', 'image/jpeg', b),
+      await sent('mask', 'mask.png', 'image/png', mask),
     ])
     expect(call?.headers['x-custom']).toBeUndefined()
     expect(call?.headers.cookie).toBeUndefined()
@@ -139,27 +130,9 @@ describe('edit forwarding', () => {
     const call = fake.calls[0]
     expect(call?.body).toEqual({ model: 'gpt-image-1-mini', prompt, n: '2', input_fidelity: 'low' })
     expect(call?.files).toEqual([
-      {
-        field: 'image[]',
-        filename: 'image-1.png',
-        contentType: 'image/png',
-        bytes: a.length,
-        sha256: await sha256(a),
-      },
-      {
-        field: 'image[]',
-        filename: 'image-2.jpeg',
-        contentType: 'image/jpeg',
-        bytes: b.length,
-        sha256: await sha256(b),
-      },
-      {
-        field: 'mask',
-        filename: 'mask.png',
-        contentType: 'image/png',
-        bytes: mask.length,
-        sha256: await sha256(mask),
-      },
+      await sent('image[]', 'image-1.png', 'image/png', a),
+      await sent('image[]', 'image-2.jpeg', 'image/jpeg', b),
+      await sent('mask', 'mask.png', 'image/png', mask),
     ])
   })
 
