@@ -1,6 +1,7 @@
 // A fake OpenAI images API on loopback for benchmarks: JSON answers with n large images, or SSE
 // answers (n images, each with its partial events then its completed event) whose events carry the
 // time they were sent (`sent_at`, ms on this process's clock) so a client here can measure lag.
+// Edits (multipart) are read to their end and counted, never held, and answered like generations.
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 
@@ -30,9 +31,7 @@ const usage = { input_tokens: 10, output_tokens: 1056, total_tokens: 1066 }
 export async function startFakeUpstream() {
   const received = []
   const server = createServer(async (req, res) => {
-    let raw = ''
-    for await (const chunk of req) raw += chunk
-    const body = JSON.parse(raw)
+    const body = req.url.endsWith('/images/edits') ? await readEdit(req) : await readJson(req)
     received.push(body)
     const knob = (name, fallback) =>
       Number(new RegExp(`${name}=(\\d+)`).exec(body.prompt)?.[1] ?? fallback)
@@ -69,6 +68,7 @@ export async function startFakeUpstream() {
     res.end()
   })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  server.requestTimeout = 0
   return {
     url: `http://127.0.0.1:${server.address().port}/v1`,
     received,
@@ -76,5 +76,36 @@ export async function startFakeUpstream() {
       server.close()
       server.closeAllConnections()
     },
+  }
+}
+
+async function readJson(req) {
+  let raw = ''
+  for await (const chunk of req) raw += chunk
+  return JSON.parse(raw)
+}
+
+/**
+ * An edit's multipart body, counted as it streams: the text fields come first (the gateway sends
+ * them before the pictures), so they are read from its head; the pictures are only counted.
+ */
+async function readEdit(req) {
+  let head = ''
+  let bytes = 0
+  let files = 0
+  for await (const chunk of req) {
+    const text = chunk.toString('latin1')
+    if (head.length < 64 * 1024) head += text
+    files += text.match(/filename="/g)?.length ?? 0
+    bytes += chunk.length
+  }
+  const field = (name) => new RegExp(`name="${name}"\r\n\r\n([^\r]*)`).exec(head)?.[1]
+  const number = (name) => (field(name) === undefined ? undefined : Number(field(name)))
+  return {
+    prompt: field('prompt') ?? '',
+    n: number('n'),
+    stream: field('stream') === 'true',
+    partial_images: number('partial_images'),
+    edit: { bytes, files },
   }
 }

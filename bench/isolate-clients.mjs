@@ -1,5 +1,6 @@
 // Clients for `npm run bench:isolates`: requests to the gateway or the fake upstream, readers at
-// full speed or throttled, and the lag of each streamed event behind the fake's `sent_at`.
+// full speed or throttled, the lag of each streamed event behind the fake's `sent_at`, and edits
+// whose large multipart body is generated as it is sent (never held here either).
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const now = () => performance.timeOrigin + performance.now()
@@ -14,6 +15,57 @@ export function post(base, body, headers = {}, signal) {
     headers: { 'content-type': 'application/json', authorization: 'Bearer bench', ...headers },
     body: JSON.stringify(body),
     signal,
+  })
+}
+
+/** The head of a png of `width`×`height` (RGB): signature, IHDR, then an IDAT that the zeros fill. */
+function pngHead(width, height) {
+  const head = Buffer.alloc(8 + 25 + 8)
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(head)
+  head.writeUInt32BE(13, 8)
+  head.write('IHDR', 12, 'latin1')
+  head.writeUInt32BE(width, 16)
+  head.writeUInt32BE(height, 20)
+  head[24] = 8 // bit depth
+  head[25] = 2 // RGB
+  head.writeUInt32BE(0x7fffffff, 33)
+  head.write('IDAT', 37, 'latin1')
+  return head
+}
+
+/**
+ * POST /images/edits with `pictures` pictures of `bytes` bytes each, as multipart streamed from a
+ * generator (chunked, 256 KiB at a time): the gateway sees a body of their total size.
+ */
+export function postEdit(base, { prompt, pictures = 2, bytes }, headers = {}) {
+  const boundary = `bench-${process.pid}-${counter++}`
+  async function* parts() {
+    const zeros = new Uint8Array(256 * 1024)
+    yield Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="prompt"\r\n\r\n${prompt}\r\n`,
+    )
+    for (let i = 0; i < pictures; i++) {
+      yield Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="image[]"; filename="p${i}.png"\r\nContent-Type: image/png\r\n\r\n`,
+      )
+      const head = pngHead(4000, 3000)
+      yield head
+      for (let left = bytes - head.length; left > 0; left -= zeros.length) {
+        yield left >= zeros.length ? zeros : zeros.subarray(0, left)
+      }
+      yield Buffer.from('\r\n')
+    }
+    yield Buffer.from(`--${boundary}--\r\n`)
+  }
+  return fetch(`${base}/images/edits`, {
+    method: 'POST',
+    headers: {
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      authorization: 'Bearer bench',
+      ...headers,
+    },
+    body: ReadableStream.from(parts()),
+    duplex: 'half',
   })
 }
 

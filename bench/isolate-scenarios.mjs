@@ -1,8 +1,18 @@
 // The scenarios of `npm run bench:isolates`, each measured per isolate by bench/isolate-harness.mjs:
-// big misses, streams, coalesced and slow clients (memory); misses, stream misses and hits (CPU).
+// big misses, streams, coalesced and slow clients, a 90 MB edit upload (memory); misses, stream
+// misses and hits (CPU).
 
 import { startWranglerDev } from '../scripts/wrangler-dev.mjs'
-import { drain, drainThrottled, eventLags, pct, post, sleep, unique } from './isolate-clients.mjs'
+import {
+  drain,
+  drainThrottled,
+  eventLags,
+  pct,
+  post,
+  postEdit,
+  sleep,
+  unique,
+} from './isolate-clients.mjs'
 import { measureCpu, measureMemory } from './isolate-harness.mjs'
 
 const NO_CACHE = { 'cache-control': 'no-cache' }
@@ -61,6 +71,31 @@ export async function memoryScenarios(rig) {
   }
 }
 
+/**
+ * One edit uploading 90 MB (two 45 MB pictures, under the 100 MB request limit of the Free and Pro
+ * plans), answered as JSON: the worker hashes and stores the pictures as they arrive, the owner
+ * streams them from R2 to the upstream.
+ */
+export function editScenario(rig) {
+  const bytes = 45 * 1e6
+  return measureMemory(
+    rig,
+    async () => {
+      const started = Date.now()
+      const before = rig.received().length
+      const size = await drain(postEdit(rig.base, { prompt: unique('bytes=1000000'), bytes }))
+      const sent = rig
+        .received()
+        .slice(before)
+        .find((body) => body.edit)?.edit
+      const seconds = ((Date.now() - started) / 1000).toFixed(1)
+      const upstream = sent ? `${mb(sent.bytes)} with ${sent.files} pictures` : 'nothing'
+      return `${mb(2 * bytes)} uploaded and answered (${mb(size)}) in ${seconds} s; the upstream received ${upstream}`
+    },
+    { timeoutMs: 300_000 },
+  )
+}
+
 /** A URL of a stored 1 MB image, and a 1 MB result in the cache for base64 hits. */
 async function primeHits(base) {
   const stored = await post(base, { prompt: 'bench bytes=1000000 stored', response_format: 'url' })
@@ -98,6 +133,12 @@ export async function cpuScenarios(rig) {
           NO_CACHE,
         ),
       'stream-miss',
+    ),
+    // An edit uploading one 8 MB picture: hashing, probing and storing it is per-byte work.
+    editMiss: await cpu(
+      Math.ceil(CPU_RUNS / 3),
+      () => postEdit(base, { prompt: unique('bytes=1000000'), pictures: 1, bytes: 8e6 }),
+      'edit-miss',
     ),
   }
   try {

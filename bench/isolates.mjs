@@ -7,7 +7,13 @@ import { startFakeUpstream } from './fake-upstream.mjs'
 import { post, sleep, unique } from './isolate-clients.mjs'
 import { INTERVAL_US, startRig } from './isolate-harness.mjs'
 import { heapUsage, startCpu, stopCpu } from './isolate-meters.mjs'
-import { cpuScenarios, edgeScenario, lagScenario, memoryScenarios } from './isolate-scenarios.mjs'
+import {
+  cpuScenarios,
+  edgeScenario,
+  editScenario,
+  lagScenario,
+  memoryScenarios,
+} from './isolate-scenarios.mjs'
 import { missingBindings } from './split/start.mjs'
 
 /** BENCH_PORT, or a port free right now. */
@@ -19,8 +25,8 @@ async function freePort() {
   await new Promise((resolve) => server.close(resolve))
   return port
 }
-/** BENCH_ONLY=memory,cpu,lag,edge (any of them) runs only those groups; all by default. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'memory,cpu,lag,edge').split(','))
+/** BENCH_ONLY=memory,edit,cpu,lag,edge (any of them) runs only those groups; all by default. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'memory,edit,cpu,lag,edge').split(','))
 const f1 = (value) => value.toFixed(1)
 const na = 'n/a'
 
@@ -89,14 +95,16 @@ process.once('SIGINT', async () => {
 try {
   rig = await startRig({ port: await freePort(), upstreamUrl: fake.url })
   rig.upstreamCalls = () => fake.received.length
+  rig.received = () => fake.received
   const fields = Object.keys((await heapUsage(rig.sessions.worker)).raw)
   const checkLines = await checks(rig).catch((error) => [`Checks failed: ${error.message}`])
   const skipped = { failed: 'skipped (BENCH_ONLY)' }
   const skip = (keys) => Object.fromEntries(keys.map((key) => [key, skipped]))
   const memory = ONLY.has('memory') ? await memoryScenarios(rig) : skip(['a', 'b', 'c', 'd', 'e'])
+  memory.f = ONLY.has('edit') ? await editScenario(rig) : skipped
   const cpu = ONLY.has('cpu')
     ? await cpuScenarios(rig)
-    : skip(['floor', 'miss', 'missOwned', 'streamMiss', 'file', 'hit'])
+    : skip(['floor', 'miss', 'missOwned', 'streamMiss', 'editMiss', 'file', 'hit'])
   const lag = ONLY.has('lag') ? await lagScenario(rig, fake.url) : skipped
   const edge = ONLY.has('edge') ? await edgeScenario(rig) : skipped
 
@@ -106,6 +114,11 @@ try {
     ['Peak memory, one stream miss, 3 partials, 12 MB events', ...memoryCells(memory.c), na],
     ['Peak memory, 10 coalesced stream clients, n=2 × 5 MB', ...memoryCells(memory.d), na],
     ['Peak memory, the same, clients reading 2 KB/s', ...memoryCells(memory.e), na],
+    [
+      'Peak memory, one 90 MB multipart edit upload (2 × 45 MB pictures), JSON answer',
+      ...memoryCells(memory.f),
+      na,
+    ],
     ["CPU per GET /v1/models (a trivial request; the runtime's floor)", ...cpuCells(cpu.floor), na],
     ['CPU per miss (1 MB image, JSON)', ...cpuCells(cpu.miss), na],
     [
@@ -114,6 +127,11 @@ try {
       na,
     ],
     ['CPU per stream miss (1 MB image, 3 partials)', ...cpuCells(cpu.streamMiss), na],
+    [
+      'CPU per edit miss (one 8 MB picture uploaded, 1 MB image, JSON)',
+      ...cpuCells(cpu.editMiss),
+      na,
+    ],
     ['CPU per GET of a stored 1 MB image', ...cpuCells(cpu.file), na],
     ['CPU per cache hit (1 MB image, base64 JSON)', ...cpuCells(cpu.hit), na],
   ].map(([measure, worker, coordinator, both, processes, direct]) => [

@@ -1,6 +1,6 @@
-// Talks to the gateway: POST /v1/images/generations, reading server-sent events as they arrive
-// (fetch + a small SSE reader, since EventSource cannot POST). Errors come back as GatewayError
-// carrying OpenAI's error envelope.
+// Talks to the gateway: POST /v1/images/generations (JSON) and /v1/images/edits (multipart, with
+// the pictures and mask), reading server-sent events as they arrive (fetch + a small SSE reader,
+// since EventSource cannot POST). Errors come back as GatewayError carrying OpenAI's envelope.
 
 export class GatewayError extends Error {
   constructor(status, error) {
@@ -12,7 +12,7 @@ export class GatewayError extends Error {
 }
 
 function headersFor(key, fresh) {
-  const headers = { 'content-type': 'application/json' }
+  const headers = {}
   if (key) headers.authorization = `Bearer ${key}`
   if (fresh) headers['cache-control'] = 'no-cache'
   return headers
@@ -47,13 +47,32 @@ async function* readEvents(body) {
  * Generates images. With `request.stream`, calls `onPartial(b64, format, index)` for each
  * preview. Resolves with the image URLs and whether they came from the cache.
  */
-export async function generate(request, { key, fresh = false, signal, onPartial }) {
-  const res = await fetch('/v1/images/generations', {
-    method: 'POST',
-    headers: headersFor(key, fresh),
-    body: JSON.stringify({ ...request, response_format: 'url' }),
-    signal,
-  })
+export function generate(request, options) {
+  const headers = { ...headersFor(options.key, options.fresh), 'content-type': 'application/json' }
+  const body = JSON.stringify({ ...request, response_format: 'url' })
+  return send('/v1/images/generations', { headers, body }, request, options)
+}
+
+/**
+ * Edits pictures (`files`, with an optional `mask` png) as `request` says; otherwise like
+ * generate(). Fields travel as multipart text, as the openai SDKs send them.
+ */
+export function edit(request, files, mask, options) {
+  const body = new FormData()
+  for (const [name, value] of Object.entries({ ...request, response_format: 'url' }))
+    body.append(name, String(value))
+  for (const file of files) body.append('image[]', file, file.name)
+  if (mask) body.append('mask', mask, 'mask.png')
+  return send(
+    '/v1/images/edits',
+    { headers: headersFor(options.key, options.fresh), body },
+    request,
+    options,
+  )
+}
+
+async function send(path, init, request, { signal, onPartial }) {
+  const res = await fetch(path, { method: 'POST', ...init, signal })
   const cache = res.headers.get('x-cache')
   if (!res.ok) {
     const body = await res.json().catch(() => null)
@@ -65,11 +84,12 @@ export async function generate(request, { key, fresh = false, signal, onPartial 
   }
   const urls = []
   let usage = null
+  // A generation's events are image_generation.*, an edit's image_edit.*.
   for await (const { event, data } of readEvents(res.body)) {
     const payload = JSON.parse(data)
-    if (event === 'image_generation.partial_image')
+    if (event.endsWith('.partial_image'))
       onPartial?.(payload.b64_json, payload.output_format, payload.partial_image_index)
-    else if (event === 'image_generation.completed') {
+    else if (event.endsWith('.completed')) {
       urls.push(payload.url)
       usage = payload.usage ?? usage
     } else if (event === 'error') throw new GatewayError(200, payload.error)

@@ -1,6 +1,8 @@
-// The page: make a picture, watch it form, keep it. Wires the form (form.js), the gateway
-// (api.js) and the gallery (gallery.js). Plain ES modules, no build step.
-import { GatewayError, generate, loadCapabilities } from './api.js'
+// The page: make a picture or edit given ones, watch it form, keep it. Wires the form (form.js),
+// the edit inputs (edit.js), the gateway (api.js) and the gallery (gallery.js). Plain ES modules,
+// no build step.
+import { edit, GatewayError, generate, loadCapabilities } from './api.js'
+import { EditInputs } from './edit.js'
 import { ImageForm } from './form.js'
 import { forget, loadGallery, remember, renderGallery } from './gallery.js'
 
@@ -21,7 +23,20 @@ const ADVICE = {
 }
 
 let form
+let inputs
 let running = null
+
+const editing = () => document.querySelector('input[name="mode"]:checked')?.value === 'edit'
+
+/** Shows what the mode needs: the pictures and mask for edits, the words for each. */
+function setMode() {
+  const on = editing()
+  $('edit-inputs').hidden = !on
+  $('prompt-label').textContent = on ? 'Describe the edit' : 'Describe the picture'
+  $('compose-title').textContent = on ? 'Edit pictures' : 'Make a picture'
+  $('submit').textContent = on ? 'Edit' : 'Generate'
+  form.setMode(on)
+}
 
 function setPhase(phase, status) {
   $('stage').dataset.phase = phase
@@ -57,8 +72,16 @@ function preview(index) {
 
 async function run(request, fresh = false) {
   if (form.checkSize()) return
+  const kind = editing() ? 'edit' : 'generation'
+  if (kind === 'edit' && inputs.files().length === 0) {
+    showError({ message: 'Pick or drop the pictures to edit first.', param: 'edit-images' })
+    return
+  }
   if (!request.prompt) {
-    showError({ message: 'Describe the picture first.', param: 'prompt' })
+    showError({
+      message: `Describe the ${kind === 'edit' ? 'edit' : 'picture'} first.`,
+      param: 'prompt',
+    })
     return
   }
   running?.abort()
@@ -68,7 +91,7 @@ async function run(request, fresh = false) {
   $('previews').replaceChildren()
   setPhase('waiting', request.stream ? 'Starting…' : 'Generating… this can take a minute.')
   try {
-    const result = await generate(request, {
+    const options = {
       key: localStorage.getItem(KEY_STORAGE) ?? '',
       fresh,
       signal: controller.signal,
@@ -79,7 +102,11 @@ async function run(request, fresh = false) {
         img.alt = `Preview ${index + 1} of "${request.prompt}"`
         setPhase('partial', `Forming… preview ${index + 1} of ${request.partial_images}`)
       },
-    })
+    }
+    const result =
+      kind === 'edit'
+        ? await edit(request, inputs.files(), await inputs.mask(), options)
+        : await generate(request, options)
     $('previews').replaceChildren(
       ...result.urls.map((url) => {
         const img = document.createElement('img')
@@ -93,6 +120,7 @@ async function run(request, fresh = false) {
     const items = remember({
       id: crypto.randomUUID(),
       created: Date.now(),
+      kind,
       request,
       urls: result.urls,
       cache: result.cache,
@@ -115,6 +143,8 @@ async function run(request, fresh = false) {
 
 const galleryActions = {
   again(item) {
+    document.querySelector('input[name="mode"][value="generate"]').checked = true
+    setMode()
     form.load(item.request)
     window.scrollTo({ top: 0, behavior: 'smooth' })
     run(item.request, true)
@@ -135,6 +165,10 @@ async function start() {
   try {
     const capabilities = await loadCapabilities()
     form = new ImageForm(capabilities)
+    inputs = new EditInputs()
+    for (const radio of document.querySelectorAll('input[name="mode"]'))
+      radio.addEventListener('change', setMode)
+    setMode()
     $('demo-badge').hidden = capabilities.gateway.upstream !== 'demo'
     if (!capabilities.gateway.anonymous_access && !localStorage.getItem(KEY_STORAGE))
       $('key-form').closest('details').open = true

@@ -9,6 +9,7 @@ const el = (tag, props = {}, ...children) => {
 }
 
 function typeOf(schema = {}) {
+  if (schema.format === 'binary') return 'file'
   if (schema.enum) return schema.enum.map((v) => JSON.stringify(v)).join(' | ')
   const options = schema.oneOf ?? schema.anyOf
   if (options) return options.map(typeOf).join(' or ')
@@ -87,8 +88,14 @@ function operation(path, method, op, defaultSecurity) {
       ),
     )
   }
-  const body = op.requestBody?.content?.['application/json']?.schema
-  if (body) section.append(el('h3', { textContent: 'Request body' }), fields(body))
+  // Each form the body may take (an edit: multipart/form-data or JSON).
+  const bodies = Object.entries(op.requestBody?.content ?? {}).filter(
+    ([, m]) => m.schema?.properties,
+  )
+  for (const [type, media] of bodies) {
+    const title = bodies.length > 1 ? `Request body (${type})` : 'Request body'
+    section.append(el('h3', { textContent: title }), fields(media.schema))
+  }
   section.append(
     el('h3', { textContent: 'Responses' }),
     table(

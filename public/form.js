@@ -1,5 +1,6 @@
 // The form, built from GET /v1/models: only the models, sizes (with each model's presets) and
-// choices the registry allows, and the validator's own size rules (size-rules.js).
+// choices the registry allows (an edit's input fidelity too), and the validator's own size rules
+// (size-rules.js).
 import { sizeProblem } from './size-rules.js'
 
 const $ = (id) => document.getElementById(id)
@@ -37,6 +38,12 @@ export class ImageForm {
     return this.models.get($('model').value)
   }
 
+  /** Switches between making a picture and editing given ones. */
+  setMode(editing) {
+    this.editing = editing
+    this.refresh()
+  }
+
   /** Offers what the chosen model allows; hides fields that don't apply. */
   refresh() {
     const caps = this.model.capabilities
@@ -57,6 +64,9 @@ export class ImageForm {
     $('compression-field').hidden = !['jpeg', 'webp'].includes(format)
     $('partials-field').hidden = !$('stream').checked
     $('custom-size').hidden = $('size').value !== CUSTOM
+    const fidelities = caps.input_fidelities ?? []
+    fill($('input_fidelity'), fidelities, $('input_fidelity').value || fidelities[0])
+    $('fidelity-field').hidden = !this.editing || fidelities.length === 0
     this.checkSize()
   }
 
@@ -92,6 +102,8 @@ export class ImageForm {
     if (['jpeg', 'webp'].includes(format))
       request.output_compression = Number($('output_compression').value)
     if ($('user').value.trim()) request.user = $('user').value.trim()
+    if (this.editing && !$('fidelity-field').hidden)
+      request.input_fidelity = $('input_fidelity').value
     if ($('stream').checked) {
       request.stream = true
       request.partial_images = Number($('partial_images').value) || 0

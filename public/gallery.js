@@ -1,7 +1,16 @@
-// The gallery of past generations, kept in this browser (localStorage holds the requests and the
-// image URLs; the images themselves live on the gateway). Each card offers download, copy
-// actions for URL, embed and code, and "generate again".
-import { curlSnippet, elementSnippet, embedUrl, imgSnippet, sdkSnippet } from './snippets.js'
+// The gallery of past generations and edits, kept in this browser (localStorage holds the
+// requests and the image URLs; the images themselves live on the gateway). Each card offers
+// download, copy actions for URL and code, and for generations the embeds and "generate again"
+// (an edit's input pictures are not kept, and embeds only generate).
+import {
+  curlSnippet,
+  editCurlSnippet,
+  editSdkSnippet,
+  elementSnippet,
+  embedUrl,
+  imgSnippet,
+  sdkSnippet,
+} from './snippets.js'
 
 const STORAGE_KEY = 'gpt-image-gateway.gallery'
 const LIMIT = 60
@@ -66,8 +75,9 @@ function card(item, index, url, actions) {
   img.src = url
   img.alt = item.request.prompt
   img.loading = 'lazy'
+  const edited = item.kind === 'edit'
   const caption = document.createElement('figcaption')
-  caption.textContent = item.request.prompt
+  caption.textContent = edited ? `Edit: ${item.request.prompt}` : item.request.prompt
   const meta = document.createElement('small')
   meta.textContent = `${item.request.model} · ${item.request.size} · ${new Date(item.created).toLocaleString()}${item.cache === 'HIT' ? ' · from cache' : ''}`
   caption.append(document.createElement('br'), meta)
@@ -79,9 +89,7 @@ function card(item, index, url, actions) {
   download.download = `${item.request.prompt.slice(0, 40).replace(/[^\w-]+/g, '-')}-${index + 1}.${url.split('.').pop()}`
   download.textContent = 'Download'
   download.className = 'button'
-  tools.append(
-    download,
-    button('Copy URL', (b) => copy(url, b), 'Copy the image URL'),
+  const generation = [
     button(
       'Copy <img>',
       (b) => copy(imgSnippet(embedUrl(item.request), item.request.prompt), b),
@@ -92,21 +100,42 @@ function card(item, index, url, actions) {
       (b) => copy(elementSnippet(item.request), b),
       'Copy a <gpt-image> element that shows the picture forming',
     ),
-    button(
-      'Copy curl',
-      (b) => copy(curlSnippet(item.request), b),
-      'Copy a curl command for this request',
-    ),
-    button(
-      'Copy SDK',
-      (b) => copy(sdkSnippet(item.request), b),
-      'Copy openai SDK code for this request',
-    ),
-    button(
-      'Generate again',
-      () => actions.again(item),
-      'Make a fresh picture with the same settings (skips the cache)',
-    ),
+  ]
+  const code = edited
+    ? [
+        button(
+          'Copy curl',
+          (b) => copy(editCurlSnippet(item.request), b),
+          'Copy a curl command for this edit',
+        ),
+        button(
+          'Copy SDK',
+          (b) => copy(editSdkSnippet(item.request), b),
+          'Copy openai SDK code for this edit',
+        ),
+      ]
+    : [
+        button(
+          'Copy curl',
+          (b) => copy(curlSnippet(item.request), b),
+          'Copy a curl command for this request',
+        ),
+        button(
+          'Copy SDK',
+          (b) => copy(sdkSnippet(item.request), b),
+          'Copy openai SDK code for this request',
+        ),
+        button(
+          'Generate again',
+          () => actions.again(item),
+          'Make a fresh picture with the same settings (skips the cache)',
+        ),
+      ]
+  tools.append(
+    download,
+    button('Copy URL', (b) => copy(url, b), 'Copy the image URL'),
+    ...(edited ? [] : generation),
+    ...code,
     button('Remove', () => actions.remove(item), 'Remove from this gallery'),
   )
   li.append(figure, tools)

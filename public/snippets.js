@@ -1,5 +1,5 @@
 // Code a person can copy for exactly the request behind a picture: curl, the openai SDK, and the
-// embed forms (<img> and <gpt-image>).
+// embed forms (<img> and <gpt-image>); for an edit, curl and the SDK with placeholder files.
 import { EMBED_FIELDS, PICTURE_FIELDS } from './embed-fields.js'
 
 const origin = () => location.origin
@@ -27,6 +27,36 @@ export function sdkSnippet(request) {
     `const client = new OpenAI({ baseURL: '${origin()}/v1', apiKey: process.env.GATEWAY_KEY })`,
     `const result = await client.images.generate(${args})`,
     '// result.data[0].b64_json holds the image (base64)',
+  ].join('\n')
+}
+
+export function editCurlSnippet(request) {
+  const { stream, partial_images, ...rest } = request
+  const fields = Object.entries(rest).map(([name, value]) => `  -F ${quote(`${name}=${value}`)} \\`)
+  return [
+    `curl ${origin()}/v1/images/edits \\`,
+    '  -H "Authorization: Bearer $GATEWAY_KEY" \\',
+    "  -F 'image[]=@picture.png' \\",
+    ...fields,
+    "  -F 'response_format=url'",
+  ].join('\n')
+}
+
+export function editSdkSnippet(request) {
+  const { stream, partial_images, ...rest } = request
+  const args = JSON.stringify(rest, null, 2)
+    .replace(/"([a-z_]+)":/g, '$1:')
+    .replace(
+      /^\{/,
+      "{\n  image: [await toFile(fs.createReadStream('picture.png'), 'picture.png')],",
+    )
+  return [
+    "import fs from 'node:fs'",
+    "import OpenAI, { toFile } from 'openai'",
+    '',
+    `const client = new OpenAI({ baseURL: '${origin()}/v1', apiKey: process.env.GATEWAY_KEY })`,
+    `const result = await client.images.edit(${args})`,
+    '// result.data[0].b64_json holds the edited image (base64)',
   ].join('\n')
 }
 

@@ -6,6 +6,7 @@ import { cors } from './access/cors'
 import { fail, handleError } from './errors'
 import { observe } from './observability'
 import { admin } from './routes/admin'
+import { edits } from './routes/edits'
 import { embed } from './routes/embed'
 import { imageFiles } from './routes/image-files'
 import { images } from './routes/images'
@@ -25,8 +26,10 @@ app.route('/v1', admin)
 app.route('/v1', usage)
 app.route('/v1', models)
 app.route('/v1/images', images)
+app.route('/v1/images', edits)
 app.route('/v1/images', embed)
-app.all('/v1/images/generations', (c) => fail({ kind: 'method_not_allowed', method: c.req.method }))
+for (const path of ['/v1/images/generations', '/v1/images/edits'])
+  app.all(path, (c) => fail({ kind: 'method_not_allowed', method: c.req.method }))
 app.route('/v1/images', imageFiles)
 serveDocument(app)
 app.notFound((c) =>

@@ -30,6 +30,10 @@ export type RenderQuality = Exclude<Quality, 'auto'>
 /** Image output tokens each streamed partial image adds (the seed: "an additional 100"). */
 export const PARTIAL_IMAGE_TOKENS = 100
 
+export const INPUT_FIDELITIES = ['high', 'low'] as const
+/** How closely an edit follows its input pictures (more image input tokens when high). */
+export type InputFidelity = (typeof INPUT_FIDELITIES)[number]
+
 export interface ModelCapabilities {
   /** Sizes besides `auto`, which every model accepts. */
   sizes: SizeRule
@@ -38,10 +42,17 @@ export interface ModelCapabilities {
   qualities: readonly Quality[]
   /** The size `auto` resolves to when a generator has to pick one itself. */
   defaultSize: string
-  /** US dollars per million tokens, from the returned usage. */
-  prices: { textInput: number; imageOutput: number }
+  /** US dollars per million tokens, from the returned usage (image input: edits' pictures). */
+  prices: { textInput: number; imageInput: number; imageOutput: number }
   /** Image output tokens billed for one 1024×1024 image, by quality; other sizes scale by area. */
   outputTokens: Record<RenderQuality, number>
+  /**
+   * The `input_fidelity` values an edit may ask for, the default first. Empty: the model takes
+   * no such field and always follows its inputs closely (billed as high).
+   */
+  inputFidelities: readonly InputFidelity[]
+  /** The most image input tokens one input picture of an edit is billed, by fidelity. */
+  inputImageTokens: Record<InputFidelity, number>
   /** Release date (UTC), reported as the model's `created` time by GET /v1/models. */
   released: string
 }
@@ -51,32 +62,49 @@ const CLASSIC_SIZES: SizeRule = { kind: 'fixed', sizes: ['1024x1024', '1536x1024
 /** OpenAI's output tokens per 1024×1024 image (the seed's table for the gpt-image models). */
 const GPT_IMAGE_TOKENS = { low: 272, medium: 1056, high: 4160 } as const
 
+/*
+ * Input pictures are billed as image input tokens: a few hundred for the downscaled copy the model
+ * sees (OpenAI counts 512-px tiles; a square input is one tile, about 200 tokens, an elongated
+ * one up to four), and high fidelity adds about 4,160 for a square input and 6,240 otherwise
+ * (OpenAI's image generation guide, read 2026-12-01). These are the bounds reserved per input.
+ */
+const INPUT_IMAGE_TOKENS = { low: 1_000, high: 1_000 + 6_240 } as const
+
 const CLASSIC = {
   sizes: CLASSIC_SIZES,
   transparentBackground: true,
   qualities: QUALITIES,
   defaultSize: '1024x1024',
   outputTokens: GPT_IMAGE_TOKENS,
+  inputFidelities: ['low', 'high'],
+  inputImageTokens: INPUT_IMAGE_TOKENS,
 } as const
 
 /*
- * Prices in USD per million tokens (text input, image output), as OpenAI lists them; read
- * 2026-11-24 from OpenAI's pricing tables as quoted by the OpenAI developer community forum
- * ("image generation and output of image tokens") and model pages that mirror them. Image-input
- * tokens (edits) don't occur in generations. Check https://openai.com/api/pricing when updating.
+ * Prices in USD per million tokens (text input, image input, image output), as OpenAI lists them;
+ * read 2026-11-24 (image input 2026-12-01) from OpenAI's pricing tables as quoted by the OpenAI
+ * developer community forum ("image generation and output of image tokens") and model pages that
+ * mirror them. Image input tokens occur in edits only. Check https://openai.com/api/pricing when
+ * updating.
  */
 
 /** Every model the gateway accepts, keyed by its public id. The first one is the default. */
 export const MODELS = {
-  'gpt-image-1': { ...CLASSIC, prices: { textInput: 5, imageOutput: 40 }, released: '2025-04-23' },
+  'gpt-image-1': {
+    ...CLASSIC,
+    prices: { textInput: 5, imageInput: 10, imageOutput: 40 },
+    released: '2025-04-23',
+  },
   'gpt-image-1-mini': {
     ...CLASSIC,
-    prices: { textInput: 2, imageOutput: 8 },
+    prices: { textInput: 2, imageInput: 2.5, imageOutput: 8 },
+    // Low fidelity only (the openai SDK's own documentation of input_fidelity).
+    inputFidelities: ['low'],
     released: '2025-10-06',
   },
   'gpt-image-1.5': {
     ...CLASSIC,
-    prices: { textInput: 5, imageOutput: 32 },
+    prices: { textInput: 5, imageInput: 8, imageOutput: 32 },
     released: '2025-12-16',
   },
   'gpt-image-2': {
@@ -100,8 +128,11 @@ export const MODELS = {
     transparentBackground: false,
     qualities: QUALITIES,
     defaultSize: '1024x1024',
-    prices: { textInput: 5, imageOutput: 30 },
+    prices: { textInput: 5, imageInput: 8, imageOutput: 30 },
     outputTokens: GPT_IMAGE_TOKENS,
+    // It takes no input_fidelity: inputs are always followed (and billed) at high fidelity.
+    inputFidelities: [],
+    inputImageTokens: INPUT_IMAGE_TOKENS,
     released: '2026-04-21',
   },
 } as const satisfies Record<string, ModelCapabilities>
@@ -143,6 +174,11 @@ export function largestPixels(model: ModelId): number {
 /** Image output tokens one image of `pixels` costs at `quality` (scaled from 1024×1024). */
 export function imageOutputTokens(model: ModelId, quality: RenderQuality, pixels: number): number {
   return Math.ceil((capabilitiesOf(model).outputTokens[quality] * pixels) / 1_048_576)
+}
+
+/** The fidelity an edit with `model` runs at when it asks for none (high when it can't ask). */
+export function defaultInputFidelity(model: ModelId): InputFidelity {
+  return capabilitiesOf(model).inputFidelities[0] ?? 'high'
 }
 
 /** Models that can make a transparent background. */

@@ -45,6 +45,13 @@ const listOf = (rule: string, valid: (item: string) => boolean) =>
 
 const secret = text.transform((v) => v ?? null)
 
+/** `true` or `false`; unset is false. */
+const flag = text
+  .refine((v) => v === undefined || v === 'true' || v === 'false', {
+    error: 'must be true or false',
+  })
+  .transform((v) => v === 'true')
+
 function isUrl(value: string, exactOrigin: boolean): boolean {
   try {
     const url = new URL(value)
@@ -78,14 +85,7 @@ export const VARIABLES = {
   GATEWAY_KEYS: { kind: 'secret', rule: list },
   ADMIN_TOKEN: { kind: 'secret', rule: secret },
   EMBED_SIGNING_SECRET: { kind: 'secret', rule: secret },
-  PUBLIC_ACCESS: {
-    kind: 'var',
-    rule: text
-      .refine((v) => v === undefined || v === 'true' || v === 'false', {
-        error: 'must be true or false',
-      })
-      .transform((v) => v === 'true'),
-  },
+  PUBLIC_ACCESS: { kind: 'var', rule: flag },
   ALLOWED_MODELS: {
     kind: 'var',
     rule: listOf(`must list only models this gateway knows (${MODEL_IDS.join(', ')})`, (item) =>
@@ -111,6 +111,7 @@ export const VARIABLES = {
       })
       .transform((v) => (v === undefined ? 1 : Number(v))),
   },
+  KEEP_EDIT_INPUTS: { kind: 'var', rule: flag },
   CORS_ORIGINS: {
     kind: 'var',
     rule: listOf('must list exact origins such as https://example.com, comma-separated', (item) =>
@@ -143,6 +144,8 @@ export interface Settings {
   readonly allowedModels: readonly ModelId[] | null
   /** How long a stored result answers repeats; null keeps it forever. */
   readonly cacheTtlSeconds: number | null
+  /** Keep edits' input pictures in R2 (`inputs/`) instead of deleting them once used. */
+  readonly keepEditInputs: boolean
   readonly sseKeepAliveMs: number
   readonly rateLimitPerMinute: number
   readonly anonymousRateLimitPerMinute: number
@@ -179,6 +182,7 @@ function toSettings(vars: z.output<typeof environment>): Settings {
     publicAccess: vars.PUBLIC_ACCESS,
     allowedModels: vars.ALLOWED_MODELS,
     cacheTtlSeconds: vars.CACHE_TTL_SECONDS,
+    keepEditInputs: vars.KEEP_EDIT_INPUTS,
     sseKeepAliveMs: vars.SSE_KEEPALIVE_MS,
     rateLimitPerMinute: vars.RATE_LIMIT_PER_MINUTE,
     anonymousRateLimitPerMinute: vars.ANONYMOUS_RATE_LIMIT_PER_MINUTE,

@@ -31,6 +31,7 @@ describe('settingsOf', () => {
       publicAccess: false,
       allowedModels: null,
       cacheTtlSeconds: null,
+      keepEditInputs: false,
       sseKeepAliveMs: 15_000,
       rateLimitPerMinute: 60,
       anonymousRateLimitPerMinute: 10,

@@ -73,7 +73,7 @@ export function settleGeneration(
   request: NormalizedImageRequest,
   usage: Record<string, unknown> | undefined,
 ): Promise<void> {
-  const cost = usage ? costOf(request.model, usage) : ref.reservedMicros
+  const cost = usage ? costOf(request, usage) : ref.reservedMicros
   return ledger(env, ref.ledger).settle(ref.reservationId, cost)
 }
 
@@ -104,5 +104,5 @@ export function recordHit(
   usage: Record<string, unknown> | undefined,
 ): Promise<void> | null {
   if (principal.kind !== 'managed') return null
-  return ledger(env, principal.ledger).recordHit(costOf(request.model, usage))
+  return ledger(env, principal.ledger).recordHit(costOf(request, usage))
 }

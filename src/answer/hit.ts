@@ -4,6 +4,7 @@
  * never holds an image, let alone a whole answer. URL answers don't read images at all.
  */
 import type { Manifest } from '../cache/store'
+import type { ImageKind } from '../result/events'
 import { imageUrl } from '../result/result'
 import { streamFrom } from '../stream/iterable-stream'
 import { type ImageReader, storedImageBytes } from './image-bytes'
@@ -17,6 +18,7 @@ export function hitBody(
   manifest: Manifest,
   store: ImageReader,
   origin: string,
+  kind: ImageKind = 'generation',
 ): ReadableStream<Uint8Array> | Uint8Array {
   if (shape === 'json-url' || shape === 'redirect') {
     return urlAnswer(
@@ -24,7 +26,7 @@ export function hitBody(
       manifest.result,
     )
   }
-  return streamFrom(hitPieces(shape, manifest, store, origin))
+  return streamFrom(hitPieces(shape, manifest, store, origin, kind))
 }
 
 async function* hitPieces(
@@ -32,12 +34,13 @@ async function* hitPieces(
   manifest: Manifest,
   store: ImageReader,
   origin: string,
+  kind: ImageKind,
 ): AsyncGenerator<Uint8Array> {
   if (showsFrames(shape)) yield KEEPALIVE
   if (shape === 'json') yield JSON_OPENING
   const source = { store, meta: manifest.result, origin }
   for (const [index, image] of manifest.images.entries()) {
-    const view = { index, prefix: null, suffix: null, payload: null }
+    const view = { kind, index, prefix: null, suffix: null, payload: null }
     yield* storedImageBytes(shape, view, image, source)
   }
   if (shape === 'json') yield jsonClosing(manifest.result)

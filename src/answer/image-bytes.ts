@@ -9,11 +9,11 @@ import { imageUrl, type ResultMeta, type StoredImage } from '../result/result'
 import { base64Pieces } from '../stream/base64'
 import { JSON_IMAGE_TAIL, jsonImageHead } from './json'
 import type { AnswerShape } from './shapes'
-import { COMPLETED_HEAD, completedTail, urlFrame } from './sse'
+import { completedHead, completedTail, urlFrame } from './sse'
 
 /** Bytes before an image's base64 (null: this shape carries no base64). */
 export function imageHead(shape: AnswerShape, view: ImageView): Uint8Array | null {
-  if (shape === 'sse') return view.prefix ?? COMPLETED_HEAD
+  if (shape === 'sse') return view.prefix ?? completedHead(view.kind)
   if (shape === 'json') return jsonImageHead(view.index)
   return null
 }
@@ -36,7 +36,7 @@ export function imageLinkFrame(
   origin: string,
   image: StoredImage,
 ): Uint8Array {
-  return urlFrame(view.payload, meta, imageUrl(origin, image))
+  return urlFrame(view.kind, view.payload, meta, imageUrl(origin, image))
 }
 
 /** Length of the base64 text of `bytes` bytes (padded). */

@@ -6,13 +6,12 @@
  */
 import type { Failure } from '../errors'
 import { publicError } from '../public-error'
+import { completedEvent, type ImageKind } from '../result/events'
 import type { ResultMeta } from '../result/result'
 import { encoder } from '../stream/bytes'
 
 export const KEEPALIVE = encoder.encode(': keep-alive\n\n')
 export const DEFAULT_KEEPALIVE_MS = 15_000
-
-const COMPLETED = 'image_generation.completed'
 
 /** One SSE frame; multi-line data is split into several `data:` lines as the spec requires. */
 export function sseFrame(event: string, data: string): Uint8Array {
@@ -36,10 +35,17 @@ function completedFields(meta: ResultMeta): Record<string, unknown> {
   }
 }
 
+const completedHeads = Object.fromEntries(
+  (['generation', 'edit'] as const).map((kind) => {
+    const event = completedEvent(kind)
+    return [kind, encoder.encode(`event: ${event}\ndata: {"type":"${event}","b64_json":"`)]
+  }),
+) as Record<ImageKind, Uint8Array>
+
 /** A rebuilt completed event up to its base64: `event: …\ndata: {"type":…,"b64_json":"`. */
-export const COMPLETED_HEAD = encoder.encode(
-  `event: ${COMPLETED}\ndata: {"type":"${COMPLETED}","b64_json":"`,
-)
+export function completedHead(kind: ImageKind): Uint8Array {
+  return completedHeads[kind]
+}
 
 /** The rest of a rebuilt completed event after its base64. */
 export function completedTail(meta: ResultMeta): Uint8Array {
@@ -52,13 +58,15 @@ export function completedTail(meta: ResultMeta): Uint8Array {
  * event (without its base64) when there was one, else one rebuilt from `meta`.
  */
 export function urlFrame(
+  kind: ImageKind,
   payload: Record<string, unknown> | null,
   meta: ResultMeta,
   url: string,
 ): Uint8Array {
+  const event = completedEvent(kind)
   const base: Record<string, unknown> = payload
     ? { ...payload }
-    : { type: COMPLETED, ...completedFields(meta) }
+    : { type: event, ...completedFields(meta) }
   delete base.b64_json
-  return sseFrame(COMPLETED, JSON.stringify({ ...base, url }))
+  return sseFrame(event, JSON.stringify({ ...base, url }))
 }

@@ -3,10 +3,13 @@
  * change the picture, and of who made it and for whom: the upstream (the demo generator, or the
  * operator's base URL, so a demo picture never answers a paid request) and the cache scope (a
  * key that keeps its own cache). Fields that don't change the picture (user, stream,
- * partial_images, response_format) are left out, so they never split the cache. Clients never
- * choose a key; it is always derived.
+ * partial_images, response_format) are left out, so they never split the cache. An edit adds
+ * its input fidelity and the SHA-256 of every input picture and of the mask, in order, after the
+ * same fields (so generations' keys are what they always were). Clients never choose a key; it is
+ * always derived.
  */
 import type { NormalizedImageRequest } from '../schema/image-request'
+import { hex } from '../stream/bytes'
 
 /** Bump when the recipe changes, so old entries are simply never looked up again. */
 const CACHE_KEY_VERSION = 'v2'
@@ -32,6 +35,16 @@ export function keyFields(req: NormalizedImageRequest) {
     // Compression only changes jpeg and webp; for png it is always the default anyway.
     output_compression: req.output_format === 'png' ? null : req.output_compression,
     moderation: req.moderation,
+    ...(req.edit ? { edit: editFields(req.edit) } : {}),
+  }
+}
+
+/** What of an edit's inputs changes the picture: the fidelity, and each picture by its digest. */
+function editFields(edit: NonNullable<NormalizedImageRequest['edit']>) {
+  return {
+    input_fidelity: edit.input_fidelity,
+    images: edit.images.map((image) => image.sha256),
+    mask: edit.mask?.sha256 ?? null,
   }
 }
 
@@ -52,6 +65,5 @@ export async function cacheKey(
     context.scope,
     ...Object.values(fields),
   ])
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical))
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+  return hex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical)))
 }

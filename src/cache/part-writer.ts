@@ -4,7 +4,9 @@
  * one a multipart upload whose parts (all the same size but the last, as R2 requires) go up as
  * they fill. Blocks stream to R2 through a FixedLengthStream (no joined copy) and return to the
  * pool once R2 has read them. While one part uploads the next fills; a third waits (`write`
- * resolves late), so an object in flight costs about two parts, whatever its size.
+ * resolves late), so an object in flight costs about two parts, whatever its size; with `serial`
+ * (uploads whose source can simply wait, like a request body) a full part waits for its own
+ * upload, so it costs one.
  */
 import { BLOCK_BYTES, giveBuffer, takeBuffer } from '../stream/buffer-pool'
 
@@ -14,6 +16,8 @@ export const PART_BYTES = 20 * BLOCK_BYTES
 export interface PartWriterOptions {
   httpMetadata?: R2HTTPMetadata
   customMetadata?: Record<string, string>
+  /** Hold one part at a time: `write` resolves once a full part is uploaded. */
+  serial?: boolean
 }
 
 export class PartWriter {
@@ -114,6 +118,7 @@ export class PartWriter {
       const uploading = this.uploadPart(PART_BYTES)
       uploading.catch(() => {}) // surfaces at the next flush or at finish()
       this.uploading = uploading
+      if (this.options.serial) await uploading
     }
   }
 

@@ -5,6 +5,7 @@
  * or truncated generation never becomes visible, and its already-written images are deleted.
  */
 import { IMAGE_TYPES, type ImageExt, type ResultMeta, type StoredImage } from '../result/result'
+import { hex } from '../stream/bytes'
 import type { KeyFields } from './cache-key'
 import { PartWriter } from './part-writer'
 
@@ -23,9 +24,7 @@ export const manifestPath = (key: string) => `manifests/${key}.json`
 export const imagePath = (id: string, ext: ImageExt) => `images/${id}.${ext}`
 
 export function randomId(): string {
-  return [...crypto.getRandomValues(new Uint8Array(16))]
-    .map((b) => b.toString(16).padStart(2, '0'))
-    .join('')
+  return hex(crypto.getRandomValues(new Uint8Array(16)))
 }
 
 export class ResultStore {

@@ -12,22 +12,31 @@ import { DurableObject } from 'cloudflare:workers'
 import { type BillingRef, refund, settleGeneration } from '../access/billing'
 import { urlAnswer } from '../answer/json'
 import type { AnswerShape } from '../answer/shapes'
+import { discardInputs, openInput } from '../cache/inputs'
 import { ResultStore, randomId } from '../cache/store'
 import type { Bindings } from '../env'
 import type { Failure } from '../errors'
 import { imageUrl, type ResultMeta, type StoredImage } from '../result/result'
-import type { NormalizedImageRequest } from '../schema/image-request'
+import { kindOf, type NormalizedImageRequest } from '../schema/image-request'
 import { callUpstream } from '../upstream/client'
+import type { UpstreamPayload } from '../upstream/payload'
 import { readUpstreamAnswer } from '../upstream/read-answer'
 import { targetFromSettings, type UpstreamSettings } from '../upstream/target'
 import { failureOf } from './errors'
-import { Generation } from './generation'
+import { DEFAULT_GRACE_MS, Generation } from './generation'
 import { ResultWriter } from './result-writer'
 
 export interface JoinRequest {
   key: string
   request: NormalizedImageRequest
-  upstreamBody: Record<string, unknown>
+  /** What to send upstream: a generation's JSON body, or an edit's fields and stored pictures. */
+  payload: UpstreamPayload
+  /**
+   * An edit's temporary input objects, deleted once they are no longer needed: at once when the
+   * request joins a running generation, else when its own generation ends. Empty when the
+   * operator keeps inputs.
+   */
+  discard: string[]
   /** Which upstream to call, resolved by the worker that received the request. */
   upstream: UpstreamSettings
   /** A cache bypass: generate even if an entry exists, and replace it. */
@@ -74,6 +83,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       if (wantsUrls(join.shape)) running.writer.keepImagesOnFailure()
       // A joiner's picture is already paid for by whoever started the generation.
       if (join.billing) this.ctx.waitUntil(refund(this.env, join.billing))
+      this.ctx.waitUntil(discardInputs(this.env.IMAGES, join.discard))
     } else {
       running = this.begin(join)
     }
@@ -101,7 +111,9 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       keepImagesOnFailure: wantsUrls(join.shape),
       generationId: randomId(),
     })
-    const generation = new Generation(store, requestedMeta(join.request), writer, join.keepAliveMs)
+    const meta = requestedMeta(join.request)
+    const kind = kindOf(join.request)
+    const generation = new Generation(store, meta, writer, join.keepAliveMs, DEFAULT_GRACE_MS, kind)
     const running = { generation, writer }
     this.running = running
     this.track(this.run(running, join))
@@ -124,7 +136,8 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       const target = targetFromSettings(join.upstream)
       const called = Date.now()
       const upstream = await callUpstream(target, {
-        body: join.upstreamBody,
+        payload: join.payload,
+        open: (object) => openInput(this.env.IMAGES, object),
         signal: deadline.signal,
       })
       generation.start({
@@ -150,6 +163,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
     } finally {
       clearTimeout(timer)
       if (join.billing && !paid) await refund(this.env, join.billing)
+      await discardInputs(this.env.IMAGES, join.discard)
       if (this.running?.generation === generation) this.running = null
       generation.whenIdle(() => this.track(writer.cleanup().catch(() => {})))
     }

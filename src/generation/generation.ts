@@ -7,6 +7,7 @@
 
 import type { AnswerShape } from '../answer/shapes'
 import type { ResultStore } from '../cache/store'
+import type { ImageKind } from '../result/events'
 import type { Piece } from '../result/pieces'
 import type { ResultMeta, StoredImage } from '../result/result'
 import type { ResultWriter } from './result-writer'
@@ -37,6 +38,8 @@ export class Generation implements GenerationView {
     private readonly writer: ResultWriter,
     private readonly keepAliveMs: number,
     private readonly graceMs = DEFAULT_GRACE_MS,
+    /** Names the events of rebuilt completed events (a generation's, or an edit's). */
+    readonly kind: ImageKind = 'generation',
   ) {
     this.timer = setInterval(() => this.keepAlive(), Math.max(10, Math.floor(keepAliveMs / 3)))
   }
@@ -152,7 +155,13 @@ export class Generation implements GenerationView {
         return this.current
       case 'image-begin': {
         const stored = this.writer.beginImage()
-        const view = { index: piece.index, prefix: piece.prefix, suffix: null, payload: null }
+        const view = {
+          kind: this.kind,
+          index: piece.index,
+          prefix: piece.prefix,
+          suffix: null,
+          payload: null,
+        }
         const unit: ImageUnit = {
           seq,
           kind: 'image',

@@ -5,6 +5,7 @@
  * re-encoded on the way (only the owner decodes images, once, into R2).
  */
 import type { ChunkRef } from '../stream/buffer-pool'
+import type { ImageKind } from './events'
 import type { ResultMeta } from './result'
 
 export type Piece =
@@ -35,6 +36,8 @@ export type Piece =
 
 /** What is known of one finished image besides its bytes, for writing it into answers. */
 export interface ImageView {
+  /** Names the events it is written in (`image_generation.*` or `image_edit.*`). */
+  kind: ImageKind
   index: number
   /** The upstream's completed event around the base64 (SSE upstreams), for byte-true SSE. */
   prefix: Uint8Array | null

@@ -9,6 +9,7 @@ import { anonymousAccess } from '../access/auth'
 import { fail } from '../errors'
 import { capabilitiesOf, DEFAULT_MODEL, largestPixels, MODEL_IDS, type ModelId } from '../models'
 import { MAX_IMAGES, MAX_PARTIAL_IMAGES } from '../result/limits'
+import { MAX_INPUT_IMAGES } from '../schema/edit-request'
 import {
   BACKGROUNDS,
   MAX_PROMPT_LENGTH,
@@ -37,9 +38,12 @@ function describe(id: ModelId) {
       qualities: caps.qualities,
       usd_per_million_tokens: {
         text_input: caps.prices.textInput,
+        image_input: caps.prices.imageInput,
         image_output: caps.prices.imageOutput,
       },
       output_tokens_per_1024x1024: caps.outputTokens,
+      input_fidelities: caps.inputFidelities,
+      max_input_image_tokens: caps.inputImageTokens,
     },
   }
 }
@@ -83,6 +87,7 @@ models.openapi(list, (c) => {
         partial_images: { min: 0, max: MAX_PARTIAL_IMAGES },
         output_compression: { min: 0, max: 100 },
         prompt_max_length: MAX_PROMPT_LENGTH,
+        edit_images: { min: 1, max: MAX_INPUT_IMAGES },
       },
     },
     200,

@@ -1,7 +1,8 @@
 /**
  * Answers a validated request: from the cache, or by joining the one generation for its key,
  * whose owner streams the finished answer bytes that are passed to the client untouched.
- * Shared by the API route and the embed route, so both pay at most once per picture.
+ * Shared by the API routes (generations, edits) and the embed route, so all pay at most once
+ * per picture.
  */
 import { endTime, setMetric, startTime } from 'hono/timing'
 import { recordHit, refund, reserveFor } from '../access/billing'
@@ -9,6 +10,7 @@ import { hitBody } from '../answer/hit'
 import { answerResponse, type CacheStatus } from '../answer/respond'
 import type { AnswerShape } from '../answer/shapes'
 import { type CacheContext, cacheKey } from '../cache/cache-key'
+import { discardInputs } from '../cache/inputs'
 import { NearbyStore } from '../cache/nearby'
 import { type Manifest, ResultStore } from '../cache/store'
 import type { AppContext, Principal } from '../env'
@@ -17,9 +19,11 @@ import type { JoinRequest, JoinResult } from '../generation/coordinator'
 import type { StoredImage } from '../result/result'
 import {
   type ImageRequest,
+  kindOf,
   type NormalizedImageRequest,
   upstreamBody,
 } from '../schema/image-request'
+import type { UpstreamPayload } from '../upstream/payload'
 import { assertUpstreamSupports } from '../upstream/target'
 
 /** What a route gets back: the answer, or (redirect shape) the first image to point at. */
@@ -28,9 +32,31 @@ export type Obtained =
   | { kind: 'image'; image: StoredImage; cache: CacheStatus }
 
 /** The answer to this request in `shape`; `replace` skips the cache and replaces the entry. */
-export async function obtainAnswer(
+export function obtainAnswer(
   c: AppContext,
   input: ImageRequest,
+  request: NormalizedImageRequest,
+  shape: AnswerShape,
+  replace: boolean,
+): Promise<Obtained> {
+  const payload: UpstreamPayload = { kind: 'generation', body: upstreamBody(input) }
+  return obtain(c, { payload, discard: [] }, request, shape, replace)
+}
+
+/** What a miss hands to the owner: the upstream payload, and temporary inputs to delete after. */
+export interface UpstreamWork {
+  payload: UpstreamPayload
+  discard: string[]
+}
+
+/**
+ * The answer to a request whose upstream payload is ready (an edit's pictures are stored): from
+ * the cache (its temporary inputs then deleted at once), or from its generation, whose owner
+ * deletes them. On a failure the caller deletes them.
+ */
+export async function obtain(
+  c: AppContext,
+  work: UpstreamWork,
   request: NormalizedImageRequest,
   shape: AnswerShape,
   replace: boolean,
@@ -45,13 +71,17 @@ export async function obtainAnswer(
   startTime(c, 'cache', 'Cache lookup (edge, then R2)')
   const entry = replace ? null : await store.lookup(key)
   endTime(c, 'cache')
-  if (entry) return fromCache(c, request, shape, entry, store)
+  if (entry) {
+    if (work.discard.length > 0) c.executionCtx.waitUntil(discardInputs(c.env.IMAGES, work.discard))
+    return fromCache(c, request, shape, entry, store)
+  }
 
   const billing = await reserveFor(c.env, settings, principal, request)
   const join: JoinRequest = {
     key,
     request,
-    upstreamBody: upstreamBody(input),
+    payload: work.payload,
+    discard: work.discard,
     upstream,
     replace,
     shape,
@@ -132,6 +162,6 @@ function fromCache(
     return first ? { kind: 'image', image: first, cache: 'HIT' } : fail({ kind: 'internal' })
   }
   const origin = new URL(c.req.url).origin
-  const body = hitBody(shape, entry, store, origin)
+  const body = hitBody(shape, entry, store, origin, kindOf(request))
   return { kind: 'response', response: answerResponse(shape, body, { 'x-cache': 'HIT' }) }
 }

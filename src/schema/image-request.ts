@@ -13,6 +13,8 @@ import {
   sizeProblem,
   TRANSPARENT_MODELS,
 } from '../models'
+import type { ImageKind } from '../result/events'
+import type { EditInputs } from '../result/inputs'
 import { MAX_IMAGES, MAX_PARTIAL_IMAGES } from '../result/limits'
 
 export const BACKGROUNDS = ['auto', 'opaque', 'transparent'] as const
@@ -179,6 +181,13 @@ export interface NormalizedImageRequest {
   partial_images: number
   user: string | null
   response_format: (typeof RESPONSE_FORMATS)[number]
+  /** Edits only: the pictures it starts from (src/schema/edit-request.ts). */
+  edit?: EditInputs
+}
+
+/** Whether a request makes pictures from a prompt alone or edits given ones. */
+export function kindOf(request: NormalizedImageRequest): ImageKind {
+  return request.edit ? 'edit' : 'generation'
 }
 
 /** Resolves every default of the seed's table. Field order is fixed, so serializations are stable. */

@@ -4,6 +4,7 @@
  * code.
  */
 import { z } from 'zod'
+import { completedEvent, type ImageKind, partialImageEvent } from '../result/events'
 
 const usage = z
   .object({
@@ -41,23 +42,29 @@ export const errorEnvelopeSchema = z.object({
   }),
 })
 
-export const streamEventSchema = z
-  .object({
-    type: z.enum(['image_generation.partial_image', 'image_generation.completed']),
-    b64_json: z.string().optional(),
-    url: z.string().optional(),
-    created_at: z.int().optional(),
-    size: z.string().optional(),
-    quality: z.string().optional(),
-    background: z.string().optional(),
-    output_format: z.string().optional(),
-    partial_image_index: z.int().optional(),
-    usage: usage.optional(),
-  })
-  .meta({
-    description:
-      "The data of each server-sent event (the event's name equals `type`). Failures arrive as `event: error` with an error envelope.",
-  })
+/** The data of each stream event of a kind of request (generations' or edits' event names). */
+function streamEvents(kind: ImageKind) {
+  return z
+    .object({
+      type: z.enum([partialImageEvent(kind), completedEvent(kind)]),
+      b64_json: z.string().optional(),
+      url: z.string().optional(),
+      created_at: z.int().optional(),
+      size: z.string().optional(),
+      quality: z.string().optional(),
+      background: z.string().optional(),
+      output_format: z.string().optional(),
+      partial_image_index: z.int().optional(),
+      usage: usage.optional(),
+    })
+    .meta({
+      description:
+        "The data of each server-sent event (the event's name equals `type`). Failures arrive as `event: error` with an error envelope.",
+    })
+}
+
+export const streamEventSchema = streamEvents('generation')
+export const editStreamEventSchema = streamEvents('edit')
 
 export const usageResponseSchema = z.object({
   object: z.literal('usage'),
@@ -100,8 +107,22 @@ export const modelSchema = z.object({
     largest_pixels: z.int(),
     transparent_background: z.boolean(),
     qualities: z.array(z.string()).readonly(),
-    usd_per_million_tokens: z.object({ text_input: z.number(), image_output: z.number() }),
+    usd_per_million_tokens: z.object({
+      text_input: z.number(),
+      image_input: z.number(),
+      image_output: z.number(),
+    }),
     output_tokens_per_1024x1024: z.object({ low: z.int(), medium: z.int(), high: z.int() }),
+    input_fidelities: z
+      .array(z.enum(['high', 'low']))
+      .readonly()
+      .meta({
+        description:
+          "The edits' `input_fidelity` values it takes, the default first (none: always high).",
+      }),
+    max_input_image_tokens: z.object({ low: z.int(), high: z.int() }).meta({
+      description: 'The most image input tokens one edit picture is billed, by fidelity.',
+    }),
   }),
 })
 
@@ -120,6 +141,7 @@ export const modelListSchema = z.object({
       partial_images: range,
       output_compression: range,
       prompt_max_length: z.int(),
+      edit_images: range.meta({ description: 'How many pictures one edit takes.' }),
     })
     .meta({ description: 'What this deployment accepts as a whole.' }),
 })

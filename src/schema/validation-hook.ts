@@ -80,6 +80,12 @@ export function describeIssue(issue: Issue, input: unknown): Failure {
       )
     }
     case 'too_big':
+      if (issue.origin === 'array') {
+        return invalid(
+          `Invalid '${param}': array too long. Expected at most ${issue.maximum} items, but got ${(value as unknown[]).length}.`,
+          'array_above_max_length',
+        )
+      }
       if (issue.origin === 'string') {
         return invalid(
           `Invalid '${param}': string too long. Expected a string with maximum length ${issue.maximum}, but got a string with length ${(value as string).length} instead.`,
@@ -91,6 +97,12 @@ export function describeIssue(issue: Issue, input: unknown): Failure {
         'integer_above_max_value',
       )
     case 'too_small':
+      if (issue.origin === 'array') {
+        return invalid(
+          `Invalid '${param}': array too short. Expected at least ${issue.minimum} item(s), but got ${(value as unknown[]).length}.`,
+          'array_too_short',
+        )
+      }
       if (issue.origin === 'string') {
         return invalid(
           `Invalid '${param}': empty string. Expected a string with minimum length ${issue.minimum}, but got an empty string instead.`,

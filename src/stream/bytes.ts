@@ -13,3 +13,9 @@ export function concat(pieces: Uint8Array[], length?: number): Uint8Array {
   }
   return out
 }
+
+/** Lower-case hex of bytes (digests, random ids). */
+export function hex(bytes: ArrayBuffer | Uint8Array): string {
+  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)
+  return Array.from(view, (b) => b.toString(16).padStart(2, '0')).join('')
+}

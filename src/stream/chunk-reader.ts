@@ -112,12 +112,25 @@ export class ChunkReader {
   }
 }
 
+/**
+ * How a body is read: `min` bytes at least per read where it is a byte stream (fewer, larger
+ * chunks); `keepSmall` keeps small reads in their pooled buffer instead of copying them out (for
+ * readers that release every chunk before the next read).
+ */
+interface ReadOptions {
+  min?: number
+  keepSmall?: boolean
+}
+
 /** Reads a body in large chunks: BYOB where the body is a byte stream, as it comes otherwise. */
 class LargeReads {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader
   private readonly byob: boolean
 
-  constructor(body: ReadableStream<Uint8Array>) {
+  constructor(
+    body: ReadableStream<Uint8Array>,
+    private readonly options: ReadOptions = {},
+  ) {
     let reader: ReadableStreamBYOBReader | null = null
     try {
       reader = body.getReader({ mode: 'byob' })
@@ -134,15 +147,19 @@ class LargeReads {
       const { done, value } = await (this.reader as ReadableStreamDefaultReader<Uint8Array>).read()
       return done ? null : { bytes: value, ref: UNPOOLED }
     }
-    const result = await (this.reader as ReadableStreamBYOBReader).read(
-      new Uint8Array(takeBuffer()),
-    )
+    const { min, keepSmall } = this.options
+    const reader = this.reader as ReadableStreamBYOBReader
+    const view = new Uint8Array(takeBuffer())
+    // readAtLeast: workerd's form of the standard `read(view, { min })`.
+    const result = await (min ? reader.readAtLeast(min, view) : reader.read(view))
     const value = result.value as Uint8Array | undefined
     if (result.done || !value) {
       if (value) giveBuffer(value.buffer)
       return null
     }
-    if (value.length >= SMALL_READ) return { bytes: value, ref: new PooledChunk(value.buffer) }
+    if (keepSmall || value.length >= SMALL_READ) {
+      return { bytes: value, ref: new PooledChunk(value.buffer) }
+    }
     const copy = value.slice()
     giveBuffer(value.buffer)
     return { bytes: copy, ref: UNPOOLED }
@@ -150,6 +167,31 @@ class LargeReads {
 
   cancel(reason?: unknown): Promise<void> {
     return this.reader.cancel(reason).catch(() => {})
+  }
+}
+
+/** Bytes a request-body read waits for (unless the body ends first): 128 KiB. */
+const UPLOAD_READ = BLOCK_BYTES / 2
+
+/**
+ * A body's chunks, read large (at least 128 KiB where it can be) into pooled buffers, without
+ * deadlines (request bodies): a chunk's bytes are valid until the loop asks for the next one, so
+ * none is copied. Stopping early cancels the body.
+ */
+export async function* pooledChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Chunk> {
+  const reads = new LargeReads(body, { min: UPLOAD_READ, keepSmall: true })
+  let finished = false
+  try {
+    for (let chunk = await reads.read(); chunk !== null; chunk = await reads.read()) {
+      try {
+        yield chunk
+      } finally {
+        chunk.ref.release()
+      }
+    }
+    finished = true
+  } finally {
+    if (!finished) await reads.cancel()
   }
 }
 

@@ -2,9 +2,10 @@
  * Finds the `"b64_json": "..."` strings in Images API JSON (an answer body, or the data of a
  * completed event) as it streams by, over bytes: the sink gets each image's base64 as ranges of
  * the incoming chunks, never as one string, and everything else (a small skeleton of metadata)
- * is kept and parsed at the end. Hand-written because streaming JSON libraries step through every
- * character in JavaScript and hand values over as strings; here the only per-byte work in an
- * image is one native `indexOf` for its closing quote.
+ * is kept and parsed at the end (another key may be asked for: an edit's `image_url`).
+ * Hand-written because streaming JSON libraries step through every character in JavaScript and
+ * hand values over as strings; here the only per-byte work in an image is one native `indexOf`
+ * for its closing quote.
  */
 import { concat } from './bytes'
 import type { ChunkText } from './chunk-text'
@@ -20,7 +21,7 @@ export interface Base64Sink {
 }
 
 const QUOTE = 0x22
-const KEY = new TextEncoder().encode('"b64_json"')
+const encoder = new TextEncoder()
 /** Whitespace allowed around the colon before a key no longer counts as ours. */
 const MAX_GAP = 32
 
@@ -31,11 +32,26 @@ export class JsonImageScanner {
   private skeletonBytes = 0
   private tail: Uint8Array | null = null
   private inImage = false
+  private readonly key: Uint8Array
 
+  /** `key` is the string-valued key whose values stream to the sink (`b64_json` by default). */
   constructor(
     private readonly sink: Base64Sink,
     private readonly maxSkeletonBytes: number,
-  ) {}
+    key = 'b64_json',
+  ) {
+    this.key = encoder.encode(JSON.stringify(key))
+  }
+
+  /** Adds text to the skeleton where the scan is (inside an image's quotes, from `imageBegin`). */
+  annotate(text: string): void {
+    this.keep(encoder.encode(text))
+  }
+
+  /** The skeleton so far, as text (it is small). */
+  skeletonText(): string {
+    return new TextDecoder().decode(concat(this.skeleton, this.skeletonBytes))
+  }
 
   /** True while inside an image's base64. */
   get inBase64(): boolean {
@@ -74,7 +90,7 @@ export class JsonImageScanner {
     const offset = tail ? tail.length : 0
     let q = buf.indexOf(QUOTE)
     while (q >= 0) {
-      const match = matchKey(buf, q)
+      const match = matchKey(buf, q, this.key)
       if (match === 'partial') {
         this.keep(buf.subarray(0, q))
         this.tail = buf.slice(q)
@@ -120,13 +136,13 @@ export class JsonImageScanner {
   }
 }
 
-/** Does `"b64_json" : "` start at `q`? Whitespace around the colon is allowed. */
-function matchKey(buf: Uint8Array, q: number): Match {
-  for (let k = 0; k < KEY.length; k++) {
+/** Does `"<key>" : "` start at `q`? Whitespace around the colon is allowed. */
+function matchKey(buf: Uint8Array, q: number, key: Uint8Array): Match {
+  for (let k = 0; k < key.length; k++) {
     if (q + k >= buf.length) return 'partial'
-    if (buf[q + k] !== KEY[k]) return 'none'
+    if (buf[q + k] !== key[k]) return 'none'
   }
-  let at = q + KEY.length
+  let at = q + key.length
   let colon = false
   for (let gap = 0; gap <= MAX_GAP * 2 + 1; gap++, at++) {
     if (at >= buf.length) return 'partial'

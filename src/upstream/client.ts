@@ -1,19 +1,34 @@
 /**
- * Calls the upstream images endpoint: the operator's key, a deadline for response headers, and at
- * most one retry, only for failures where retrying can help (5xx, network, timeout) and only
- * before anything reached the client (this returns before the body is read). No client signal
- * is taken: a generation belongs to its owner, not to whichever client asked first.
+ * Calls the upstream images endpoint (generations, or edits with their pictures streamed from R2
+ * into a multipart body): the operator's key, a deadline for response headers, and at most one
+ * retry, only for failures where retrying can help (5xx, network, timeout) and only before
+ * anything reached the client (this returns before the body is read). No client signal is taken:
+ * a generation belongs to its owner, not to whichever client asked first.
  */
 import { type Failure, fail } from '../errors'
 import { failureFromUpstream } from './error-mapping'
+import { multipartBody } from './multipart-body'
+import { type OpenInput, UPSTREAM_PATHS, type UpstreamPayload } from './payload'
 import type { UpstreamTarget } from './target'
 
 const RETRY_DELAY_MS = 250
 
 export interface UpstreamCall {
-  body: Record<string, unknown>
+  payload: UpstreamPayload
+  /** Reads an edit's stored pictures. */
+  open?: OpenInput
   /** The generation's total deadline: aborts the call and any retry. */
   signal?: AbortSignal
+}
+
+/** A fresh body for one attempt, and its content type. */
+function bodyOf(call: UpstreamCall): { body: BodyInit; contentType: string } {
+  const { payload } = call
+  if (payload.kind === 'generation') {
+    return { body: JSON.stringify(payload.body), contentType: 'application/json' }
+  }
+  const open: OpenInput = call.open ?? (() => Promise.resolve(null))
+  return multipartBody(payload.fields, payload.files, open)
 }
 
 type Attempt = { ok: true; response: Response } | { ok: false; failure: Failure }
@@ -41,14 +56,15 @@ async function attempt(target: UpstreamTarget, call: UpstreamCall): Promise<Atte
     timedOut = true
     controller.abort()
   }, target.timeoutMs)
-  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  const { body, contentType } = bodyOf(call)
+  const headers: Record<string, string> = { 'content-type': contentType }
   if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`
   try {
     const response = await target.fetch(
-      new Request(`${target.baseUrl}/images/generations`, {
+      new Request(`${target.baseUrl}${UPSTREAM_PATHS[call.payload.kind]}`, {
         method: 'POST',
         headers,
-        body: JSON.stringify(call.body),
+        body,
         signal: call.signal ? AbortSignal.any([controller.signal, call.signal]) : controller.signal,
       }),
     )

@@ -1,11 +1,13 @@
 /**
  * Reads an upstream SSE answer into generation pieces. Frames that are not finished images
- * (partial images, other events) pass on as their exact bytes; a completed image event passes
- * on as its base64 slices plus the bytes around them (its `prefix` and `suffix`), so the event
- * can be forwarded byte for byte and the image decoded once, into R2. Error events become
- * failures; nothing of theirs is forwarded.
+ * (partial images, other events) pass on as their exact bytes; a completed image event (a
+ * generation's `image_generation.completed` or an edit's `image_edit.completed`) passes on as its
+ * base64 slices plus the bytes around them (its `prefix` and `suffix`), so the event can be
+ * forwarded byte for byte and the image decoded once, into R2. Error events become failures;
+ * nothing of theirs is forwarded.
  */
 import { GatewayError } from '../errors'
+import { COMPLETED_EVENTS } from '../result/events'
 import { MAX_EVENT_BYTES, MAX_IMAGE_BASE64, MAX_SKELETON_BYTES } from '../result/limits'
 import type { Piece } from '../result/pieces'
 import { type ChunkRef, UNPOOLED } from '../stream/buffer-pool'
@@ -16,7 +18,6 @@ import { MalformedBodyError } from '../stream/malformed'
 import { SseScanner, type SseSink } from '../stream/sse-scanner'
 import { failureFromEvent } from './error-mapping'
 
-const COMPLETED = 'image_generation.completed'
 const LINE_FEED = new Uint8Array([0x0a])
 /** An error event is small; more than this is not one we will read. */
 const MAX_ERROR_BYTES = 64 * 1024
@@ -74,7 +75,7 @@ export class SseAnswerReader implements SseSink {
       this.mode = 'error'
       this.errorData = []
       this.errorBytes = 0
-    } else if (event === COMPLETED) {
+    } else if (COMPLETED_EVENTS.includes(event)) {
       this.mode = 'image'
       this.json = new JsonImageScanner(this.base64Sink, MAX_SKELETON_BYTES)
       this.prefix = [head]

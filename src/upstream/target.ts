@@ -7,6 +7,7 @@ import { fail } from '../errors'
 import type { NormalizedImageRequest } from '../schema/image-request'
 import { demoFetch } from './demo/demo-upstream'
 import { isDemoFormat } from './demo/encode'
+import { DEMO_MAX_INPUT_PIXELS } from './demo/retouch'
 
 export interface UpstreamTarget {
   kind: 'remote' | 'demo'
@@ -32,16 +33,32 @@ export function targetFromSettings(settings: UpstreamSettings): UpstreamTarget {
   return { ...settings, fetch: (request) => fetch(request) }
 }
 
-/** Refuses, with a clear 400, what the chosen upstream cannot make (the demo encodes png/jpeg only). */
+/**
+ * Refuses, with a clear 400, what the chosen upstream cannot do: the demo encodes png and jpeg
+ * only, and edits from a png or jpeg first picture of at most the largest output's pixels.
+ */
 export function assertUpstreamSupports(
   target: UpstreamSettings,
   req: NormalizedImageRequest,
 ): void {
-  if (target.kind === 'demo' && !isDemoFormat(req.output_format)) {
+  if (target.kind !== 'demo') return
+  if (!isDemoFormat(req.output_format)) {
     fail({
       kind: 'invalid_request',
       message: `No upstream is configured, and the built-in demo generator cannot encode '${req.output_format}'. Use output_format 'png' or 'jpeg', or ask the operator to configure an upstream.`,
       param: 'output_format',
+      code: 'unsupported_value',
+    })
+  }
+  const first = req.edit?.images[0]
+  if (
+    first &&
+    (!isDemoFormat(first.format) || first.width * first.height > DEMO_MAX_INPUT_PIXELS)
+  ) {
+    fail({
+      kind: 'invalid_request',
+      message: `No upstream is configured, and the built-in demo generator edits png and jpeg pictures of up to ${DEMO_MAX_INPUT_PIXELS} pixels only (the first image is a ${first.width}x${first.height} ${first.format}). Send such a picture first, or ask the operator to configure an upstream.`,
+      param: 'image',
       code: 'unsupported_value',
     })
   }

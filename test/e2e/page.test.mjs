@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { after, before, test } from 'node:test'
 import { Validator } from '@seriousme/openapi-schema-validator'
+import { encode as encodePng } from 'fast-png'
 import { chromium } from 'playwright-core'
 import { startWranglerDev } from '../../scripts/wrangler-dev.mjs'
 
@@ -133,6 +134,79 @@ test('every form field fits its column, the end-user id too, on a desktop and a 
   }
 })
 
+/** A wide RGB png with a gradient, as a page user might pick. */
+function widePng(width = 96, height = 64) {
+  const data = new Uint8Array(width * height * 3)
+  for (let i = 0; i < width * height; i++) data.set([(i % width) * 2, 120, 200], i * 3)
+  return Buffer.from(encodePng({ width, height, data, channels: 3, depth: 8 }))
+}
+
+test('an edit: pictures picked, a mask painted, previews, then the edit, kept in the gallery', async () => {
+  await page.check('input[name="mode"][value="edit"]')
+  assert.equal(await page.textContent('#submit'), 'Edit')
+  await page.setInputFiles('#edit-images', [
+    { name: 'street.png', mimeType: 'image/png', buffer: widePng() },
+    { name: 'sky.png', mimeType: 'image/png', buffer: widePng(32, 32) },
+  ])
+  assert.equal(await page.locator('#edit-thumbs li').count(), 2)
+  await page.check('#mask-on')
+  await page.waitForFunction(() => document.getElementById('mask-base').width > 0)
+  const box = await page.locator('#mask-strokes').boundingBox()
+  await page.mouse.move(box.x + 5, box.y + 5)
+  await page.mouse.down()
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 8 })
+  await page.mouse.up()
+  await page.fill('#prompt', 'the same street at night')
+  await page.fill('#partial_images', '2')
+  // What the page sends: the FormData's entries, files by name, type and size.
+  await page.evaluate(() => {
+    const send = window.fetch
+    window.fetch = (url, init) => {
+      if (init?.body instanceof FormData)
+        window.__sent = [...init.body.entries()].map(([k, v]) =>
+          typeof v === 'string' ? [k, v] : [k, { name: v.name, type: v.type, size: v.size }],
+        )
+      return send(url, init)
+    }
+  })
+  const phases = []
+  const watch = setInterval(async () => {
+    phases.push(await page.$eval('#stage', (s) => s.dataset.phase).catch(() => ''))
+  }, 50)
+  try {
+    await page.click('#submit')
+    await page.waitForSelector('#stage[data-phase="done"]', { timeout: 60_000 })
+  } finally {
+    clearInterval(watch)
+  }
+  const sent = await page.evaluate(() => window.__sent)
+  const files = sent.filter(([, v]) => typeof v !== 'string').map(([k, v]) => [k, v.name, v.type])
+  assert.deepEqual(files, [
+    ['image[]', 'street.png', 'image/png'],
+    ['image[]', 'sky.png', 'image/png'],
+    ['mask', 'mask.png', 'image/png'],
+  ])
+  assert.ok(phases.indexOf('partial') >= 0, `a preview was shown: ${phases.join(' ')}`)
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('#previews img.final')].every(
+      (img) => img.complete && img.naturalWidth > 0,
+    ),
+  )
+  // size auto follows the wide picture
+  assert.equal(await page.$eval('#previews img.final', (img) => img.naturalWidth), 1536)
+  mkdirSync('test-results', { recursive: true })
+  await page.screenshot({ path: 'test-results/edit.png', fullPage: true })
+  await page.reload()
+  await page.waitForSelector('body[data-ready="true"]')
+  const caption = await page.textContent('#gallery .card figcaption')
+  assert.match(caption, /^Edit: the same street at night/)
+  assert.equal(
+    await page.locator('#gallery .card').first().locator('text=Generate again').count(),
+    0,
+  )
+  await page.check('input[name="mode"][value="generate"]')
+})
+
 test('an invalid custom size shows the validator’s own message', async () => {
   await page.selectOption('#model', 'gpt-image-2')
   await page.selectOption('#size', 'custom')
@@ -177,6 +251,7 @@ test('the API docs page renders every route from /openapi.json, with its fields'
     headings.map((h) => h.textContent.replace(/\s+/g, '')),
   )
   for (const route of [
+    'POST /v1/images/edits',
     'POST /v1/images/embed/sign',
     'GET /v1/images/embed',
     'GET /v1/images/{file}',
@@ -193,6 +268,12 @@ test('the API docs page renders every route from /openapi.json, with its fields'
   )
   for (const field of ['expires_in', 'output_compression', 'moderation'])
     assert.match(sign, new RegExp(field))
+  const edits = await docs.$eval(
+    '.op:has(h2 code:text-is("/v1/images/edits"))',
+    (op) => op.textContent,
+  )
+  for (const text of ['multipart/form-data', 'image[]', 'input_fidelity', 'file', 'image_url'])
+    assert.ok(edits.includes(text), `${text} in the edits route`)
   await docs.close()
 })
 

@@ -1,11 +1,17 @@
 /**
  * A fake OpenAI images API: a plain Hono app (ramen-api's mockApp pattern) that checks the
- * operator's key, records every call, and answers with whatever a test scripted: JSON, SSE,
- * errors, slowness, or nothing at all.
+ * operator's key, records every call (an edit's multipart parts too), and answers with whatever a
+ * test scripted: JSON, SSE, errors, slowness, or nothing at all. It also serves pictures at
+ * FAKE_FILES_URL, for edits that give their pictures by https URL.
  */
 import { Hono } from 'hono'
+import { type RecordedBody, recordBody } from './record'
+
+export { recordBody } from './record'
 
 export const FAKE_UPSTREAM_URL = 'https://upstream.test/v1'
+/** Where `FakeUpstream.serve()` puts files. */
+export const FAKE_FILES_URL = 'https://files.test'
 export const OPERATOR_KEY = 'sk-operator-SECRET-5f1c2e9a7b'
 
 /** A 1×1 PNG, base64: the smallest real image a fake success can carry. */
@@ -48,13 +54,12 @@ export function gate(): { opened: Promise<void>; open: () => void } {
   return { opened, open }
 }
 
-export interface RecordedCall {
+export interface RecordedCall extends RecordedBody {
   url: string
   authorization: string | null
   contentType: string | null
   /** Every header the upstream received, lower-cased. */
   headers: Record<string, string>
-  body: Record<string, unknown>
 }
 
 /** The top-level fields of an Images API answer, sorted. */
@@ -70,7 +75,7 @@ export const IMAGES_RESPONSE_KEYS = [
 
 /** An OpenAI-shaped success body for a request. */
 export function successBody(body: Record<string, unknown>) {
-  const n = typeof body.n === 'number' ? body.n : 1
+  const n = Number(body.n ?? 1)
   return {
     created: 1_700_000_000,
     background: 'opaque',
@@ -108,17 +113,20 @@ export class FakeUpstream {
   /** How many answer bodies the gateway cancelled (stopped reading) before their end. */
   cancelledBodies = 0
   private readonly replies: FakeReply[] = []
+  /** Files served at FAKE_FILES_URL, by path. */
+  readonly files = new Map<string, Response>()
   readonly app = new Hono()
 
   constructor(readonly key: string = OPERATOR_KEY) {
-    this.app.post('/v1/images/generations', async (c) => {
-      const body = (await c.req.json()) as Record<string, unknown>
+    this.app.post('/v1/images/:endpoint{generations|edits}', async (c) => {
+      const recorded = await recordBody(c.req.raw)
+      const { body } = recorded
       this.calls.push({
         url: c.req.url,
         authorization: c.req.header('authorization') ?? null,
         contentType: c.req.header('content-type') ?? null,
         headers: Object.fromEntries(c.req.raw.headers),
-        body,
+        ...recorded,
       })
       if (c.req.header('authorization') !== `Bearer ${this.key}`) {
         return c.json(
@@ -135,6 +143,12 @@ export class FakeUpstream {
       }
       return this.answer(this.replies.shift() ?? { kind: 'success' }, body)
     })
+  }
+
+  /** Serves `response` (cloned for each fetch) at FAKE_FILES_URL + `path`. */
+  serve(path: string, response: Response): this {
+    this.files.set(path, response)
+    return this
   }
 
   /** Queues replies for the next calls, in order; after them every call succeeds. */
@@ -219,8 +233,11 @@ export function sseEvent(type: string, payload: Record<string, unknown>): string
   return `event: ${type}\ndata: ${JSON.stringify({ type, ...payload })}\n\n`
 }
 
-/** A partial-image event followed by a completed event, with real (tiny) PNGs. */
-export function imageStreamFrames(partials = 1): string[] {
+/**
+ * A partial-image event followed by a completed event, with real (tiny) PNGs; `kind` names them
+ * as a generation's (`image_generation.*`) or an edit's (`image_edit.*`).
+ */
+export function imageStreamFrames(partials = 1, kind = 'image_generation'): string[] {
   const common = {
     created_at: 1_700_000_000,
     size: '1024x1024',
@@ -230,13 +247,13 @@ export function imageStreamFrames(partials = 1): string[] {
   }
   return [
     ...Array.from({ length: partials }, (_, i) =>
-      sseEvent('image_generation.partial_image', {
+      sseEvent(`${kind}.partial_image`, {
         b64_json: TINY_PNG_B64,
         ...common,
         partial_image_index: i,
       }),
     ),
-    sseEvent('image_generation.completed', {
+    sseEvent(`${kind}.completed`, {
       b64_json: TINY_PNG_B64,
       ...common,
       usage: { input_tokens: 10, output_tokens: 1156, total_tokens: 1166 },

@@ -14,7 +14,13 @@ import { forgetAllowedOrigins } from '../../src/access/cors'
 import type { Bindings } from '../../src/env'
 import type { GenerationCoordinator } from '../../src/generation/coordinator'
 import app from '../../src/index'
-import { FAKE_UPSTREAM_URL, FakeUpstream, OPERATOR_KEY } from '../fakes/upstream'
+import {
+  FAKE_FILES_URL,
+  FAKE_UPSTREAM_URL,
+  FakeUpstream,
+  OPERATOR_KEY,
+  recordBody,
+} from '../fakes/upstream'
 
 export const GATEWAY_URL = 'https://gateway.test'
 export const CLIENT_KEY = 'gw-client-key-1'
@@ -82,6 +88,10 @@ afterEach(async () => {
 export function installFake(fake: FakeUpstream): FakeUpstream {
   vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input, init)
+    if (request.url.startsWith(`${FAKE_FILES_URL}/`)) {
+      const file = fake.files.get(request.url.slice(FAKE_FILES_URL.length))
+      return file ? file.clone() : new Response('not found', { status: 404 })
+    }
     if (!request.url.startsWith(`${FAKE_UPSTREAM_URL}/`)) {
       unexpected.push(request.url)
       throw new TypeError(`unexpected outbound request to ${request.url}`)
@@ -94,7 +104,7 @@ export function installFake(fake: FakeUpstream): FakeUpstream {
         authorization: null,
         contentType: null,
         headers: {},
-        body: await request.json(),
+        ...(await recordBody(request)),
       })
       throw new TypeError('Network connection lost.')
     }
@@ -105,7 +115,7 @@ export function installFake(fake: FakeUpstream): FakeUpstream {
         authorization: null,
         contentType: null,
         headers: {},
-        body: await request.json(),
+        ...(await recordBody(request)),
       })
       return new Promise<Response>((_, reject) => {
         request.signal.addEventListener('abort', () =>

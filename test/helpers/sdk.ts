@@ -17,6 +17,12 @@ export function sdk({ env = ENVS.remote, apiKey = CLIENT_KEY, maxRetries = 0 }: 
     apiKey,
     baseURL: `${GATEWAY_URL}/v1`,
     maxRetries,
-    fetch: (url, init) => gatewayFetch(new Request(url, init), env),
+    // With its Response at hand, the SDK need not probe the fetch function with a request.
+    fetch: Object.assign(
+      (url: RequestInfo | URL, init?: RequestInit) => gatewayFetch(new Request(url, init), env),
+      {
+        Response,
+      },
+    ),
   })
 }

@@ -78,6 +78,7 @@ describe('GET /openapi.json', () => {
     expect(documented).toEqual(
       expect.arrayContaining([
         'post /v1/images/generations',
+        'post /v1/images/edits',
         'get /v1/images/embed',
         'post /v1/images/embed/sign',
         'get /v1/images/{file}',

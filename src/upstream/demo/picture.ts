@@ -17,7 +17,7 @@ export interface PictureSpec {
   block: number
 }
 
-type Rgb = [number, number, number]
+export type Rgb = [number, number, number]
 
 /** FNV-1a over UTF-16 code units: a stable 32-bit seed from text. */
 export function seedOf(text: string): number {
@@ -40,14 +40,15 @@ function random(seed: number): () => number {
   }
 }
 
-function hsl(h: number, s: number, l: number): Rgb {
+/** A colour from hue (degrees), saturation and lightness (0–1), as RGB 0–255. */
+export function hsl(h: number, s: number, l: number): Rgb {
   const k = (n: number) => (n + h / 30) % 12
   const a = s * Math.min(l, 1 - l)
   const f = (n: number) => l - a * Math.max(-1, Math.min(k(n) - 3, 9 - k(n), 1))
   return [f(0) * 255, f(8) * 255, f(4) * 255]
 }
 
-function mix(a: Rgb, b: Rgb, t: number): Rgb {
+export function mix(a: Rgb, b: Rgb, t: number): Rgb {
   return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t]
 }
 

@@ -1,0 +1,166 @@
+/**
+ * An edit's body in either form (multipart, or JSON with image URLs) read into validated fields,
+ * the normalized request (pictures by digest) and the upstream payload; every invalid input a 400
+ * naming its field before any upstream call; on any failure the pictures stored so far deleted.
+ */
+import type { z } from 'zod'
+import type { InputStore } from '../cache/inputs'
+import { fail } from '../errors'
+import { IMAGE_TYPES } from '../result/result'
+import {
+  type EditFields,
+  editFormSchema,
+  editJsonSchema,
+  editUpstreamFields,
+  normalizeEdit,
+} from '../schema/edit-request'
+import type { NormalizedImageRequest } from '../schema/image-request'
+import { rejectInvalid } from '../schema/validation-hook'
+import { boundaryOf } from '../stream/multipart'
+import { safeFilename } from '../upstream/multipart-body'
+import type { UpstreamFile, UpstreamPayload } from '../upstream/payload'
+import { fetchInput } from './fetch-input'
+import { InputWriter } from './input-writer'
+import { discardValues, MARKER, readJsonEdit, type UrlValue } from './read-json-form'
+import { type Picture, readMultipartEdit } from './read-multipart'
+
+export interface EditBody {
+  fields: EditFields
+  request: NormalizedImageRequest
+  payload: UpstreamPayload
+  /** Every stored picture's object. */
+  objects: string[]
+}
+
+const refuse = (message: string, param: string | null, code: string): never =>
+  fail({ kind: 'invalid_request', message, param, code })
+
+/** Validates with a zod schema, refusing as every route does (the first issue, named). */
+function validated<T>(schema: z.ZodType<T>, data: unknown): T {
+  const result = schema.safeParse(data)
+  rejectInvalid({ ...result, data })
+  return result.data as T
+}
+
+export async function readEditBody(request: Request, store: InputStore): Promise<EditBody> {
+  const type = request.headers.get('content-type')
+  const body = request.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() })
+  const boundary = boundaryOf(type)
+  let pictures: { images: Picture[]; mask: Picture | null }
+  let fields: EditFields
+  if (boundary) {
+    const read = await readMultipartEdit(body, boundary, store)
+    pictures = read
+    try {
+      fields = validated(editFormSchema, read.fields)
+      if (read.images.length === 0) {
+        refuse("Missing required parameter: 'image'.", 'image', 'missing_required_parameter')
+      }
+    } catch (error) {
+      await store.discard(objectsOf(read))
+      throw error
+    }
+  } else if (type && /^multipart\/form-data/i.test(type)) {
+    return refuse(
+      'A multipart/form-data body needs a boundary in its Content-Type.',
+      null,
+      'invalid_multipart',
+    )
+  } else if (type && /^application\/json\s*(;|$)/i.test(type)) {
+    ;({ fields, pictures } = await readJsonForm(body, store))
+  } else {
+    return fail({ kind: 'unsupported_media_type', received: type })
+  }
+  try {
+    checkMask(pictures)
+    const normalized = normalizeEdit(fields, {
+      images: pictures.images.map((p) => p.stored.image),
+      mask: pictures.mask?.stored.image ?? null,
+    })
+    const files = [...pictures.images, ...(pictures.mask ? [pictures.mask] : [])].map(upstreamFile)
+    const payload: UpstreamPayload = { kind: 'edit', fields: editUpstreamFields(fields), files }
+    return { fields, request: normalized, payload, objects: objectsOf(pictures) }
+  } catch (error) {
+    await store.discard(objectsOf(pictures))
+    throw error
+  }
+}
+
+/** The JSON form: the document validated, then each picture had (stored, or fetched now). */
+async function readJsonForm(body: ReadableStream<Uint8Array>, store: InputStore) {
+  const { document, values } = await readJsonEdit(body, store)
+  const had: Picture[] = []
+  try {
+    const { images, mask, ...fields } = validated(editJsonSchema, document)
+    const picture = async (url: string | undefined, param: string, field: string) => {
+      const value = markedValue(values, url, param)
+      const stored =
+        value.kind === 'data'
+          ? await value.stored
+          : await fetchInput(value.url, new InputWriter(store, value.index, value.rules), param)
+      const taken = { field, param, filename: null, stored }
+      had.push(taken)
+      return taken
+    }
+    const pictures: { images: Picture[]; mask: Picture | null } = { images: [], mask: null }
+    for (const [i, image] of images.entries()) {
+      pictures.images.push(await picture(image.image_url, `images.${i}.image_url`, 'image[]'))
+    }
+    if (mask) pictures.mask = await picture(mask.image_url, 'mask.image_url', 'mask')
+    return { fields: fields as EditFields, pictures }
+  } catch (error) {
+    await discardValues(store, values)
+    await store.discard(had.map((p) => p.stored.object))
+    throw error
+  }
+}
+
+/** The value an image_url stood for (its marker), or a 400 when it was not one we took out. */
+function markedValue(values: UrlValue[], url: string | undefined, param: string): UrlValue {
+  const value = url?.startsWith(MARKER) ? values[Number(url.slice(MARKER.length))] : undefined
+  return (
+    value ?? refuse(`'${param}' must be an https URL or a data: URL.`, param, 'invalid_image_url')
+  )
+}
+
+/** A mask must be a png with transparency, the size of the first picture. */
+function checkMask({ images, mask }: { images: Picture[]; mask: Picture | null }): void {
+  if (!mask) return
+  const { param } = mask
+  const { image, alpha } = mask.stored
+  if (image.format !== 'png')
+    refuse(`The mask must be a png (it is a ${image.format}).`, param, 'invalid_mask')
+  if (!alpha) {
+    refuse(
+      'The mask has no alpha channel: its fully transparent pixels mark where to edit, so it must be a png with transparency.',
+      param,
+      'invalid_mask',
+    )
+  }
+  const first = images[0]?.stored.image
+  if (first && (first.width !== image.width || first.height !== image.height)) {
+    refuse(
+      `The mask is ${image.width}x${image.height} but the first image is ${first.width}x${first.height}: they must be the same size.`,
+      param,
+      'invalid_mask',
+    )
+  }
+}
+
+/** A picture as the upstream gets it: the client's field and filename, the sniffed type. */
+function upstreamFile(picture: Picture, i: number): UpstreamFile {
+  const { image, object } = picture.stored
+  const fallback =
+    picture.field === 'mask' ? `mask.${image.format}` : `image-${i + 1}.${image.format}`
+  return {
+    field: picture.field,
+    filename: safeFilename(picture.filename ?? '', fallback),
+    contentType: IMAGE_TYPES[image.format],
+    bytes: image.bytes,
+    object,
+  }
+}
+
+function objectsOf({ images, mask }: { images: Picture[]; mask: Picture | null }): string[] {
+  return [...images, ...(mask ? [mask] : [])].map((p) => p.stored.object)
+}
