@@ -118,7 +118,7 @@ export async function obtain(
   if (joined.upstreamRequestId) headers['x-request-id'] = joined.upstreamRequestId
   // A replaced entry: once its answer has ended (the new result is committed by then), this data
   // centre forgets the old manifest instead of serving it until it expires.
-  const body = replace ? forgetWhenDone(joined.body, () => store.forget(key)) : joined.body
+  const body = replace ? whenPiped(c, joined.body, () => store.forget(key)) : joined.body
   return { kind: 'response', response: answerResponse(shape, body, headers) }
 }
 
@@ -128,12 +128,25 @@ function nearbyStore(c: AppContext): NearbyStore {
   return new NearbyStore(store, (work) => c.executionCtx.waitUntil(work.catch(() => {})))
 }
 
-/** Passes `body` through, running `done` when it has ended. */
-function forgetWhenDone(
+/**
+ * Passes `body` through, running `done` once all of it was taken. A native pipe between native
+ * streams: the bytes never enter this isolate's JavaScript (a TransformStream would copy every
+ * chunk through the heap).
+ */
+function whenPiped(
+  c: AppContext,
   body: ReadableStream<Uint8Array> | null,
   done: () => Promise<void>,
 ): ReadableStream<Uint8Array> | null {
-  return body?.pipeThrough(new TransformStream({ flush: () => done().catch(() => {}) })) ?? null
+  if (!body) return null
+  const { readable, writable } = new IdentityTransformStream()
+  c.executionCtx.waitUntil(
+    body
+      .pipeTo(writable)
+      .then(done)
+      .catch(() => {}),
+  )
+  return readable
 }
 
 /** Hands the request to the owner of its cache key, the Durable Object named by the key. */
