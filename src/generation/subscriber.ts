@@ -17,14 +17,13 @@ import { type Failure, GatewayError } from '../errors'
 import type { Piece } from '../result/pieces'
 import type { ResultMeta, StoredImage } from '../result/result'
 import { type ChunkRef, UNPOOLED } from '../stream/buffer-pool'
+import { AnswerPipe } from './answer-pipe'
 import type { Outcome, Unit } from './units'
 
 /** Bytes a live subscriber may have waiting unread before the owner waits for it. */
 export const LAG_LIMIT_BYTES = 1024 * 1024
 /** Past this a subscriber falls behind at once, without its grace (pieces pushed without pause). */
 const HARD_LIMIT_BYTES = 4 * LAG_LIMIT_BYTES
-/** Bytes written to the client's pipe but not yet taken by its reader. */
-const WRITES_IN_FLIGHT = 512 * 1024
 /** A subscriber catching up is refilled once fewer than this many bytes wait. */
 const REFILL_BYTES = 256 * 1024
 
@@ -48,16 +47,6 @@ export interface GenerationView {
   detach(subscriber: Subscriber): void
 }
 
-interface Item {
-  bytes: Uint8Array | Promise<Uint8Array>
-  /** Released once the bytes are written (or dropped). */
-  ref: ChunkRef
-  size: number
-  /** The unit these bytes belong to (-1: between units), and where in it they start. */
-  seq: number
-  offset: number
-}
-
 class Closed extends Error {}
 
 export class Subscriber {
@@ -69,18 +58,12 @@ export class Subscriber {
   overSince: number | null = null
   private settleHead!: (head: Head) => void
   private headSettled = false
-  private readonly queue: Item[] = []
-  private queued = 0
+  private readonly pipe: AnswerPipe
   private mode: 'live' | 'catch-up' = 'live'
   private unitSeq = -1
   private unitOffset = 0
   private rendering = false
-  private closed = false
   private detached = false
-  private streamError: unknown = null
-  private readonly writer: WritableStreamDefaultWriter<Uint8Array>
-  private wakePump: (() => void) | null = null
-  private wakeRoom: (() => void) | null = null
   private lastPush = Date.now()
 
   constructor(
@@ -91,17 +74,28 @@ export class Subscriber {
     this.head = new Promise((resolve) => {
       this.settleHead = resolve
     })
-    // A native pipe: a write resolves once the reader has the bytes, so a pooled buffer can be
-    // released then, and the worker can hand the readable side to its client untouched.
-    const { readable, writable } = new IdentityTransformStream()
-    this.body = readable
-    this.writer = writable.getWriter()
-    void this.pump()
+    this.pipe = new AnswerPipe({
+      taken: () => {
+        if (this.overSince !== null && this.pipe.queuedBytes <= LAG_LIMIT_BYTES) {
+          this.overSince = null
+          this.gen.drained()
+        }
+      },
+      ended: () => {
+        this.overSince = null
+        this.detach()
+      },
+    })
+    this.body = this.pipe.body
   }
 
   /** Bytes waiting unread. */
   get queuedBytes(): number {
-    return this.queued
+    return this.pipe.queuedBytes
+  }
+
+  private get closed(): boolean {
+    return this.pipe.closed
   }
 
   /** Starts the answer: live from the next event, or catching up on what happened already. */
@@ -182,15 +176,6 @@ export class Subscriber {
     if (between) this.push(KEEPALIVE, -1)
   }
 
-  cancel(): void {
-    this.closed = true
-    for (const item of this.queue.splice(0)) item.ref.release()
-    this.queued = 0
-    this.overSince = null
-    this.wake('room')
-    this.detach()
-  }
-
   private answer(): void {
     if (!this.headSettled) this.settle({ kind: 'answer', firstImage: null })
   }
@@ -208,14 +193,11 @@ export class Subscriber {
     if (this.closed) return
     const size = bytes instanceof Uint8Array ? bytes.length : 0
     const live = this.mode === 'live' && seq >= 0
-    ref.retain()
-    this.queue.push({ bytes, ref, size, seq, offset: live ? this.unitOffset : 0 })
+    this.pipe.add({ bytes, ref, size, seq, offset: live ? this.unitOffset : 0 })
     if (live) this.unitOffset += size
-    this.queued += size
     this.lastPush = Date.now()
-    this.wake('pump')
-    if (live && this.queued > LAG_LIMIT_BYTES) this.overSince ??= Date.now()
-    if (live && this.queued > HARD_LIMIT_BYTES) this.fallBehind()
+    if (live && this.queuedBytes > LAG_LIMIT_BYTES) this.overSince ??= Date.now()
+    if (live && this.queuedBytes > HARD_LIMIT_BYTES) this.fallBehind()
   }
 
   /**
@@ -226,11 +208,11 @@ export class Subscriber {
   fallBehind(): void {
     if (this.mode !== 'live') return
     this.overSince = null
-    const first = this.queue.find((item) => item.seq >= 0)
+    const waiting = this.pipe.waiting
+    const first = waiting.find((item) => item.seq >= 0)
     if (!first) return
-    const keep = this.queue.findIndex((item) => item.seq >= 0 && item.seq !== first.seq)
-    if (keep >= 0) for (const item of this.queue.splice(keep)) item.ref.release()
-    this.queued = this.queue.reduce((sum, item) => sum + item.size, 0)
+    const keep = waiting.findIndex((item) => item.seq >= 0 && item.seq !== first.seq)
+    if (keep >= 0) this.pipe.dropFrom(keep)
     this.fellBehind++
     this.mode = 'catch-up'
     // Still inside that event: it continues from the records where the queue ends.
@@ -300,12 +282,7 @@ export class Subscriber {
 
   /** Adds catch-up bytes once the reader has taken most of what waits. */
   private async pushPaced(bytes: Uint8Array, ref: ChunkRef = UNPOOLED): Promise<void> {
-    while (this.queued > REFILL_BYTES && !this.closed) {
-      await new Promise<void>((resolve) => {
-        this.wakeRoom = resolve
-      })
-    }
-    if (this.closed) throw new Closed()
+    if (!(await this.pipe.room(REFILL_BYTES))) throw new Closed()
     this.push(bytes, -1, ref)
   }
 
@@ -328,84 +305,11 @@ export class Subscriber {
   }
 
   private close(): void {
-    this.closed = true
-    this.wake('pump')
-    this.wake('room')
+    this.pipe.close()
   }
 
   private fail(error: unknown): void {
-    this.streamError = error
-    this.close()
-  }
-
-  /**
-   * Writes the queue to the client's pipe, in order, with up to WRITES_IN_FLIGHT bytes written but
-   * not yet taken by the reader (so chunks flow back to back); each chunk is released once taken.
-   */
-  private async pump(): Promise<void> {
-    const inFlight: { done: Promise<void>; size: number; ref: ChunkRef }[] = []
-    let inFlightBytes = 0
-    const settleOldest = async () => {
-      const oldest = inFlight.shift()
-      if (!oldest) return
-      try {
-        await oldest.done
-      } finally {
-        inFlightBytes -= oldest.size
-        oldest.ref.release()
-      }
-    }
-    try {
-      for (;;) {
-        const item = this.queue.shift()
-        if (item) {
-          this.queued -= item.size
-          this.wake('room')
-          if (this.overSince !== null && this.queued <= LAG_LIMIT_BYTES) {
-            this.overSince = null
-            this.gen.drained()
-          }
-          let bytes: Uint8Array
-          try {
-            bytes = await item.bytes
-          } catch (error) {
-            item.ref.release()
-            throw error
-          }
-          inFlight.push({ done: this.writer.write(bytes), size: bytes.length, ref: item.ref })
-          inFlightBytes += bytes.length
-          while (inFlightBytes > WRITES_IN_FLIGHT) await settleOldest()
-          continue
-        }
-        if (inFlight.length > 0) {
-          await settleOldest() // the reader is catching up; the queue may refill meanwhile
-          continue
-        }
-        if (this.closed) break
-        await new Promise<void>((resolve) => {
-          this.wakePump = resolve
-        })
-      }
-      if (this.streamError) await this.writer.abort(this.streamError)
-      else await this.writer.close()
-    } catch (error) {
-      // The reader left (a write failed), or a link could not be made: stop, and say so.
-      for (const write of inFlight.splice(0)) {
-        write.done.catch(() => {})
-        write.ref.release()
-      }
-      this.cancel()
-      await this.writer.abort(error).catch(() => {})
-    } finally {
-      this.detach()
-    }
-  }
-
-  private wake(which: 'pump' | 'room'): void {
-    const wake = which === 'pump' ? this.wakePump : this.wakeRoom
-    if (which === 'pump') this.wakePump = null
-    else this.wakeRoom = null
-    wake?.()
+    this.pipe.close(error)
   }
 
   private detach(): void {
