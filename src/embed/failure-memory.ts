@@ -29,8 +29,8 @@ const CACHE_NAME = 'embed-failures'
 /** Whether a failure is one of making the picture, worth remembering. */
 const isRemembered = (failure: Failure) => REMEMBERED.has(failure.kind)
 
-/** Whether a value is an OpenAI error envelope (read back from the cache or a stream). */
-export function isEnvelope(value: unknown): value is ErrorEnvelope {
+/** Whether a value is an OpenAI error envelope (read back from the cache). */
+function isEnvelope(value: unknown): value is ErrorEnvelope {
   if (typeof value !== 'object' || value === null || !('error' in value)) return false
   const { error } = value
   return (
@@ -73,13 +73,13 @@ export class FailureMemory {
     }
   }
 
-  /** Remembers a failure of making the picture that ended the request before its answer began. */
+  /** Remembers a failure of making the picture, before its answer began or ending its stream. */
   rememberFailure(failure: Failure): Promise<void> {
     return isRemembered(failure) ? this.remember(publicError(failure)) : Promise.resolve()
   }
 
-  /** Remembers the error an answer ended with. */
-  async remember(error: PublicError): Promise<void> {
+  /** Remembers the error a failure is answered with. */
+  private async remember(error: PublicError): Promise<void> {
     const entry = Response.json(error, {
       headers: { 'cache-control': `max-age=${FAILURE_TTL_SECONDS}` },
     })

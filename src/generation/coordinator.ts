@@ -58,6 +58,8 @@ export type JoinResult =
   | { kind: 'failed'; failure: Failure }
   | {
       kind: 'answer'
+      /** The generation answering: ask `failureOf(generationId)` how it ended, once its body has. */
+      generationId: string
       upstreamRequestId: string | null
       upstreamKind: 'remote' | 'demo'
       /** Milliseconds from calling the upstream to its headers; null before it answered. */
@@ -71,9 +73,20 @@ export type JoinResult =
 const wantsUrls = (shape: AnswerShape) =>
   shape === 'sse-url' || shape === 'json-url' || shape === 'redirect'
 
+/** How many ended generations' failures an owner can tell (a key rarely has more at once). */
+const ENDINGS_KEPT = 16
+
+interface Running {
+  id: string
+  generation: Generation
+  writer: ResultWriter
+}
+
 export class GenerationCoordinator extends DurableObject<Bindings> {
-  private running: { generation: Generation; writer: ResultWriter } | null = null
+  private running: Running | null = null
   private readonly work = new Set<Promise<void>>()
+  /** The latest generations that ended here, and their failure (null: they succeeded). */
+  private readonly endings = new Map<string, Failure | null>()
 
   /** Joins the running generation for this key, or starts one, and answers as `join.shape`. */
   async join(join: JoinRequest): Promise<JoinResult> {
@@ -87,12 +100,29 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
     } else {
       running = this.begin(join)
     }
-    return answerFrom(running.generation, join)
+    return answerFrom(running, join)
+  }
+
+  /**
+   * How generation `id` ended: its failure, or null when it succeeded, has not ended, or is no
+   * longer known here (an owner evicted since). Lets a worker that passed an answer through
+   * untouched learn, after its end, whether it ended with an error.
+   */
+  async failureOf(id: string): Promise<Failure | null> {
+    return this.endings.get(id) ?? null
   }
 
   /** Resolves once no generation runs here and its background work is done (tests, shutdown). */
   async whenIdle(): Promise<void> {
     while (this.work.size > 0) await Promise.allSettled([...this.work])
+  }
+
+  private ended(id: string, failure: Failure | null): void {
+    this.endings.set(id, failure)
+    for (const oldest of this.endings.keys()) {
+      if (this.endings.size <= ENDINGS_KEPT) break
+      this.endings.delete(oldest)
+    }
   }
 
   private track(work: Promise<void>): void {
@@ -101,29 +131,27 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
     this.ctx.waitUntil(work)
   }
 
-  private begin(join: JoinRequest): { generation: Generation; writer: ResultWriter } {
+  private begin(join: JoinRequest): Running {
     const store = new ResultStore(this.env.IMAGES, join.ttlSeconds)
+    const id = randomId()
     const writer = new ResultWriter({
       request: join.request,
       key: join.key,
       store,
       replace: join.replace,
       keepImagesOnFailure: wantsUrls(join.shape),
-      generationId: randomId(),
+      generationId: id,
     })
     const meta = requestedMeta(join.request)
     const kind = kindOf(join.request)
     const generation = new Generation(store, meta, writer, join.keepAliveMs, DEFAULT_GRACE_MS, kind)
-    const running = { generation, writer }
+    const running = { id, generation, writer }
     this.running = running
     this.track(this.run(running, join))
     return running
   }
 
-  private async run(
-    { generation, writer }: { generation: Generation; writer: ResultWriter },
-    join: JoinRequest,
-  ): Promise<void> {
+  private async run({ id, generation, writer }: Running, join: JoinRequest): Promise<void> {
     let paid = false
     const deadline = new AbortController()
     const timer = setTimeout(() => deadline.abort(), join.upstream.totalTimeoutMs)
@@ -156,10 +184,13 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
         await settleGeneration(this.env, join.billing, join.request, meta.usage)
         paid = true
       }
+      this.ended(id, null)
       generation.finish({ kind: 'done', meta })
     } catch (error) {
       await writer.discard(error).catch(() => {})
-      generation.finish({ kind: 'failed', failure: failureOf(error, generation.started) })
+      const failure = failureOf(error, generation.started)
+      this.ended(id, failure) // before the waiters hear of it, so they can ask
+      generation.finish({ kind: 'failed', failure })
     } finally {
       clearTimeout(timer)
       if (join.billing && !paid) await refund(this.env, join.billing)
@@ -171,8 +202,9 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
 }
 
 /** Waits for what `join.shape` needs before answering, and answers. */
-async function answerFrom(generation: Generation, join: JoinRequest): Promise<JoinResult> {
+async function answerFrom({ id, generation }: Running, join: JoinRequest): Promise<JoinResult> {
   const started = () => ({
+    generationId: id,
     upstreamRequestId: generation.upstream?.upstreamRequestId ?? null,
     upstreamKind: generation.upstream?.upstreamKind ?? join.upstream.kind,
     upstreamFirstByteMs: generation.upstream?.upstreamFirstByteMs ?? null,

@@ -23,12 +23,12 @@ import {
 } from '../embed/embed-request'
 import { FailureMemory } from '../embed/failure-memory'
 import { signedEmbedUrl } from '../embed/signing'
-import { watchForError } from '../embed/stream-failure'
 import type { AppEnv } from '../env'
 import { fail, GatewayError } from '../errors'
 import { imageUrl } from '../result/result'
 import { normalize } from '../schema/image-request'
 import { signResponseSchema, streamEventSchema } from '../schema/responses'
+import { afterPipe } from '../stream/after-pipe'
 import { obtainAnswer } from './obtain'
 import {
   BODY_ERRORS,
@@ -119,14 +119,20 @@ embed.openapi(show, async (c) => {
   const memory = await FailureMemory.of(new URL(c.req.url))
   const remembered = await memory.recall()
   if (remembered) return remembered
-  const remember = (work: Promise<void>) => c.executionCtx.waitUntil(work)
+  const remember = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
   const obtained = await obtainAnswer(c, input, request, shape, false).catch((error: unknown) => {
     if (error instanceof GatewayError) remember(memory.rememberFailure(error.failure))
     throw error
   })
   if (obtained.kind === 'response') {
-    const { response } = obtained
-    const body = response.body && watchForError(response.body, (e) => remember(memory.remember(e)))
+    const { response, failure } = obtained
+    // Once a stream from a generation has ended, its owner tells whether it ended with an error
+    // (the bytes pass through untouched, so the worker never reads them).
+    const learn = async () => {
+      const ended = await failure?.()
+      if (ended) await memory.rememberFailure(ended)
+    }
+    const body = response.body && afterPipe(response.body, remember, learn)
     const watched = new Response(body, response)
     // Pages on any origin may read the stream (EventSource); it holds nothing but public pixels.
     watched.headers.set('access-control-allow-origin', '*')

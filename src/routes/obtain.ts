@@ -15,6 +15,7 @@ import { NearbyStore } from '../cache/nearby'
 import { type Manifest, ResultStore } from '../cache/store'
 import type { AppContext, Principal } from '../env'
 import { fail } from '../errors'
+import type { Failure } from '../failure'
 import type { JoinRequest, JoinResult } from '../generation/coordinator'
 import type { StoredImage } from '../result/result'
 import {
@@ -23,12 +24,18 @@ import {
   type NormalizedImageRequest,
   upstreamBody,
 } from '../schema/image-request'
+import { afterPipe } from '../stream/after-pipe'
 import type { UpstreamPayload } from '../upstream/payload'
 import { assertUpstreamSupports } from '../upstream/target'
 
 /** What a route gets back: the answer, or (redirect shape) the first image to point at. */
 export type Obtained =
-  | { kind: 'response'; response: Response }
+  | {
+      kind: 'response'
+      response: Response
+      /** How the generation behind a streamed answer ended, to ask once the answer has (misses). */
+      failure?: () => Promise<Failure | null>
+    }
   | { kind: 'image'; image: StoredImage; cache: CacheStatus }
 
 /** The answer to this request in `shape`; `replace` skips the cache and replaces the entry. */
@@ -95,7 +102,8 @@ export async function obtain(
     'owner',
     'Until the owner of the generation answered (upstream headers or first image)',
   )
-  const joined = await joinGeneration(c, join).catch(async (error: unknown) => {
+  const owner = ownerOf(c, key)
+  const joined = await (owner.join(join) as Promise<JoinResult>).catch(async (error: unknown) => {
     // Idempotent: the owner may already have refunded the same reservation.
     if (billing) await refund(c.env, billing)
     throw error
@@ -118,8 +126,13 @@ export async function obtain(
   if (joined.upstreamRequestId) headers['x-request-id'] = joined.upstreamRequestId
   // A replaced entry: once its answer has ended (the new result is committed by then), this data
   // centre forgets the old manifest instead of serving it until it expires.
-  const body = replace ? whenPiped(c, joined.body, () => store.forget(key)) : joined.body
-  return { kind: 'response', response: answerResponse(shape, body, headers) }
+  const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
+  const forget = async (completed: boolean) => {
+    if (completed) await store.forget(key)
+  }
+  const body = replace && joined.body ? afterPipe(joined.body, waitUntil, forget) : joined.body
+  const failure = (): Promise<Failure | null> => owner.failureOf(joined.generationId)
+  return { kind: 'response', response: answerResponse(shape, body, headers), failure }
 }
 
 /** The result store through this data centre's edge cache (see src/cache/nearby.ts). */
@@ -128,31 +141,9 @@ function nearbyStore(c: AppContext): NearbyStore {
   return new NearbyStore(store, (work) => c.executionCtx.waitUntil(work.catch(() => {})))
 }
 
-/**
- * Passes `body` through, running `done` once all of it was taken. A native pipe between native
- * streams: the bytes never enter this isolate's JavaScript (a TransformStream would copy every
- * chunk through the heap).
- */
-function whenPiped(
-  c: AppContext,
-  body: ReadableStream<Uint8Array> | null,
-  done: () => Promise<void>,
-): ReadableStream<Uint8Array> | null {
-  if (!body) return null
-  const { readable, writable } = new IdentityTransformStream()
-  c.executionCtx.waitUntil(
-    body
-      .pipeTo(writable)
-      .then(done)
-      .catch(() => {}),
-  )
-  return readable
-}
-
-/** Hands the request to the owner of its cache key, the Durable Object named by the key. */
-function joinGeneration(c: AppContext, join: JoinRequest): Promise<JoinResult> {
-  const owner = c.env.GENERATIONS.get(c.env.GENERATIONS.idFromName(join.key))
-  return owner.join(join) as Promise<JoinResult>
+/** The owner of a cache key, the Durable Object named by the key: requests join its generation. */
+function ownerOf(c: AppContext, key: string) {
+  return c.env.GENERATIONS.get(c.env.GENERATIONS.idFromName(key))
 }
 
 /** The upstream and cache scope a result belongs to (see src/cache/cache-key.ts). */

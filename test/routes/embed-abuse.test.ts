@@ -88,6 +88,40 @@ describe('failures of signed embeds are remembered briefly', () => {
     expect(fake.calls).toHaveLength(1)
   })
 
+  it('remembers a failure that cuts a stream visitor’s answer inside an event', async () => {
+    const [partial = ''] = imageStreamFrames(1)
+    const fake = fakeUpstream().reply({
+      kind: 'chunks',
+      chunks: [partial.slice(0, partial.length >> 1)],
+      contentType: 'text/event-stream',
+      end: 'reset',
+    })
+    const path = await signed({ partial_images: '1' })
+    const streamed = await visit(`${path}&stream=1`)
+    expect(streamed.status).toBe(200)
+    await expect(streamed.text()).rejects.toThrow()
+    await settled()
+    const again = await visit(`${path}&stream=1`)
+    expect(again.status).toBe(500)
+    expect((await errorOf(again)).code).toBe('upstream_unavailable')
+    expect(fake.calls).toHaveLength(1)
+  })
+
+  it('does not remember a stream that ended well: the next visit is a cache hit', async () => {
+    const fake = fakeUpstream().reply({ kind: 'sse', frames: imageStreamFrames(1) })
+    const path = await signed({ partial_images: '1' })
+    const streamed = await visit(`${path}&stream=1`)
+    expect((await readEvents(streamed)).map((e) => e.event)).toEqual([
+      'image_generation.partial_image',
+      'image_generation.completed',
+    ])
+    await settled()
+    const again = await visit(path)
+    expect(again.status).toBe(302)
+    expect(again.headers.get('x-cache')).toBe('HIT')
+    expect(fake.calls).toHaveLength(1)
+  })
+
   it('does not remember the gateway’s own refusals, nor successes', async () => {
     const fake = fakeUpstream()
     const path = await signed()
