@@ -18,6 +18,24 @@ export function post(base, body, headers = {}, signal) {
   })
 }
 
+/** Signed embed URLs (via POST /images/embed/sign), each for its own picture, watched with stream=1. */
+export async function signedEmbedStreams(base, count, knobs, partials) {
+  const urls = []
+  for (let i = 0; i < count; i++) {
+    const res = await fetch(`${base}/images/embed/sign`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
+      body: JSON.stringify({ prompt: unique(knobs), partial_images: partials }),
+    })
+    if (!res.ok) throw new Error(`signing: HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`)
+    urls.push(`${(await res.json()).url}&stream=1`)
+  }
+  return urls
+}
+
+/** A visitor's GET of an embed URL, from a documentation address. */
+export const visit = (url) => fetch(url, { headers: { 'cf-connecting-ip': '203.0.113.9' } })
+
 /** The head of a png of `width`×`height` (RGB): signature, IHDR, then an IDAT that the zeros fill. */
 function pngHead(width, height) {
   const head = Buffer.alloc(8 + 25 + 8)

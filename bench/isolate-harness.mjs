@@ -25,6 +25,9 @@ export async function startRig({ port, upstreamUrl }) {
       UPSTREAM_BASE_URL: upstreamUrl,
       UPSTREAM_API_KEY: 'bench-operator-key',
       GATEWAY_KEYS: 'bench',
+      // Signed embeds for the embed stream scenario, visited many times from one address.
+      EMBED_SIGNING_SECRET: 'bench-embed-secret',
+      EMBED_RATE_LIMIT_PER_MINUTE: '1000000',
     },
   })
   const rig = { gateway, port, base: `${gateway.url}/v1`, sessions: {}, targets: [], log: [] }

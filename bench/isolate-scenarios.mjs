@@ -1,6 +1,6 @@
 // The scenarios of `npm run bench:isolates`, each measured per isolate by bench/isolate-harness.mjs:
 // big misses, streams, coalesced and slow clients, a 90 MB edit upload (memory); misses, stream
-// misses and hits (CPU).
+// misses, embed streams and hits (CPU).
 
 import { startWranglerDev } from '../scripts/wrangler-dev.mjs'
 import {
@@ -10,8 +10,10 @@ import {
   pct,
   post,
   postEdit,
+  signedEmbedStreams,
   sleep,
   unique,
+  visit,
 } from './isolate-clients.mjs'
 import { measureCpu, measureMemory } from './isolate-harness.mjs'
 
@@ -134,6 +136,11 @@ export async function cpuScenarios(rig) {
         ),
       'stream-miss',
     ),
+    // A page's <gpt-image> watching a signed embed URL with stream=1: partials, then a URL.
+    embedStream: await (async () => {
+      const urls = await signedEmbedStreams(base, 2 * CPU_RUNS + 3, 'bytes=1000000 interval=5', 3)
+      return cpu(CPU_RUNS, (i) => visit(urls[i + 3]), 'embed-stream')
+    })(),
     // An edit uploading one 8 MB picture: hashing, probing and storing it is per-byte work.
     editMiss: await cpu(
       Math.ceil(CPU_RUNS / 3),

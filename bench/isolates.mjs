@@ -104,7 +104,7 @@ try {
   memory.f = ONLY.has('edit') ? await editScenario(rig) : skipped
   const cpu = ONLY.has('cpu')
     ? await cpuScenarios(rig)
-    : skip(['floor', 'miss', 'missOwned', 'streamMiss', 'editMiss', 'file', 'hit'])
+    : skip(['floor', 'miss', 'missOwned', 'streamMiss', 'embedStream', 'editMiss', 'file', 'hit'])
   const lag = ONLY.has('lag') ? await lagScenario(rig, fake.url) : skipped
   const edge = ONLY.has('edge') ? await edgeScenario(rig) : skipped
 
@@ -127,6 +127,11 @@ try {
       na,
     ],
     ['CPU per stream miss (1 MB image, 3 partials)', ...cpuCells(cpu.streamMiss), na],
+    [
+      'CPU per embed stream miss (signed URL, stream=1, 1 MB image, 3 partials)',
+      ...cpuCells(cpu.embedStream),
+      na,
+    ],
     [
       'CPU per edit miss (one 8 MB picture uploaded, 1 MB image, JSON)',
       ...cpuCells(cpu.editMiss),
