@@ -18,6 +18,8 @@ export interface Manifest {
   request: KeyFields
   result: ResultMeta
   images: StoredImage[]
+  /** An edit's input pictures, in order (mask last), when the operator keeps them (R2 keys). */
+  inputs?: string[]
 }
 
 export const manifestPath = (key: string) => `manifests/${key}.json`

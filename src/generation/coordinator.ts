@@ -141,6 +141,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       replace: join.replace,
       keepImagesOnFailure: wantsUrls(join.shape),
       generationId: id,
+      keptInputs: keptInputs(join),
     })
     const meta = requestedMeta(join.request)
     const kind = kindOf(join.request)
@@ -237,6 +238,12 @@ async function answerFrom({ id, generation }: Running, join: JoinRequest): Promi
   if (head.kind === 'cached') return { kind: 'cached' }
   if (head.kind === 'failed') return { kind: 'failed', failure: head.failure }
   return { kind: 'answer', ...started(), body: subscriber.body, firstImage: null }
+}
+
+/** An edit's input pictures that outlive it (the operator keeps inputs), in upstream order. */
+function keptInputs({ payload, discard }: JoinRequest): string[] {
+  if (payload.kind !== 'edit') return []
+  return payload.files.map((file) => file.object).filter((object) => !discard.includes(object))
 }
 
 /** A promise for both waits, or the one there is, or null. */

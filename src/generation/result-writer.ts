@@ -23,6 +23,8 @@ export interface WriterContext {
   keepImagesOnFailure: boolean
   /** Names this generation's spilled frames. */
   generationId: string
+  /** An edit's input pictures that are kept: the manifest lists them. Empty otherwise. */
+  keptInputs: string[]
 }
 
 export class ResultWriter {
@@ -106,6 +108,7 @@ export class ResultWriter {
           request: keyFields(this.ctx.request),
           result: this.result,
           images: stored,
+          ...(this.ctx.keptInputs.length > 0 ? { inputs: this.ctx.keptInputs } : {}),
         },
         this.ctx.replace,
       )

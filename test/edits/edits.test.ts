@@ -4,7 +4,9 @@
  * whichever form it comes in), coalesced, and with their temporary pictures deleted once used
  * unless the operator keeps them.
  */
+import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
+import type { Manifest } from '../../src/cache/store'
 import { imageStreamFrames, successBody } from '../fakes/upstream'
 import { dataUrl, file, form, jpeg, png, postEdit } from '../helpers/edits'
 import { ENVS, fakeUpstream, settled } from '../helpers/gateway'
@@ -12,6 +14,14 @@ import { storedKeys } from '../helpers/r2'
 import { readEvents } from '../helpers/sse'
 
 const prompt = 'a lighthouse, repainted at night'
+
+/** Every stored result's manifest. */
+async function manifests(): Promise<Manifest[]> {
+  const keys = await storedKeys('manifests/')
+  return Promise.all(
+    keys.map(async (key) => (await (await env.IMAGES.get(key))?.json()) as Manifest),
+  )
+}
 const [first, second, mask] = [png(16, 16), jpeg(16, 16), png(16, 16, true)]
 
 /** The same edit each time it is called (fresh FormData: a body is read once). */
@@ -177,6 +187,20 @@ describe('temporary pictures', () => {
     const env = { ...ENVS.remote, KEEP_EDIT_INPUTS: 'true' }
     await (await postEdit(sameEdit(), { env })).arrayBuffer()
     await settled()
-    expect(await storedKeys('inputs/')).toHaveLength(3)
+    const kept = await storedKeys('inputs/')
+    expect(kept).toHaveLength(3)
+    // The result's manifest lists them: the pictures in order, then the mask (picture 16).
+    const [manifest] = await manifests()
+    expect(manifest?.inputs).toEqual(kept)
+    expect(manifest?.inputs?.[2]).toMatch(/\/16$/)
+  })
+
+  it('are not listed in the result when they are not kept', async () => {
+    fakeUpstream()
+    await (await postEdit(sameEdit())).arrayBuffer()
+    await settled()
+    const [manifest] = await manifests()
+    expect(manifest?.images).toHaveLength(1)
+    expect(manifest).not.toHaveProperty('inputs')
   })
 })

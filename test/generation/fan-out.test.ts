@@ -32,6 +32,7 @@ function setup() {
     replace: false,
     keepImagesOnFailure: false,
     generationId: crypto.randomUUID(),
+    keptInputs: [],
   })
   const gen = new Generation(store, { created: 1 }, writer, 60_000, GRACE_MS)
   gen.start({ upstreamRequestId: 'req_1', upstreamKind: 'remote', upstreamFirstByteMs: 5 })
