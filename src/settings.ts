@@ -61,6 +61,9 @@ function isUrl(value: string, exactOrigin: boolean): boolean {
   }
 }
 
+/** A host name, or `*.` and one: letters, digits and hyphens between dots. */
+const HOST_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i
+
 const MINUTES_10 = 600_000
 const HOUR_MS = 3_600_000
 
@@ -112,6 +115,20 @@ export const VARIABLES = {
       .transform((v) => (v === undefined ? 1 : Number(v))),
   },
   KEEP_EDIT_INPUTS: { kind: 'var', rule: flag },
+  EDIT_IMAGE_URL_HOSTS: {
+    kind: 'var',
+    rule: listOf(
+      'must be none, or host names such as images.example.com or *.example.com, comma-separated',
+      (item) => item === 'none' || HOST_PATTERN.test(item),
+    )
+      .refine((items) => !items.includes('none') || items.length === 1, {
+        error: 'must be none alone, or host names',
+      })
+      .transform((items) => {
+        if (items.length === 0) return null
+        return items[0] === 'none' ? [] : items.map((item) => item.toLowerCase())
+      }),
+  },
   CORS_ORIGINS: {
     kind: 'var',
     rule: listOf('must list exact origins such as https://example.com, comma-separated', (item) =>
@@ -146,6 +163,11 @@ export interface Settings {
   readonly cacheTtlSeconds: number | null
   /** Keep edits' input pictures in R2 (`inputs/`) instead of deleting them once used. */
   readonly keepEditInputs: boolean
+  /**
+   * The hosts an edit's https image_url may be on (`*.example.com` for its subdomains); null for
+   * any host, empty for none (pictures as uploads and data: URLs only).
+   */
+  readonly editImageUrlHosts: readonly string[] | null
   readonly sseKeepAliveMs: number
   readonly rateLimitPerMinute: number
   readonly anonymousRateLimitPerMinute: number
@@ -183,6 +205,7 @@ function toSettings(vars: z.output<typeof environment>): Settings {
     allowedModels: vars.ALLOWED_MODELS,
     cacheTtlSeconds: vars.CACHE_TTL_SECONDS,
     keepEditInputs: vars.KEEP_EDIT_INPUTS,
+    editImageUrlHosts: vars.EDIT_IMAGE_URL_HOSTS,
     sseKeepAliveMs: vars.SSE_KEEPALIVE_MS,
     rateLimitPerMinute: vars.RATE_LIMIT_PER_MINUTE,
     anonymousRateLimitPerMinute: vars.ANONYMOUS_RATE_LIMIT_PER_MINUTE,

@@ -32,6 +32,7 @@ describe('settingsOf', () => {
       allowedModels: null,
       cacheTtlSeconds: null,
       keepEditInputs: false,
+      editImageUrlHosts: null,
       sseKeepAliveMs: 15_000,
       rateLimitPerMinute: 60,
       anonymousRateLimitPerMinute: 10,
@@ -57,6 +58,7 @@ describe('settingsOf', () => {
       CACHE_TTL_SECONDS: '0',
       DAILY_BUDGET_USD: '2.50',
       CORS_ORIGINS: 'https://a.example, http://localhost:8080',
+      EDIT_IMAGE_URL_HOSTS: 'Images.Example.com, *.cdn.example',
     })
     expect(settings).toMatchObject({
       upstream: { kind: 'remote', baseUrl: FAKE_UPSTREAM_URL, apiKey: 'sk-op', timeoutMs: 50 },
@@ -68,8 +70,10 @@ describe('settingsOf', () => {
       cacheTtlSeconds: null,
       dailyBudgetUsd: 2.5,
       corsOrigins: ['https://a.example', 'http://localhost:8080'],
+      editImageUrlHosts: ['images.example.com', '*.cdn.example'],
     })
     expect(settings.upstream.idleTimeoutMs).toBe(300)
+    expect(settingsOf({ EDIT_IMAGE_URL_HOSTS: 'none' }).editImageUrlHosts).toEqual([])
     expect(settingsOf({ UPSTREAM_API_KEY: 'sk-op' }).upstream.baseUrl).toBe(
       'https://api.openai.com/v1',
     )
@@ -93,6 +97,9 @@ describe('settingsOf', () => {
     ['ANONYMOUS_RATE_LIMIT_PER_MINUTE', '0', 'must be a whole number of requests'],
     ['DAILY_BUDGET_USD', '-1', 'must be an amount of US dollars'],
     ['CORS_ORIGINS', 'https://a.example/', 'must list exact origins'],
+    ['EDIT_IMAGE_URL_HOSTS', 'https://images.example.com', 'must be none, or host names'],
+    ['EDIT_IMAGE_URL_HOSTS', 'a.example, none', 'must be none alone'],
+    ['EDIT_IMAGE_URL_HOSTS', 'images.*.example', 'must be none, or host names'],
   ])('refuses %s=%s, naming the variable and the rule', (variable, value, rule) => {
     const failure = parseSettings({ [variable]: value })
     expect(failure).toMatchObject({ kind: 'misconfigured', variable })

@@ -19,7 +19,7 @@ import { rejectInvalid } from '../schema/validation-hook'
 import { boundaryOf } from '../stream/multipart'
 import { safeFilename } from '../upstream/multipart-body'
 import type { UpstreamFile, UpstreamPayload } from '../upstream/payload'
-import { fetchInput } from './fetch-input'
+import { allowedUrl, fetchInput } from './fetch-input'
 import { InputWriter } from './input-writer'
 import { discardValues, MARKER, readJsonEdit, type UrlValue } from './read-json-form'
 import { type Picture, readMultipartEdit } from './read-multipart'
@@ -42,7 +42,15 @@ function validated<T>(schema: z.ZodType<T>, data: unknown): T {
   return result.data as T
 }
 
-export async function readEditBody(request: Request, store: InputStore): Promise<EditBody> {
+/**
+ * An edit's body read and its pictures stored; `urlHosts` are the hosts https pictures may come
+ * from (EDIT_IMAGE_URL_HOSTS: null for any, empty for none).
+ */
+export async function readEditBody(
+  request: Request,
+  store: InputStore,
+  urlHosts: readonly string[] | null,
+): Promise<EditBody> {
   const type = request.headers.get('content-type')
   const body = request.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() })
   const boundary = boundaryOf(type)
@@ -67,7 +75,7 @@ export async function readEditBody(request: Request, store: InputStore): Promise
       'invalid_multipart',
     )
   } else if (type && /^application\/json\s*(;|$)/i.test(type)) {
-    ;({ fields, pictures } = await readJsonForm(body, store))
+    ;({ fields, pictures } = await readJsonForm(body, store, urlHosts))
   } else {
     return fail({ kind: 'unsupported_media_type', received: type })
   }
@@ -87,26 +95,43 @@ export async function readEditBody(request: Request, store: InputStore): Promise
 }
 
 /** The JSON form: the document validated, then each picture had (stored, or fetched now). */
-async function readJsonForm(body: ReadableStream<Uint8Array>, store: InputStore) {
+async function readJsonForm(
+  body: ReadableStream<Uint8Array>,
+  store: InputStore,
+  urlHosts: readonly string[] | null,
+) {
   const { document, values } = await readJsonEdit(body, store)
   const had: Picture[] = []
   try {
     const { images, mask, ...fields } = validated(editJsonSchema, document)
-    const picture = async (url: string | undefined, param: string, field: string) => {
-      const value = markedValue(values, url, param)
+    const wanted = [
+      ...images.map((image, i) => ({ url: image.image_url, param: `images.${i}.image_url` })),
+      ...(mask ? [{ url: mask.image_url, param: 'mask.image_url' }] : []),
+    ].map(({ url, param }) => ({ value: markedValue(values, url, param), param }))
+    // Every URL is judged before any is fetched, so a refused one costs no download.
+    for (const { value, param } of wanted) {
+      if (value.kind === 'url') allowedUrl(value.url, param, urlHosts)
+    }
+    const picture = async (value: UrlValue, param: string, field: string) => {
       const stored =
         value.kind === 'data'
           ? await value.stored
-          : await fetchInput(value.url, new InputWriter(store, value.index, value.rules), param)
+          : await fetchInput(
+              value.url,
+              new InputWriter(store, value.index, value.rules),
+              param,
+              urlHosts,
+            )
       const taken = { field, param, filename: null, stored }
       had.push(taken)
       return taken
     }
     const pictures: { images: Picture[]; mask: Picture | null } = { images: [], mask: null }
-    for (const [i, image] of images.entries()) {
-      pictures.images.push(await picture(image.image_url, `images.${i}.image_url`, 'image[]'))
+    for (const [i, { value, param }] of wanted.entries()) {
+      const taken = await picture(value, param, i < images.length ? 'image[]' : 'mask')
+      if (i < images.length) pictures.images.push(taken)
+      else pictures.mask = taken
     }
-    if (mask) pictures.mask = await picture(mask.image_url, 'mask.image_url', 'mask')
     return { fields: fields as EditFields, pictures }
   } catch (error) {
     await discardValues(store, values)

@@ -95,7 +95,7 @@ const route = createRoute({
 edits.openapi(route, async (c) => {
   const settings = c.var.settings
   const store = new InputStore(c.env.IMAGES)
-  const edit = await readEditBody(c.req.raw, store)
+  const edit = await readEditBody(c.req.raw, store, settings.editImageUrlHosts)
   const principal = c.get('principal')
   try {
     authorize(settings, principal, edit.request)

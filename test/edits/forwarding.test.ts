@@ -18,7 +18,8 @@ import {
   sha256,
   webp,
 } from '../helpers/edits'
-import { fakeUpstream } from '../helpers/gateway'
+import { ENVS, fakeUpstream } from '../helpers/gateway'
+import { storedKeys } from '../helpers/r2'
 
 const prompt = 'make the sky purple'
 
@@ -177,5 +178,76 @@ describe('edit forwarding', () => {
       'images.0.image_url',
     )
     expect(fake.calls).toHaveLength(1)
+  })
+})
+
+describe('EDIT_IMAGE_URL_HOSTS', () => {
+  const withHosts = (hosts: string) => ({ env: { ...ENVS.remote, EDIT_IMAGE_URL_HOSTS: hosts } })
+  const picture = png()
+
+  it('fetches from a listed host, or a subdomain of a *. entry', async () => {
+    const fake = fakeUpstream().serve('/a.png', new Response(picture))
+    for (const hosts of ['files.test', 'other.example, *.test']) {
+      const res = await postEdit(
+        { prompt: `${prompt} ${hosts}`, images: [{ image_url: `${FAKE_FILES_URL}/a.png` }] },
+        withHosts(hosts),
+      )
+      expect(res.status).toBe(200)
+    }
+    expect(fake.fileFetches).toHaveLength(2)
+  })
+
+  it('refuses any other host before fetching anything, naming the picture', async () => {
+    const fake = fakeUpstream().serve('/a.png', new Response(picture))
+    const res = await postEdit(
+      {
+        prompt,
+        images: [{ image_url: `${FAKE_FILES_URL}/a.png` }, { image_url: 'https://x.test/b.png' }],
+      },
+      withHosts('files.test, *.example.com'),
+    )
+    expect(res.status).toBe(400)
+    const { error } = (await res.json()) as { error: Record<string, unknown> }
+    expect(error).toMatchObject({ param: 'images.1.image_url', code: 'invalid_image_url' })
+    expect(error.message).toBe(
+      "'images.1.image_url' is on x.test; this gateway fetches pictures only from files.test, *.example.com.",
+    )
+    expect(fake.fileFetches).toEqual([])
+    expect(fake.calls).toHaveLength(0)
+    expect(await storedKeys('inputs/')).toEqual([])
+  })
+
+  it('refuses a redirect to another host, and every URL with none', async () => {
+    const fake = fakeUpstream().serve(
+      '/moved.png',
+      new Response(null, { status: 302, headers: { location: 'https://elsewhere.test/a.png' } }),
+    )
+    const moved = await postEdit(
+      { prompt, images: [{ image_url: `${FAKE_FILES_URL}/moved.png` }] },
+      withHosts('files.test'),
+    )
+    expect(moved.status).toBe(400)
+    expect(((await moved.json()) as { error: { message: string } }).error.message).toContain(
+      'is on elsewhere.test',
+    )
+    const none = await postEdit(
+      {
+        prompt,
+        images: [{ image_url: dataUrl(picture) }],
+        mask: { image_url: `${FAKE_FILES_URL}/m.png` },
+      },
+      withHosts('none'),
+    )
+    expect(none.status).toBe(400)
+    expect(await none.json()).toMatchObject({
+      error: {
+        param: 'mask.image_url',
+        message:
+          "'mask.image_url': this gateway takes pictures as uploads or data: URLs, not https URLs.",
+      },
+    })
+    expect(fake.fileFetches).toEqual([`${FAKE_FILES_URL}/moved.png`])
+    expect(fake.calls).toHaveLength(0)
+    expect(await storedKeys('inputs/')).toEqual([])
   })
 })

@@ -115,6 +115,8 @@ export class FakeUpstream {
   private readonly replies: FakeReply[] = []
   /** Files served at FAKE_FILES_URL, by path. */
   readonly files = new Map<string, Response>()
+  /** Every URL the gateway fetched at FAKE_FILES_URL, in order. */
+  readonly fileFetches: string[] = []
   readonly app = new Hono()
 
   constructor(readonly key: string = OPERATOR_KEY) {

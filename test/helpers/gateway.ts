@@ -89,6 +89,7 @@ export function installFake(fake: FakeUpstream): FakeUpstream {
   vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input, init)
     if (request.url.startsWith(`${FAKE_FILES_URL}/`)) {
+      fake.fileFetches.push(request.url)
       const file = fake.files.get(request.url.slice(FAKE_FILES_URL.length))
       return file ? file.clone() : new Response('not found', { status: 404 })
     }
