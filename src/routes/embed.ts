@@ -127,12 +127,13 @@ embed.openapi(show, async (c) => {
   if (obtained.kind === 'response') {
     const { response, failure } = obtained
     // Once a stream from a generation has ended, its owner tells whether it ended with an error
-    // (the bytes pass through untouched, so the worker never reads them).
+    // (the bytes pass through untouched, so the worker never reads them). Hits cannot fail.
     const learn = async () => {
       const ended = await failure?.()
       if (ended) await memory.rememberFailure(ended)
     }
-    const body = response.body && afterPipe(response.body, remember, learn)
+    const body =
+      failure && response.body ? afterPipe(response.body, remember, learn) : response.body
     const watched = new Response(body, response)
     // Pages on any origin may read the stream (EventSource); it holds nothing but public pixels.
     watched.headers.set('access-control-allow-origin', '*')
