@@ -11,8 +11,9 @@ import type { ImageKind } from '../result/events'
 import type { Piece } from '../result/pieces'
 import type { ResultMeta, StoredImage } from '../result/result'
 import type { ResultWriter } from './result-writer'
-import { type GenerationView, Subscriber } from './subscriber'
+import { Subscriber } from './subscriber'
 import type { ImageUnit, Outcome, Started, Unit } from './units'
+import type { GenerationView } from './view'
 
 /**
  * How long the owner waits for a live reader over its limit before it falls behind: long enough
@@ -21,7 +22,7 @@ import type { ImageUnit, Outcome, Started, Unit } from './units'
  */
 export const DEFAULT_GRACE_MS = 1000
 
-export class Generation implements GenerationView {
+export class Generation implements GenerationView<Subscriber> {
   readonly units: Unit[] = []
   outcome: Outcome | null = null
   upstream: Started | null = null

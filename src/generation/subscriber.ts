@@ -8,17 +8,17 @@
  * stuck reader holds neither memory nor the generation.
  */
 
-import { imageHead, imageLinkFrame, imageTail, storedImageBytes } from '../answer/image-bytes'
+import { imageHead, imageLinkFrame, imageTail } from '../answer/image-bytes'
 import { JSON_OPENING, jsonClosing } from '../answer/json'
 import { type AnswerShape, showsBase64, showsFrames } from '../answer/shapes'
 import { errorFrame, KEEPALIVE } from '../answer/sse'
-import type { ResultStore } from '../cache/store'
-import { type Failure, GatewayError } from '../errors'
+import { GatewayError } from '../errors'
 import type { Piece } from '../result/pieces'
-import type { ResultMeta, StoredImage } from '../result/result'
 import { type ChunkRef, UNPOOLED } from '../stream/buffer-pool'
 import { AnswerPipe } from './answer-pipe'
+import { recordedBytes } from './recorded'
 import type { Outcome, Unit } from './units'
+import type { GenerationView, Head } from './view'
 
 /** Bytes a live subscriber may have waiting unread before the owner waits for it. */
 export const LAG_LIMIT_BYTES = 1024 * 1024
@@ -26,26 +26,6 @@ export const LAG_LIMIT_BYTES = 1024 * 1024
 const HARD_LIMIT_BYTES = 4 * LAG_LIMIT_BYTES
 /** A subscriber catching up is refilled once fewer than this many bytes wait. */
 const REFILL_BYTES = 256 * 1024
-
-export type Head =
-  | { kind: 'answer'; firstImage: StoredImage | null }
-  | { kind: 'failed'; failure: Failure }
-  | { kind: 'cached' }
-
-/** What a subscriber reads of the generation it waits on. */
-export interface GenerationView {
-  readonly units: readonly Unit[]
-  readonly outcome: Outcome | null
-  readonly started: boolean
-  readonly store: ResultStore
-  /** What the request asked for: describes rebuilt completed events. */
-  readonly meta: ResultMeta
-  /** Resolves at the next change (a unit ended, the generation ended). */
-  changed(): Promise<void>
-  /** A live subscriber that was over its limit is back under it (or gone). */
-  drained(): void
-  detach(subscriber: Subscriber): void
-}
 
 class Closed extends Error {}
 
@@ -67,7 +47,7 @@ export class Subscriber {
   private lastPush = Date.now()
 
   constructor(
-    private readonly gen: GenerationView,
+    private readonly gen: GenerationView<Subscriber>,
     readonly shape: AnswerShape,
     private readonly origin: string,
   ) {
@@ -255,25 +235,10 @@ export class Subscriber {
   private async render(unit: Unit, offset: number): Promise<void> {
     this.rendering = true
     try {
-      if (unit.kind === 'frame') {
-        if (!showsFrames(this.shape)) return
-        const frame = await unit.spill
-        frame.ref.retain()
-        try {
-          for await (const bytes of frame.read(offset)) await this.pushPaced(bytes, frame.ref)
-        } finally {
-          frame.ref.release()
-        }
-        return
-      }
-      const image = await unit.stored
-      if (offset > 0 && !unit.resumable) {
-        throw new Error('an image sent with escapes cannot be continued from its stored copy')
-      }
-      this.answer()
       const source = { store: this.gen.store, meta: this.gen.meta, origin: this.origin }
-      for await (const bytes of storedImageBytes(this.shape, unit.view, image, source, offset)) {
-        await this.pushPaced(bytes)
+      const answer = () => this.answer()
+      for await (const { bytes, ref } of recordedBytes(unit, offset, this.shape, source, answer)) {
+        await this.pushPaced(bytes, ref)
       }
     } finally {
       this.rendering = false

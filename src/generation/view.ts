@@ -1,0 +1,29 @@
+/**
+ * What a subscriber knows of the generation it waits on, and how its answer begins (the head the
+ * owner waits for before handing the body to the worker).
+ */
+import type { ResultStore } from '../cache/store'
+import type { Failure } from '../errors'
+import type { ResultMeta, StoredImage } from '../result/result'
+import type { Outcome, Unit } from './units'
+
+/** How a subscriber's answer begins: with bytes, or as a cached result or a failure instead. */
+export type Head =
+  | { kind: 'answer'; firstImage: StoredImage | null }
+  | { kind: 'failed'; failure: Failure }
+  | { kind: 'cached' }
+
+/** What a subscriber reads of the generation it waits on. */
+export interface GenerationView<Subscriber = unknown> {
+  readonly units: readonly Unit[]
+  readonly outcome: Outcome | null
+  readonly started: boolean
+  readonly store: ResultStore
+  /** What the request asked for: describes rebuilt completed events. */
+  readonly meta: ResultMeta
+  /** Resolves at the next change (a unit ended, the generation ended). */
+  changed(): Promise<void>
+  /** A live subscriber that was over its limit is back under it (or gone). */
+  drained(): void
+  detach(subscriber: Subscriber): void
+}
