@@ -29,16 +29,21 @@ async function hmacKey(secret: string): Promise<CryptoKey> {
   ])
 }
 
-function toBase64Url(bytes: ArrayBuffer): string {
+function toBase64Url(bytes: ArrayBuffer | Uint8Array): string {
   let binary = ''
   for (const byte of new Uint8Array(bytes)) binary += String.fromCharCode(byte)
   return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
 }
 
+/**
+ * The bytes of unpadded base64url text, or null for anything else: a length no encoding has (atob
+ * would throw), padding, or spare bits set (so each signature has exactly one spelling).
+ */
 function fromBase64Url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]+$/.test(text)) return null
+  if (!/^[A-Za-z0-9_-]+$/.test(text) || text.length % 4 === 1) return null
   const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'))
-  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0))
+  const bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0))
+  return toBase64Url(bytes) === text ? bytes : null
 }
 
 /** The signature for these parameters. */
