@@ -7,6 +7,7 @@
  */
 import { createMiddleware } from 'hono/factory'
 import { z } from 'zod'
+import { isManagedKey } from './access/key-record'
 import { DEFAULT_KEEPALIVE_MS } from './answer/sse'
 import { GatewayError } from './errors'
 import type { Failure } from './failure'
@@ -85,7 +86,14 @@ export const VARIABLES = {
    * minutes for the largest, highest-quality requests; twice the header deadline leaves room.
    */
   UPSTREAM_TOTAL_TIMEOUT_MS: { kind: 'var', rule: whole('milliseconds', 1, HOUR_MS, MINUTES_10) },
-  GATEWAY_KEYS: { kind: 'secret', rule: list },
+  /** Managed keys' prefixes are looked up in their ledger, so such an entry never authenticates. */
+  GATEWAY_KEYS: {
+    kind: 'secret',
+    rule: listOf(
+      'must not hold keys starting with sk-gw- or pk-gw- (managed keys, made by the admin API); choose other bootstrap keys',
+      (item) => !isManagedKey(item),
+    ),
+  },
   ADMIN_TOKEN: { kind: 'secret', rule: secret },
   EMBED_SIGNING_SECRET: { kind: 'secret', rule: secret },
   PUBLIC_ACCESS: { kind: 'var', rule: flag },

@@ -100,6 +100,8 @@ describe('settingsOf', () => {
     ['EDIT_IMAGE_URL_HOSTS', 'https://images.example.com', 'must be none, or host names'],
     ['EDIT_IMAGE_URL_HOSTS', 'a.example, none', 'must be none alone'],
     ['EDIT_IMAGE_URL_HOSTS', 'images.*.example', 'must be none, or host names'],
+    ['GATEWAY_KEYS', 'gw-a, sk-gw-mine', 'must not hold keys starting with sk-gw- or pk-gw-'],
+    ['GATEWAY_KEYS', 'pk-gw-site', 'must not hold keys starting with sk-gw- or pk-gw-'],
   ])('refuses %s=%s, naming the variable and the rule', (variable, value, rule) => {
     const failure = parseSettings({ [variable]: value })
     expect(failure).toMatchObject({ kind: 'misconfigured', variable })

@@ -12,7 +12,8 @@ import type { AppEnv, Principal } from '../env'
 import { type Failure, fail } from '../errors'
 import type { Settings } from '../settings'
 import { clientBucket } from './client-address'
-import { hashSecret, isManagedKey, ledger } from './keys'
+import { isManagedKey } from './key-record'
+import { hashSecret, ledger } from './keys'
 import type { Admission, RateWindow } from './ledger'
 
 /** Whether callers without a key get in: PUBLIC_ACCESS, or the demo generator with no keys. */

@@ -1,8 +1,15 @@
 /**
- * What the gateway keeps about a managed key: its name, kind, origins, permissions and rate.
- * Its own module because the environment's types (src/env.ts, a caller's principal) and the
- * ledger that stores it (src/access/ledger.ts) both need it.
+ * What the gateway keeps about a managed key: its prefix, name, kind, origins, permissions and
+ * rates. Its own module (importing nothing) because the environment's types, the settings (which
+ * keep managed prefixes out of GATEWAY_KEYS) and the ledger that stores a key all need it.
  */
+
+export const KEY_PREFIXES = { secret: 'sk-gw-', publishable: 'pk-gw-' } as const
+
+/** Whether a token is a managed key's (looked up in its ledger, never in GATEWAY_KEYS). */
+export function isManagedKey(token: string): boolean {
+  return token.startsWith(KEY_PREFIXES.secret) || token.startsWith(KEY_PREFIXES.publishable)
+}
 
 export interface Permissions {
   /** Models the key may use; unset allows all. */

@@ -5,14 +5,8 @@
  * (`pk-gw-…`) for browsers, bound to an origin allowlist.
  */
 import type { Bindings } from '../env'
-import type { KeyRecord, Permissions } from './key-record'
+import { KEY_PREFIXES, type KeyRecord, type Permissions } from './key-record'
 import { MICROS_PER_USD } from './pricing'
-
-export const KEY_PREFIXES = { secret: 'sk-gw-', publishable: 'pk-gw-' } as const
-
-export function isManagedKey(token: string): boolean {
-  return token.startsWith(KEY_PREFIXES.secret) || token.startsWith(KEY_PREFIXES.publishable)
-}
 
 function randomText(bytes: number): string {
   const raw = crypto.getRandomValues(new Uint8Array(bytes))

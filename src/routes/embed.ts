@@ -12,7 +12,7 @@ import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { endTime, startTime } from 'hono/timing'
 import { admitClient, admitManagedKey, clientOf, requireCaller } from '../access/auth'
-import { KEY_PREFIXES } from '../access/keys'
+import { KEY_PREFIXES } from '../access/key-record'
 import { authorize } from '../access/permissions'
 import { requireTransforms, variantQuery } from '../cache/variants'
 import {

@@ -54,6 +54,20 @@ describe('401: client key missing or invalid', () => {
     expect(fake.calls).toHaveLength(3)
   })
 
+  it('answers 500 naming GATEWAY_KEYS when it holds a managed-key prefix, which never authenticates', async () => {
+    const fake = fakeUpstream()
+    const env = { ...ENVS.remote, GATEWAY_KEYS: `${CLIENT_KEY},sk-gw-7f3a9c` }
+    for (const authorization of ['Bearer sk-gw-7f3a9c', `Bearer ${CLIENT_KEY}`, undefined]) {
+      const res = await call(env, authorization)
+      expect(res.status).toBe(500)
+      const error = await errorOf(res)
+      expect(error).toMatchObject({ code: 'gateway_misconfigured' })
+      expect(error.message).toContain('GATEWAY_KEYS must not hold keys starting with sk-gw-')
+      expect(error.message).not.toContain('7f3a9c')
+    }
+    expect(fake.calls).toEqual([])
+  })
+
   it('refuses everyone when a real upstream has no client keys and PUBLIC_ACCESS is off', async () => {
     const fake = fakeUpstream()
     for (const authorization of [undefined, 'Bearer anything']) {
