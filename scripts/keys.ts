@@ -1,7 +1,7 @@
 // `npm run keys -- <command>`: manage client keys through the admin API.
 //   create --name NAME [--kind secret|publishable] [--origin URL ...] [--balance USD]
 //          [--models a,b] [--max-n N] [--max-size WxH] [--max-quality low|medium|high] [--rate N]
-//          [--regenerate] [--cache-scope shared|key]
+//          [--client-rate N] [--regenerate] [--cache-scope shared|key]
 //   list | revoke KEY_ID | credit KEY_ID USD
 // Options for all: --gateway URL (default http://localhost:8787). ADMIN_TOKEN comes from the
 // environment or .dev.vars.
@@ -21,6 +21,7 @@ const { values, positionals } = parseArgs({
     'max-size': { type: 'string' },
     'max-quality': { type: 'string' },
     rate: { type: 'string' },
+    'client-rate': { type: 'string' },
     regenerate: { type: 'boolean' },
     'cache-scope': { type: 'string' },
   },
@@ -73,6 +74,7 @@ if (command === 'create') {
     origins: values.origin,
     balance_usd: num(values.balance),
     rate_limit_per_minute: num(values.rate),
+    client_rate_limit_per_minute: num(values['client-rate']),
     cache_scope: values['cache-scope'],
     permissions: Object.values(permissions).some((v) => v !== undefined) ? permissions : undefined,
   })

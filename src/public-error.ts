@@ -117,7 +117,9 @@ export function publicError(failure: Failure): PublicError {
       return {
         status: 429,
         body: envelope(
-          `Rate limit reached: ${failure.limit} requests per minute. Retry in ${failure.reset} s.`,
+          failure.scope === 'client'
+            ? `Rate limit reached for this client: ${failure.limit} requests per minute with this key. Retry in ${failure.reset} s.`
+            : `Rate limit reached: ${failure.limit} requests per minute. Retry in ${failure.reset} s.`,
           'requests',
           'rate_limit_exceeded',
         ),

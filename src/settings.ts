@@ -114,6 +114,10 @@ export const VARIABLES = {
   RATE_LIMIT_PER_MINUTE: { kind: 'var', rule: whole('requests', 1, 1_000_000, 60) },
   ANONYMOUS_RATE_LIMIT_PER_MINUTE: { kind: 'var', rule: whole('requests', 1, 1_000_000, 10) },
   EMBED_RATE_LIMIT_PER_MINUTE: { kind: 'var', rule: whole('requests', 1, 1_000_000, 120) },
+  PUBLISHABLE_CLIENT_RATE_LIMIT_PER_MINUTE: {
+    kind: 'var',
+    rule: whole('requests', 1, 1_000_000, 30),
+  },
   DAILY_BUDGET_USD: {
     kind: 'var',
     rule: text
@@ -181,6 +185,8 @@ export interface Settings {
   readonly anonymousRateLimitPerMinute: number
   /** Signed embed visits per minute per client (an IPv4 address, an IPv6 /64). */
   readonly embedRateLimitPerMinute: number
+  /** A publishable key's requests per minute per client, unless the key sets its own. */
+  readonly publishableClientRateLimitPerMinute: number
   readonly dailyBudgetUsd: number
   readonly corsOrigins: readonly string[]
 }
@@ -218,6 +224,7 @@ function toSettings(vars: z.output<typeof environment>): Settings {
     rateLimitPerMinute: vars.RATE_LIMIT_PER_MINUTE,
     anonymousRateLimitPerMinute: vars.ANONYMOUS_RATE_LIMIT_PER_MINUTE,
     embedRateLimitPerMinute: vars.EMBED_RATE_LIMIT_PER_MINUTE,
+    publishableClientRateLimitPerMinute: vars.PUBLISHABLE_CLIENT_RATE_LIMIT_PER_MINUTE,
     dailyBudgetUsd: vars.DAILY_BUDGET_USD,
     corsOrigins: vars.CORS_ORIGINS,
   })

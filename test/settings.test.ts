@@ -37,6 +37,7 @@ describe('settingsOf', () => {
       rateLimitPerMinute: 60,
       anonymousRateLimitPerMinute: 10,
       embedRateLimitPerMinute: 120,
+      publishableClientRateLimitPerMinute: 30,
       dailyBudgetUsd: 1,
       corsOrigins: [],
     })

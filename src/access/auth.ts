@@ -11,10 +11,10 @@ import { endTime, startTime } from 'hono/timing'
 import type { AppEnv, Principal } from '../env'
 import { type Failure, fail } from '../errors'
 import type { Settings } from '../settings'
+import type { Admission, RateWindow } from './admission'
 import { clientBucket } from './client-address'
 import { isManagedKey } from './key-record'
 import { hashSecret, ledger } from './keys'
-import type { Admission, RateWindow } from './ledger'
 
 /** Whether callers without a key get in: PUBLIC_ACCESS, or the demo generator with no keys. */
 export function anonymousAccess(settings: Settings): boolean {
@@ -57,10 +57,21 @@ export function clientOf(c: Context<AppEnv>): string | null {
 }
 
 /**
+ * A request without a client address, where limits are counted per client. Such a request never
+ * comes from the internet (Cloudflare sets CF-Connecting-IP on each), so it is refused rather
+ * than put in one bucket shared by every such request (which any of them could empty).
+ */
+const NO_CLIENT_ADDRESS: Failure = {
+  kind: 'forbidden',
+  code: 'client_address_required',
+  param: null,
+  message:
+    'This request has no client address (CF-Connecting-IP), which its limits are counted by. Call with a secret key.',
+}
+
+/**
  * Admits a request against its client's one-minute window, in the ledger `<account>:<client>`.
- * A request without a client address (never one from the internet: Cloudflare sets
- * CF-Connecting-IP on each) is refused rather than put in one bucket shared by every such
- * request; a refused request writes nothing.
+ * A request without a client address is refused; a refused request writes nothing.
  */
 export async function admitClient(
   c: Context<AppEnv>,
@@ -68,15 +79,7 @@ export async function admitClient(
   limit: number,
 ): Promise<{ client: string; window: RateWindow }> {
   const client = clientOf(c)
-  if (client === null) {
-    fail({
-      kind: 'forbidden',
-      code: 'client_address_required',
-      param: null,
-      message:
-        'This request has no client address (CF-Connecting-IP), which limits without a key are counted by. Call with a key.',
-    })
-  }
+  if (client === null) fail(NO_CLIENT_ADDRESS)
   const admission = await ledger(c.env, `${account}:${client}`).admit({ limit })
   if (!admission.allowed) fail(refusal(admission, null))
   const { remaining, reset } = admission
@@ -105,22 +108,27 @@ function refusal(
         param: null,
         message: `This publishable key may not be used from ${origin ?? 'a page without an Origin'}. Add the origin to the key's allowlist.`,
       }
-    case 'rate_limited':
-      return { kind: 'rate_limited', limit: admission.limit, reset: admission.reset }
+    case 'client_address_required':
+      return NO_CLIENT_ADDRESS
+    case 'rate_limited': {
+      const { limit, reset, scope } = admission
+      return { kind: 'rate_limited', limit, reset, ...(scope === 'client' ? { scope } : {}) }
+    }
   }
 }
 
 /**
  * Admits a managed key: its ledger checks that the key is live and, for a publishable key, the
- * page's origin, before counting the request (one call), so refused requests never use up the
- * key's window and an unknown key leaves nothing stored.
+ * page's origin and the client's own window, before counting the request (one call), so refused
+ * requests never use up the key's window and an unknown key leaves nothing stored.
  */
 export async function admitManagedKey(c: Context<AppEnv>, token: string): Promise<Caller> {
   const name = `key:${await hashSecret(token)}`
   const origin = requestOrigin(c)
+  const settings = c.var.settings
   const admission = await ledger(c.env, name).admit({
-    limit: c.var.settings.rateLimitPerMinute,
-    key: { origin },
+    limit: settings.rateLimitPerMinute,
+    key: { origin, client: clientOf(c), clientLimit: settings.publishableClientRateLimitPerMinute },
   })
   if (!admission.allowed) fail(refusal(admission, origin))
   const { record, limit, remaining, reset } = admission

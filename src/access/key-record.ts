@@ -31,6 +31,11 @@ export interface KeyRecord {
   permissions: Permissions
   /** Requests per minute; null uses the gateway's default. */
   rateLimitPerMinute: number | null
+  /**
+   * A publishable key's requests per minute from each client (an IPv4 address, an IPv6 /64);
+   * null or unset (a key made before there was one) uses the gateway's default.
+   */
+  clientRateLimitPerMinute?: number | null
   createdAt: string
   revoked: boolean
   /**

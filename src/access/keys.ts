@@ -38,6 +38,8 @@ export interface NewKey {
   balance_usd?: number
   permissions?: Permissions
   rate_limit_per_minute?: number
+  /** A publishable key's requests per minute from each client. */
+  client_rate_limit_per_minute?: number
   cache_scope?: 'shared' | 'key'
 }
 
@@ -55,6 +57,7 @@ export async function createKey(
     origins: input.origins ?? [],
     permissions: input.permissions ?? {},
     rateLimitPerMinute: input.rate_limit_per_minute ?? null,
+    clientRateLimitPerMinute: input.client_rate_limit_per_minute ?? null,
     createdAt: new Date().toISOString(),
     revoked: false,
     cacheScope: input.cache_scope ?? 'shared',

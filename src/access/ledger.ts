@@ -1,13 +1,16 @@
 /**
  * One consistent owner per account (a Durable Object): a managed key (named by its secret's
  * hash), an anonymous client IP, or a day's anonymous budget. It keeps the key's record, a
- * balance in micro-dollars with reservations, a one-minute rate window and usage counters.
+ * balance in micro-dollars with reservations, a one-minute rate window (and a publishable key's
+ * windows per client) and usage counters.
  * Reservations are made before an upstream call and settled (never above what was held) or
  * refunded after, so the balance minus what is held is never negative, whatever the concurrency;
  * a reservation whose generation vanished (its owner evicted or redeployed) expires by an alarm.
  */
 import { DurableObject } from 'cloudflare:workers'
 import type { Bindings } from '../env'
+import { type Admission, type Entry, keyRefusal, shown } from './admission'
+import { ClientWindows, standing, type Window } from './client-windows'
 import type { KeyRecord } from './key-record'
 
 export interface Usage {
@@ -34,39 +37,11 @@ interface State extends Usage {
   reserved: Record<string, Hold | number>
   /** The latest reservations released by expiry, so a late settlement is seen as one. */
   expired: string[]
-  window: { start: number; count: number }
+  window: Window
 }
-
-/** What a request brings to its ledger to be admitted, so the ledger decides in one call. */
-export interface Entry {
-  /** Requests per minute when the account sets no limit of its own. */
-  limit: number
-  /**
-   * A managed key's ledger: the page's origin, which a publishable key's allowlist must hold.
-   * Absent for a client's ledger (an anonymous IP), which has no record to check.
-   */
-  key?: { origin: string | null }
-}
-
-/** Where a request stands in its account's one-minute window. */
-export interface RateWindow {
-  limit: number
-  remaining: number
-  /** Seconds until the window resets. */
-  reset: number
-}
-
-/** Why a key's ledger refused a request before counting it. */
-export type KeyRefusal = 'unknown_key' | 'revoked' | 'origin_not_allowed'
-
-export type Admission =
-  | ({ allowed: true; record: KeyRecord | null } & RateWindow)
-  | ({ allowed: false; refusal: 'rate_limited' } & RateWindow)
-  | { allowed: false; refusal: KeyRefusal }
 
 export type Reservation = { ok: true; id: string } | { ok: false; availableMicros: number }
 
-const WINDOW_MS = 60_000
 /** Expired reservation ids remembered for late settlements. */
 const MAX_EXPIRED_IDS = 100
 
@@ -84,12 +59,15 @@ export class AccessLedger extends DurableObject<Bindings> {
     expired: [],
     window: { start: 0, count: 0 },
   }
+  private clients = new ClientWindows()
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env)
     ctx.blockConcurrencyWhile(async () => {
       const saved = await ctx.storage.get<State>('state')
       if (saved) this.state = { ...this.state, ...saved }
+      if (saved?.record?.kind === 'publishable')
+        this.clients = await ClientWindows.load(ctx.storage)
     })
   }
 
@@ -115,32 +93,32 @@ export class AccessLedger extends DurableObject<Bindings> {
 
   /**
    * Admits a request, or refuses it: a key's ledger first checks that the key exists, is not
-   * revoked and (publishable keys) is used from one of its origins; then the one-minute window
-   * (the key's own limit, else `entry.limit`). Only an admitted request is counted and written,
-   * so refused ones (an unknown key, a foreign origin, a full window) cost no storage and can
-   * never use up a key's window.
+   * revoked and (publishable keys) is used from one of its origins by a client with an address;
+   * then the one-minute window (the key's own limit, else `entry.limit`) and, for a publishable
+   * key, the client's own window within it. Only an admitted request is counted and written, so
+   * refused ones (an unknown key, a foreign origin, a full window) cost no storage and can never
+   * use up a key's window; a client past its own window leaves the key's to the other clients.
+   * An admitted request is told the tighter of its windows.
    */
   async admit(entry: Entry, now = Date.now()): Promise<Admission> {
     const { record } = this.state
-    if (entry.key) {
-      if (!record) return { allowed: false, refusal: 'unknown_key' }
-      if (record.revoked) return { allowed: false, refusal: 'revoked' }
-      const origin = entry.key.origin
-      if (record.kind === 'publishable' && (origin === null || !record.origins.includes(origin)))
-        return { allowed: false, refusal: 'origin_not_allowed' }
-    }
-    const limit = record?.rateLimitPerMinute ?? entry.limit
-    const window = this.state.window
-    const fresh = now - window.start >= WINDOW_MS
-    const start = fresh ? now : window.start
-    const count = fresh ? 0 : window.count
-    const reset = Math.ceil((start + WINDOW_MS - now) / 1000)
-    if (count >= limit)
-      return { allowed: false, refusal: 'rate_limited', limit, remaining: 0, reset }
-    this.state.window = { start, count: count + 1 }
+    const refusal = entry.key ? keyRefusal(record, entry.key) : null
+    if (refusal) return { allowed: false, refusal }
+    const own = standing(this.state.window, record?.rateLimitPerMinute ?? entry.limit, now)
+    if (own.full)
+      return { allowed: false, refusal: 'rate_limited', scope: 'account', ...shown(own) }
+    const client = record?.kind === 'publishable' ? (entry.key?.client ?? null) : null
+    const clientLimit = record?.clientRateLimitPerMinute ?? entry.key?.clientLimit ?? own.limit
+    const theirs = client === null ? null : this.clients.check(client, clientLimit, now)
+    if (theirs?.full)
+      return { allowed: false, refusal: 'rate_limited', scope: 'client', ...shown(theirs) }
+    this.state.window = own.next
     this.state.requests++
-    await this.save()
-    return { allowed: true, limit, remaining: limit - count - 1, reset, record }
+    if (client !== null && theirs)
+      await this.clients.count(this.ctx.storage, client, theirs.next, now, this.state)
+    else await this.save()
+    const tighter = theirs && theirs.remaining < own.remaining ? theirs : own
+    return { allowed: true, ...shown(tighter), record }
   }
 
   /**
@@ -239,6 +217,11 @@ export class AccessLedger extends DurableObject<Bindings> {
     this.state.cacheHits++
     this.state.savedMicros += savedMicros
     await this.save()
+  }
+
+  /** How many client windows a publishable key keeps (tests). */
+  clientWindows(): number {
+    return this.clients.size
   }
 
   usage(): Usage {

@@ -62,6 +62,10 @@ const newKeySchema = z
     }),
     balance_usd: amount('Starting balance in US dollars; unset: unlimited.').min(0).optional(),
     rate_limit_per_minute: z.int().min(1).optional(),
+    client_rate_limit_per_minute: z.int().min(1).optional().meta({
+      description:
+        'Publishable keys: requests per minute from each client (an IPv4 address, an IPv6 /64) within the key’s own limit, so one client cannot use up the site’s window; unset: PUBLISHABLE_CLIENT_RATE_LIMIT_PER_MINUTE.',
+    }),
     cache_scope: z.enum(['shared', 'key']).optional().meta({
       description:
         "'shared' (default): identical requests from any caller share results, so a caller can tell that a prompt was asked before. 'key': this key's results are its own.",
@@ -89,6 +93,12 @@ const newKeySchema = z
     message: 'A publishable key needs at least one origin it may be used from.',
     params: { code: 'missing_required_parameter' },
   })
+  .refine((key) => key.kind === 'publishable' || key.client_rate_limit_per_minute === undefined, {
+    path: ['client_rate_limit_per_minute'],
+    message:
+      'Only a publishable key has a limit per client; a secret key’s clients are behind its server.',
+    params: { code: 'invalid_value' },
+  })
   .refine((key) => key.kind === 'secret' || !key.permissions?.regenerate, {
     path: ['permissions', 'regenerate'],
     message: 'Only a secret key may force paid regenerations; a publishable key sits in a page.',
@@ -104,6 +114,7 @@ function view(record: KeyRecord, usage: Usage | null) {
     origins: record.origins,
     permissions: record.permissions,
     rate_limit_per_minute: record.rateLimitPerMinute,
+    client_rate_limit_per_minute: record.clientRateLimitPerMinute ?? null,
     cache_scope: record.cacheScope ?? 'shared',
     created_at: record.createdAt,
     revoked: record.revoked,

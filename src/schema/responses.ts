@@ -159,6 +159,10 @@ export const keyViewSchema = z.object({
     regenerate: z.boolean().optional(),
   }),
   rate_limit_per_minute: z.int().nullable(),
+  client_rate_limit_per_minute: z.int().nullable().meta({
+    description:
+      "A publishable key's requests per minute from each client (an IPv4 address, an IPv6 /64); null: PUBLISHABLE_CLIENT_RATE_LIMIT_PER_MINUTE (publishable keys), or none (secret keys).",
+  }),
   cache_scope: z.enum(['shared', 'key']),
   created_at: z.string(),
   revoked: z.boolean(),

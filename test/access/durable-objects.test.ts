@@ -20,6 +20,11 @@ afterEach(async () => {
 const ledgerStub = (name = 'key:test') => env.LEDGERS.get(env.LEDGERS.idFromName(name))
 const indexStub = () => env.KEY_INDEX.get(env.KEY_INDEX.idFromName('index'))
 
+/** Who calls a key's ledger: a page's origin, from one client, with the default client limit. */
+function caller(origin: string | null, client: string | null = '192.0.2.1', clientLimit = 60) {
+  return { origin, client, clientLimit }
+}
+
 function record(overrides: Partial<KeyRecord> = {}): KeyRecord {
   return {
     id: 'key_1',
@@ -46,7 +51,7 @@ describe('AccessLedger', () => {
     })
     await evictDurableObject(stub)
     await runInDurableObject(stub, async (ledger: AccessLedger) => {
-      expect(await ledger.admit({ limit: 60, key: { origin: null } })).toMatchObject({
+      expect(await ledger.admit({ limit: 60, key: caller(null) })).toMatchObject({
         allowed: true,
         record: { name: 'alice' },
       })
@@ -89,7 +94,7 @@ describe('AccessLedger', () => {
     await runInDurableObject(ledgerStub(), async (ledger: AccessLedger) => {
       await ledger.setup(record({ rateLimitPerMinute: 2 }), null)
       const start = 1_000_000
-      const entry = { limit: 60, key: { origin: null } }
+      const entry = { limit: 60, key: caller(null) }
       expect(await ledger.admit(entry, start)).toMatchObject({
         allowed: true,
         limit: 2,
@@ -111,7 +116,7 @@ describe('AccessLedger', () => {
   it('refuses an unknown key without storing anything', async () => {
     await runInDurableObject(ledgerStub('key:unknown'), async (ledger: AccessLedger, state) => {
       for (const origin of [null, 'https://site.example'])
-        expect(await ledger.admit({ limit: 60, key: { origin } })).toEqual({
+        expect(await ledger.admit({ limit: 60, key: caller(origin) })).toEqual({
           allowed: false,
           refusal: 'unknown_key',
         })
@@ -129,29 +134,29 @@ describe('AccessLedger', () => {
       const stored = () => state.storage.get('state')
       const before = await stored()
       for (const origin of ['https://evil.example', null, `${site}.evil.example`]) {
-        expect(await ledger.admit({ limit: 60, key: { origin } })).toEqual({
+        expect(await ledger.admit({ limit: 60, key: caller(origin) })).toEqual({
           allowed: false,
           refusal: 'origin_not_allowed',
         })
       }
       expect(await stored()).toEqual(before)
-      expect(await ledger.admit({ limit: 60, key: { origin: site } })).toMatchObject({
+      expect(await ledger.admit({ limit: 60, key: caller(site) })).toMatchObject({
         allowed: true,
         remaining: 1,
       })
-      expect(await ledger.admit({ limit: 60, key: { origin: site } })).toMatchObject({
+      expect(await ledger.admit({ limit: 60, key: caller(site) })).toMatchObject({
         allowed: true,
         remaining: 0,
       })
       const full = await stored()
-      expect(await ledger.admit({ limit: 60, key: { origin: site } })).toMatchObject({
+      expect(await ledger.admit({ limit: 60, key: caller(site) })).toMatchObject({
         allowed: false,
         refusal: 'rate_limited',
       })
       expect(await stored()).toEqual(full)
       await ledger.update({ revoked: true })
       const revoked = await stored()
-      expect(await ledger.admit({ limit: 60, key: { origin: site } })).toEqual({
+      expect(await ledger.admit({ limit: 60, key: caller(site) })).toEqual({
         allowed: false,
         refusal: 'revoked',
       })
