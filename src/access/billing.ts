@@ -1,13 +1,14 @@
 /**
- * Paying for generations, all in one place. Before an upstream call, the most it can cost is
- * reserved on the payer's ledger (a managed key's balance, or the day's anonymous budget), held
- * for at most the generation's deadlines: an exhausted balance is a 403 before any call. After
- * it, the generation's owner settles the cost the upstream reports (or the reserved estimate when
- * it reports none), never more than was held, or refunds on failure. Cache hits cost nothing and
+ * Paying for generations, all in one place. The worker names who would pay (a managed key's
+ * ledger, or the day's anonymous budget) and the most the request can cost; the generation's
+ * owner reserves that only when it really starts a generation, held for at most its deadlines (an
+ * exhausted balance is that caller's 403 before any call), so joins and cache hits never
+ * reserve. After the call, the owner settles the cost the upstream reports (or the reserved
+ * estimate when it reports none), never more than was held, or refunds on failure. Cache hits
  * count as money saved. Neither routes nor the owner compute prices.
  */
 import type { Bindings, Principal } from '../env'
-import { fail } from '../errors'
+import type { Failure } from '../failure'
 import type { NormalizedImageRequest } from '../schema/image-request'
 import type { Settings } from '../settings'
 import { ledger } from './keys'
@@ -21,46 +22,64 @@ export interface BillingRef {
 }
 
 /**
+ * Who pays if a request starts a generation, as plain data the generation's owner acts on: the
+ * ledger, the most the request can cost, and how long to hold it.
+ */
+export interface Payer {
+  /** `key:<hash>` (a managed key's balance) or `budget:<day>` (the anonymous daily budget). */
+  ledger: string
+  micros: number
+  holdMs: number
+  /** The anonymous budget's amount for the day, which opens its ledger on first use. */
+  initialMicros?: number
+}
+
+/**
  * How long a hold outlives the generation's own deadlines (headers and total) before the ledger
  * releases it: a generation still running then has lost its owner.
  */
 const HOLD_MARGIN_MS = 5 * 60_000
 
-/** Reserves funds for a miss; null when nobody pays (bootstrap keys, the demo generator). */
-export async function reserveFor(
-  env: Bindings,
+/** Who would pay for a miss; null when nobody pays (bootstrap keys, signed embeds, the demo). */
+export function payerFor(
   settings: Settings,
   principal: Principal,
   request: NormalizedImageRequest,
-): Promise<BillingRef | null> {
+): Payer | null {
   if (settings.demo || principal.kind === 'key' || principal.kind === 'signed') return null
-  const estimate = estimateCost(request)
+  const micros = estimateCost(request)
   const holdMs = settings.upstream.timeoutMs + settings.upstream.totalTimeoutMs + HOLD_MARGIN_MS
-  if (principal.kind === 'managed') {
-    const reservation = await ledger(env, principal.ledger).reserve(estimate, holdMs)
-    if (!reservation.ok) {
-      fail({
-        kind: 'forbidden',
-        code: 'insufficient_balance',
-        param: null,
-        message: `Insufficient balance: this request may cost up to $${usd(estimate).toFixed(4)} and $${usd(reservation.availableMicros).toFixed(4)} is available. Ask the operator to add credit, or lower n, size or quality.`,
-      })
-    }
-    return { ledger: principal.ledger, reservationId: reservation.id, reservedMicros: estimate }
+  if (principal.kind === 'managed') return { ledger: principal.ledger, micros, holdMs }
+  const initialMicros = Math.round(settings.dailyBudgetUsd * MICROS_PER_USD)
+  const budget = `budget:${new Date().toISOString().slice(0, 10)}`
+  return { ledger: budget, micros, holdMs, initialMicros }
+}
+
+/**
+ * Reserves what a generation may cost on its payer's ledger (the owner calls this when it really
+ * starts one): the reservation to settle, or the payer's 403.
+ */
+export async function reserve(
+  env: Bindings,
+  payer: Payer,
+): Promise<{ ok: true; billing: BillingRef } | { ok: false; failure: Failure }> {
+  const { micros, holdMs, initialMicros } = payer
+  const reservation = await ledger(env, payer.ledger).reserve(micros, holdMs, initialMicros)
+  if (reservation.ok) {
+    const billing = { ledger: payer.ledger, reservationId: reservation.id, reservedMicros: micros }
+    return { ok: true, billing }
   }
-  const initial = Math.round(settings.dailyBudgetUsd * MICROS_PER_USD)
-  const name = `budget:${new Date().toISOString().slice(0, 10)}`
-  const reservation = await ledger(env, name).reserve(estimate, holdMs, initial)
-  if (!reservation.ok) {
-    fail({
-      kind: 'forbidden',
-      code: 'daily_budget_exhausted',
-      param: null,
-      message:
-        "Today's budget for anonymous use is spent. Try again after midnight UTC, or use an API key.",
-    })
+  if (initialMicros !== undefined) {
+    const message =
+      "Today's budget for anonymous use is spent. Try again after midnight UTC, or use an API key."
+    return { ok: false, failure: forbidden('daily_budget_exhausted', message) }
   }
-  return { ledger: name, reservationId: reservation.id, reservedMicros: estimate }
+  const message = `Insufficient balance: this request may cost up to $${usd(micros).toFixed(4)} and $${usd(reservation.availableMicros).toFixed(4)} is available. Ask the operator to add credit, or lower n, size or quality.`
+  return { ok: false, failure: forbidden('insufficient_balance', message) }
+}
+
+function forbidden(code: string, message: string): Failure {
+  return { kind: 'forbidden', code, param: null, message }
 }
 
 /**
@@ -78,7 +97,7 @@ export function settleGeneration(
 }
 
 /**
- * Releases a reservation. Idempotent (the owner and the worker may both try), and it never
+ * Releases a reservation. Idempotent, and it never
  * throws: a refund that fails is logged, and the hold expires on its own.
  */
 export async function refund(env: Bindings, ref: BillingRef): Promise<void> {

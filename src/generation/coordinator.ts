@@ -3,20 +3,20 @@
  * requests join a single upstream generation and all get its result. The generation is the
  * owner's, not any client's: it runs to its end and is stored even if every client leaves
  * (bounded by the platform: see README, "One generation per picture"), and by its total
- * deadline. A failure reaches every waiter at once; the next request starts afresh.
+ * deadline. A failure reaches every waiter at once; the next request starts afresh. Only the
+ * waiter that starts a generation pays (joiners and hits never reserve): see `join`.
  *
  * Each waiter gets its answer's finished bytes (SSE or JSON) as a stream the worker passes to its
  * client untouched, or, for URL answers and embeds, what it needs to answer once images are stored.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { type BillingRef, refund, settleGeneration } from '../access/billing'
-import { urlAnswer } from '../answer/json'
+import { type BillingRef, type Payer, refund, reserve, settleGeneration } from '../access/billing'
 import type { AnswerShape } from '../answer/shapes'
 import { discardInputs, openInput } from '../cache/inputs'
 import { ResultStore, randomId } from '../cache/store'
 import type { Bindings } from '../env'
 import type { Failure } from '../errors'
-import { imageUrl, type ResultMeta, type StoredImage } from '../result/result'
+import type { ResultMeta } from '../result/result'
 import { kindOf, type NormalizedImageRequest } from '../schema/image-request'
 import { callUpstream } from '../upstream/client'
 import type { UpstreamPayload } from '../upstream/payload'
@@ -25,6 +25,9 @@ import { targetFromSettings, type UpstreamSettings } from '../upstream/target'
 import { failureOf } from './errors'
 import { DEFAULT_GRACE_MS, Generation } from './generation'
 import { ResultWriter } from './result-writer'
+import { answerFrom, type JoinResult } from './waiter-answer'
+
+export type { JoinResult }
 
 export interface JoinRequest {
   key: string
@@ -46,29 +49,11 @@ export interface JoinRequest {
   origin: string
   /** The cache TTL the worker applies, so owner and worker agree on what counts as cached. */
   ttlSeconds: number | null
-  /** Funds reserved for this request; settled by whoever ends up paying, refunded otherwise. */
-  billing: BillingRef | null
+  /** Who pays if this request starts the generation (null: nobody pays). */
+  payer: Payer | null
   /** Idle time before an SSE keep-alive comment. */
   keepAliveMs: number
 }
-
-export type JoinResult =
-  /** The result is in the cache already: read it from R2. */
-  | { kind: 'cached' }
-  | { kind: 'failed'; failure: Failure }
-  | {
-      kind: 'answer'
-      /** The generation answering: ask `failureOf(generationId)` how it ended, once its body has. */
-      generationId: string
-      upstreamRequestId: string | null
-      upstreamKind: 'remote' | 'demo'
-      /** Milliseconds from calling the upstream to its headers; null before it answered. */
-      upstreamFirstByteMs: number | null
-      /** The answer's bytes (streaming shapes and URL JSON); null for a redirect. */
-      body: ReadableStream<Uint8Array> | null
-      /** The first stored image (redirects). */
-      firstImage: StoredImage | null
-    }
 
 const wantsUrls = (shape: AnswerShape) =>
   shape === 'sse-url' || shape === 'json-url' || shape === 'redirect'
@@ -80,6 +65,14 @@ interface Running {
   id: string
   generation: Generation
   writer: ResultWriter
+  /** The request that started it: its payer pays. */
+  starter: JoinRequest
+  /**
+   * Resolves once the generation may go on (paid for, needing no payment, or already ended), or
+   * with the failure of the starter's reservation: then nothing started and it is gone.
+   */
+  paid: Promise<Failure | null>
+  decide: (refusal: Failure | null) => void
 }
 
 export class GenerationCoordinator extends DurableObject<Bindings> {
@@ -88,19 +81,26 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
   /** The latest generations that ended here, and their failure (null: they succeeded). */
   private readonly endings = new Map<string, Failure | null>()
 
-  /** Joins the running generation for this key, or starts one, and answers as `join.shape`. */
+  /**
+   * Joins the running generation for this key, or starts one, and answers as `join.shape`. The
+   * starter's payer reserves once the owner has checked the cache; a refusal is the starter's
+   * answer alone and starts nothing. Calls that joined meanwhile (the ledger call lets them in)
+   * then start afresh, each with its own payer, or join the one of them that did.
+   */
   async join(join: JoinRequest): Promise<JoinResult> {
-    let running = this.running
-    if (running) {
+    for (;;) {
+      const running = this.running ?? this.begin(join)
+      const starting = running.starter === join
       // Once any waiter has been given URLs, a failure must not delete the images behind them.
-      if (wantsUrls(join.shape)) running.writer.keepImagesOnFailure()
-      // A joiner's picture is already paid for by whoever started the generation.
-      if (join.billing) this.ctx.waitUntil(refund(this.env, join.billing))
+      if (!starting && wantsUrls(join.shape)) running.writer.keepImagesOnFailure()
+      const refusal = await running.paid
+      if (starting)
+        return refusal ? { kind: 'failed', failure: refusal } : answerFrom(running, join)
+      if (refusal) continue
+      // A joiner's picture is paid for by whoever started the generation; its inputs are unused.
       this.ctx.waitUntil(discardInputs(this.env.IMAGES, join.discard))
-    } else {
-      running = this.begin(join)
+      return answerFrom(running, join)
     }
-    return answerFrom(running, join)
   }
 
   /**
@@ -146,22 +146,42 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
     const meta = requestedMeta(join.request)
     const kind = kindOf(join.request)
     const generation = new Generation(store, meta, writer, join.keepAliveMs, DEFAULT_GRACE_MS, kind)
-    const running = { id, generation, writer }
+    const { promise: paid, resolve: decide } = Promise.withResolvers<Failure | null>()
+    const running = { id, generation, writer, starter: join, paid, decide }
     this.running = running
-    this.track(this.run(running, join))
+    this.track(this.run(running))
     return running
   }
 
-  private async run({ id, generation, writer }: Running, join: JoinRequest): Promise<void> {
+  /** Pays for the generation, unless it is cached or refused: its bill, or null when none. */
+  private async pay(running: Running): Promise<{ billing: BillingRef | null } | null> {
+    const { starter: join, generation } = running
+    // A request that missed the cache just before the last generation committed lands here.
+    if (!join.replace && (await generation.store.lookup(join.key))) {
+      generation.finish({ kind: 'cached' })
+      return null
+    }
+    if (!join.payer) return { billing: null }
+    const reservation = await reserve(this.env, join.payer)
+    if (reservation.ok) return { billing: reservation.billing }
+    // Nothing starts: the starter is refused, and whoever joined meanwhile starts afresh.
+    if (this.running === running) this.running = null
+    generation.finish({ kind: 'failed', failure: reservation.failure })
+    running.decide(reservation.failure)
+    return null
+  }
+
+  private async run(running: Running): Promise<void> {
+    const { id, generation, writer, starter: join, decide } = running
+    let billing: BillingRef | null = null
     let paid = false
     const deadline = new AbortController()
     const timer = setTimeout(() => deadline.abort(), join.upstream.totalTimeoutMs)
     try {
-      // A request that missed the cache just before the last generation committed lands here.
-      if (!join.replace && (await generation.store.lookup(join.key))) {
-        generation.finish({ kind: 'cached' })
-        return
-      }
+      const payment = await this.pay(running)
+      if (!payment) return
+      billing = payment.billing
+      decide(null)
       const target = targetFromSettings(join.upstream)
       const called = Date.now()
       const upstream = await callUpstream(target, {
@@ -181,8 +201,8 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
         afterChunk: () => both(writer.ready(), generation.ready()),
       })
       const meta = await writer.complete()
-      if (join.billing) {
-        await settleGeneration(this.env, join.billing, join.request, meta.usage)
+      if (billing) {
+        await settleGeneration(this.env, billing, join.request, meta.usage)
         paid = true
       }
       this.ended(id, null)
@@ -194,50 +214,13 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       generation.finish({ kind: 'failed', failure })
     } finally {
       clearTimeout(timer)
-      if (join.billing && !paid) await refund(this.env, join.billing)
+      decide(null) // a generation that ended before it was paid for: waiters see how it ended
+      if (billing && !paid) await refund(this.env, billing)
       await discardInputs(this.env.IMAGES, join.discard)
-      if (this.running?.generation === generation) this.running = null
+      if (this.running === running) this.running = null
       generation.whenIdle(() => this.track(writer.cleanup().catch(() => {})))
     }
   }
-}
-
-/** Waits for what `join.shape` needs before answering, and answers. */
-async function answerFrom({ id, generation }: Running, join: JoinRequest): Promise<JoinResult> {
-  const started = () => ({
-    generationId: id,
-    upstreamRequestId: generation.upstream?.upstreamRequestId ?? null,
-    upstreamKind: generation.upstream?.upstreamKind ?? join.upstream.kind,
-    upstreamFirstByteMs: generation.upstream?.upstreamFirstByteMs ?? null,
-  })
-  const ended = (): JoinResult | null => {
-    const outcome = generation.outcome
-    if (outcome?.kind === 'cached') return { kind: 'cached' }
-    if (outcome?.kind === 'failed') return { kind: 'failed', failure: outcome.failure }
-    return null
-  }
-  if (join.shape === 'redirect') {
-    const firstImage = await generation.firstImage().catch(() => null)
-    if (!firstImage) return ended() ?? { kind: 'failed', failure: { kind: 'internal' } }
-    return { kind: 'answer', ...started(), body: null, firstImage }
-  }
-  if (join.shape === 'json-url') {
-    const images = await generation.images().catch(() => null)
-    const outcome = generation.outcome
-    if (!images || outcome?.kind !== 'done') {
-      return ended() ?? { kind: 'failed', failure: { kind: 'internal' } }
-    }
-    const body = urlAnswer(
-      images.map((image) => imageUrl(join.origin, image)),
-      outcome.meta,
-    )
-    return { kind: 'answer', ...started(), body: new Response(body).body, firstImage: null }
-  }
-  const subscriber = generation.subscribe(join.shape, join.origin)
-  const head = await subscriber.head
-  if (head.kind === 'cached') return { kind: 'cached' }
-  if (head.kind === 'failed') return { kind: 'failed', failure: head.failure }
-  return { kind: 'answer', ...started(), body: subscriber.body, firstImage: null }
 }
 
 /** An edit's input pictures that outlive it (the operator keeps inputs), in upstream order. */

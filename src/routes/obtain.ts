@@ -5,7 +5,7 @@
  * per picture.
  */
 import { endTime, setMetric, startTime } from 'hono/timing'
-import { recordHit, refund, reserveFor } from '../access/billing'
+import { payerFor, recordHit } from '../access/billing'
 import { hitBody } from '../answer/hit'
 import { answerResponse, type CacheStatus } from '../answer/respond'
 import type { AnswerShape } from '../answer/shapes'
@@ -83,7 +83,6 @@ export async function obtain(
     return fromCache(c, request, shape, entry, store)
   }
 
-  const billing = await reserveFor(c.env, settings, principal, request)
   const join: JoinRequest = {
     key,
     request,
@@ -94,7 +93,7 @@ export async function obtain(
     shape,
     origin,
     ttlSeconds: settings.cacheTtlSeconds,
-    billing,
+    payer: payerFor(settings, principal, request),
     keepAliveMs: settings.sseKeepAliveMs,
   }
   startTime(
@@ -103,11 +102,7 @@ export async function obtain(
     'Until the owner of the generation answered (upstream headers or first image)',
   )
   const owner = ownerOf(c, key)
-  const joined = await (owner.join(join) as Promise<JoinResult>).catch(async (error: unknown) => {
-    // Idempotent: the owner may already have refunded the same reservation.
-    if (billing) await refund(c.env, billing)
-    throw error
-  })
+  const joined = (await owner.join(join)) as JoinResult
   endTime(c, 'owner')
   if (joined.kind === 'cached') {
     const committed = await store.store.lookup(key)
