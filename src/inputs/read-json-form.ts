@@ -167,6 +167,7 @@ class ValueReader {
   }
 
   async abort(): Promise<void> {
+    this.decoder?.release()
     await this.writer?.abort()
   }
 
@@ -189,7 +190,7 @@ class ValueReader {
     this.mode = 'data'
     const writer = new InputWriter(this.store, this.index, this.rules)
     this.writer = writer
-    this.decoder = new Base64Decoder((bytes) => this.pending.push(writer.write(bytes)))
+    this.decoder = new Base64Decoder((bytes, ref) => this.pending.push(writer.write(bytes, ref)))
   }
 
   /** Decodes base64 into the picture's writer; no chunk: the end of it. */
