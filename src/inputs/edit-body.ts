@@ -77,7 +77,7 @@ export async function readEditBody(
   } else if (type && /^application\/json\s*(;|$)/i.test(type)) {
     ;({ fields, pictures } = await readJsonForm(body, store, urlHosts))
   } else {
-    return fail({ kind: 'unsupported_media_type', received: type })
+    return fail({ kind: 'unsupported_media_type', received: type, accepts: ['multipart', 'json'] })
   }
   try {
     checkMask(pictures)

@@ -48,7 +48,7 @@ function rulesAt(path: (string | number)[]): { index: number; rules: InputRules 
     const param = `images.${second}.image_url`
     return {
       index: second,
-      rules: { maxBytes: MAX_INPUT_IMAGE_BYTES, param, label: `images[${second}]` },
+      rules: { maxBytes: MAX_INPUT_IMAGE_BYTES, param, label: `the file at '${param}'` },
     }
   }
   if (first === 'mask' && second === 'image_url' && path.length === 2) {

@@ -129,12 +129,23 @@ const REFUSALS: Refusal[] = [
 describe('an invalid JSON edit is a 400 naming its field, with no call and nothing kept', () => {
   expectRefusals(REFUSALS)
 
-  it('refuses another content type with a 415', async () => {
+  it('refuses another content type with a 415 naming both forms an edit takes', async () => {
     const fake = fakeUpstream()
     const res = await postRaw('prompt=x', 'application/x-www-form-urlencoded')
     expect(res.status).toBe(415)
-    const { error } = (await res.json()) as { error: { code: string } }
+    const { error } = (await res.json()) as { error: { code: string; message: string } }
     expect(error.code).toBe('unsupported_media_type')
+    expect(error.message).toContain('multipart/form-data')
+    expect(error.message).toContain('application/json')
     expect(fake.calls).toHaveLength(0)
+  })
+
+  it('names a refused picture by its field as sent, never by a capitalised name', async () => {
+    fakeUpstream()
+    const res = await urls(dataUrl(png()), dataUrl(text))
+    const { error } = (await res.json()) as { error: { param: string; message: string } }
+    expect(error.param).toBe('images.1.image_url')
+    expect(error.message).toContain("'images.1.image_url'")
+    expect(error.message).not.toMatch(/Images|\[1\]/)
   })
 })
