@@ -44,7 +44,11 @@ function failureOfHttpException(err: HTTPException, c: Context): Failure {
     case 405:
       return { kind: 'method_not_allowed', method: c.req.method }
     case 415:
-      return { kind: 'unsupported_media_type', received: c.req.header('content-type') ?? null }
+      return {
+        kind: 'unsupported_media_type',
+        received: c.req.header('content-type') ?? null,
+        accepts: ['json'],
+      }
     default:
       return { kind: 'internal' }
   }

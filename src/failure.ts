@@ -4,11 +4,15 @@
  * (src/errors.ts) both depend on it without depending on each other.
  */
 
+/** A form of request body a route reads. */
+export type BodyForm = 'json' | 'multipart'
+
 /** Everything that can go wrong, as data. Upstream details that could leak are never kept. */
 export type Failure =
   | { kind: 'invalid_request'; message: string; param: string | null; code: string }
   | { kind: 'invalid_json' }
-  | { kind: 'unsupported_media_type'; received: string | null }
+  /** A body of a type the route does not read; `accepts`: the forms it reads. */
+  | { kind: 'unsupported_media_type'; received: string | null; accepts: readonly BodyForm[] }
   | { kind: 'payload_too_large'; limitBytes: number }
   | { kind: 'missing_api_key' }
   | { kind: 'invalid_api_key' }

@@ -3,7 +3,7 @@
  * envelope and headers (`x-should-retry`, `retry-after`, rate-limit headers). A new failure kind
  * fails to compile until it is mapped here.
  */
-import type { Failure } from './failure'
+import type { BodyForm, Failure } from './failure'
 
 /** The OpenAI error envelope, exactly as the openai SDK parses it. */
 export interface ErrorEnvelope {
@@ -14,6 +14,12 @@ export interface PublicError {
   status: 400 | 401 | 403 | 404 | 405 | 413 | 415 | 429 | 500
   body: ErrorEnvelope
   headers: Record<string, string>
+}
+
+/** How a 415 tells each body form a route reads. */
+const BODY_FORMS: Record<BodyForm, string> = {
+  multipart: 'as multipart/form-data (files and text fields)',
+  json: "as JSON with 'Content-Type: application/json'",
 }
 
 const NO_RETRY = { 'x-should-retry': 'false' }
@@ -51,7 +57,7 @@ export function publicError(failure: Failure): PublicError {
       return {
         status: 415,
         body: envelope(
-          `Unsupported Content-Type ${failure.received ? `'${failure.received}'` : '(none)'}: send the body as JSON with 'Content-Type: application/json'.`,
+          `Unsupported Content-Type ${failure.received ? `'${failure.received}'` : '(none)'}: send the body ${failure.accepts.map((form) => BODY_FORMS[form]).join(' or ')}.`,
           'invalid_request_error',
           'unsupported_media_type',
         ),

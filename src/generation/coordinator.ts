@@ -36,10 +36,12 @@ export interface JoinRequest {
   payload: UpstreamPayload
   /**
    * An edit's temporary input objects, deleted once they are no longer needed: at once when the
-   * request joins a running generation, else when its own generation ends. Empty when the
-   * operator keeps inputs.
+   * request joins a running generation, else when its own generation ends, unless `keepInputs`
+   * and that generation's result is stored (its manifest lists them).
    */
   discard: string[]
+  /** The operator keeps the inputs of edits whose result is stored (KEEP_EDIT_INPUTS). */
+  keepInputs: boolean
   /** Which upstream to call, resolved by the worker that received the request. */
   upstream: UpstreamSettings
   /** A cache bypass: generate even if an entry exists, and replace it. */
@@ -216,17 +218,17 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       clearTimeout(timer)
       decide(null) // a generation that ended before it was paid for: waiters see how it ended
       if (billing && !paid) await refund(this.env, billing)
-      await discardInputs(this.env.IMAGES, join.discard)
+      if (!writer.inputsListed) await discardInputs(this.env.IMAGES, join.discard)
       if (this.running === running) this.running = null
       generation.whenIdle(() => this.track(writer.cleanup().catch(() => {})))
     }
   }
 }
 
-/** An edit's input pictures that outlive it (the operator keeps inputs), in upstream order. */
-function keptInputs({ payload, discard }: JoinRequest): string[] {
-  if (payload.kind !== 'edit') return []
-  return payload.files.map((file) => file.object).filter((object) => !discard.includes(object))
+/** An edit's input pictures that outlive it if its result is stored, in upstream order. */
+function keptInputs({ payload, keepInputs }: JoinRequest): string[] {
+  if (payload.kind !== 'edit' || !keepInputs) return []
+  return payload.files.map((file) => file.object)
 }
 
 /** A promise for both waits, or the one there is, or null. */

@@ -23,7 +23,7 @@ export interface WriterContext {
   keepImagesOnFailure: boolean
   /** Names this generation's spilled frames. */
   generationId: string
-  /** An edit's input pictures that are kept: the manifest lists them. Empty otherwise. */
+  /** An edit's input pictures to keep if the result is stored: its manifest lists them. */
   keptInputs: string[]
 }
 
@@ -36,6 +36,8 @@ export class ResultWriter {
   /** What the upstream read waits for once (the previous image's upload). */
   private waitFor: Promise<unknown> | null = null
   private result: ResultMeta = { created: Math.floor(Date.now() / 1000) }
+  /** Whether the stored result's manifest lists the kept inputs (else nothing may keep them). */
+  inputsListed = false
 
   constructor(private readonly ctx: WriterContext) {
     this.spill = new FrameSpill(ctx.store.bucket, ctx.generationId)
@@ -112,6 +114,7 @@ export class ResultWriter {
         },
         this.ctx.replace,
       )
+      this.inputsListed = committed && this.ctx.keptInputs.length > 0
       if (!committed && !this.ctx.keepImagesOnFailure) await this.ctx.store.discard(stored)
     } else if (!this.ctx.keepImagesOnFailure) {
       await this.ctx.store.discard(stored)

@@ -77,7 +77,7 @@ export async function readEditBody(
   } else if (type && /^application\/json\s*(;|$)/i.test(type)) {
     ;({ fields, pictures } = await readJsonForm(body, store, urlHosts))
   } else {
-    return fail({ kind: 'unsupported_media_type', received: type })
+    return fail({ kind: 'unsupported_media_type', received: type, accepts: ['multipart', 'json'] })
   }
   try {
     checkMask(pictures)
@@ -94,7 +94,11 @@ export async function readEditBody(
   }
 }
 
-/** The JSON form: the document validated, then each picture had (stored, or fetched now). */
+/**
+ * The JSON form: the document validated, then each picture had (stored, or fetched now). Every
+ * stored picture is used: only images.N.image_url and mask.image_url take one, each at most once
+ * (a repeated key is refused), and a marker counts only where it was put.
+ */
 async function readJsonForm(
   body: ReadableStream<Uint8Array>,
   store: InputStore,
@@ -140,12 +144,14 @@ async function readJsonForm(
   }
 }
 
-/** The value an image_url stood for (its marker), or a 400 when it was not one we took out. */
+/**
+ * The value an image_url stood for (its marker, where it was taken out), or a 400 when it was not
+ * one we took out there (a marker written by the client elsewhere stands for nothing).
+ */
 function markedValue(values: UrlValue[], url: string | undefined, param: string): UrlValue {
   const value = url?.startsWith(MARKER) ? values[Number(url.slice(MARKER.length))] : undefined
-  return (
-    value ?? refuse(`'${param}' must be an https URL or a data: URL.`, param, 'invalid_image_url')
-  )
+  if (value?.param === param) return value
+  return refuse(`'${param}' must be an https URL or a data: URL.`, param, 'invalid_image_url')
 }
 
 /** A mask must be a png with transparency, the size of the first picture. */

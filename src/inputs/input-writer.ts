@@ -8,6 +8,7 @@ import type { PartWriter } from '../cache/part-writer'
 import { fail } from '../errors'
 import type { InputImage } from '../result/inputs'
 import { sniffImage } from '../result/result'
+import { type ChunkRef, UNPOOLED } from '../stream/buffer-pool'
 import { concat, hex } from '../stream/bytes'
 import { ImageProbe } from './probe'
 
@@ -46,13 +47,20 @@ export class InputWriter {
     this.digest.digest.catch(() => {}) // rejects when aborted; read only after a clean close
   }
 
-  /** Takes bytes; the caller may reuse them once the returned promise settles. */
-  write(bytes: Uint8Array): Promise<unknown> {
+  /**
+   * Takes bytes. The probe and R2 parts copy them at once, but the hash reads them later: it
+   * retains `ref` until it has (pooled bytes stay untouched), and the caller may reuse bytes that
+   * are not pooled once the returned promise settles.
+   */
+  write(bytes: Uint8Array, ref: ChunkRef = UNPOOLED): Promise<unknown> {
     this.size += bytes.length
     if (this.size >= this.rules.maxBytes) this.tooLarge()
     this.probe.push(bytes)
     if (typeof this.probe.result === 'string') this.notAPicture(this.probe.result)
     const hashed = this.hashing.write(bytes)
+    ref.retain()
+    const release = () => ref.release()
+    hashed.then(release, release)
     let stored: Promise<void> | null
     if (this.writer) {
       stored = this.writer.write(bytes)

@@ -8,15 +8,16 @@ import { fail } from '../errors'
 import { MAX_INPUT_IMAGE_BYTES, MAX_INPUT_IMAGES, MAX_MASK_BYTES } from '../schema/edit-request'
 import { Base64Decoder } from '../stream/base64'
 import { JsonImageScanner } from '../stream/json-image-scanner'
-import { jsonPathAt } from '../stream/json-path'
+import { jsonPositionAt } from '../stream/json-path'
 import { MalformedBodyError } from '../stream/malformed'
 import { type InputRules, InputWriter, type StoredInput } from './input-writer'
 import { bodyChunks, MAX_TEXT_BYTES } from './read-multipart'
 
-/** One `image_url` of the document: a picture decoded from it, or an https URL to fetch. */
-export type UrlValue =
+/** One `image_url` of the document (at `param`): a picture decoded from it, or a URL to fetch. */
+export type UrlValue = { param: string } & (
   | { kind: 'data'; stored: Promise<StoredInput> }
   | { kind: 'url'; url: string; index: number; rules: InputRules }
+)
 
 export interface JsonEdit {
   /** The document with each image_url replaced by `MARKER + n`, n indexing `values`. */
@@ -47,7 +48,7 @@ function rulesAt(path: (string | number)[]): { index: number; rules: InputRules 
     const param = `images.${second}.image_url`
     return {
       index: second,
-      rules: { maxBytes: MAX_INPUT_IMAGE_BYTES, param, label: `images[${second}]` },
+      rules: { maxBytes: MAX_INPUT_IMAGE_BYTES, param, label: `the file at '${param}'` },
     }
   }
   if (first === 'mask' && second === 'image_url' && path.length === 2) {
@@ -72,7 +73,9 @@ export async function readJsonEdit(
   const scanner: JsonImageScanner = new JsonImageScanner(
     {
       imageBegin: () => {
-        const { index, rules } = rulesAt(jsonPathAt(scanner.skeletonText()))
+        const { path, repeated } = jsonPositionAt(scanner.skeletonText())
+        if (repeated) refuseRepeated(repeated)
+        const { index, rules } = rulesAt(path)
         scanner.annotate(`\\u0000${values.length}`)
         current = new ValueReader(store, index, rules, pending)
       },
@@ -91,6 +94,8 @@ export async function readJsonEdit(
       await Promise.all(pending.splice(0))
     }
     const document = scanner.finish()
+    const { repeated } = jsonPositionAt(scanner.skeletonText())
+    if (repeated) refuseRepeated(repeated)
     await Promise.all(values.map((value) => (value.kind === 'data' ? value.stored : null)))
     return { document, values }
   } catch (error) {
@@ -100,6 +105,15 @@ export async function readJsonEdit(
     if (error instanceof MalformedBodyError) fail({ kind: 'invalid_json' })
     throw error
   }
+}
+
+/**
+ * A key given twice in one object: refused rather than read as JSON.parse would (the last one),
+ * which would leave the pictures of the others stored for nothing.
+ */
+function refuseRepeated(path: (string | number)[]): never {
+  const name = path.join('.')
+  return refuse(`'${name}' is given more than once.`, name, 'invalid_value')
 }
 
 /** Deletes the pictures stored from data: URLs. */
@@ -153,7 +167,7 @@ class ValueReader {
       this.decode(null, 0, 0)
       const stored = (this.writer as InputWriter).finish()
       stored.catch(() => {}) // awaited once the document is read
-      return { kind: 'data', stored }
+      return { kind: 'data', param: this.rules.param, stored }
     }
     if (this.isData())
       refuse(`'${this.rules.param}' is a data: URL without data.`, this.rules.param)
@@ -163,10 +177,11 @@ class ValueReader {
     } catch {
       refuse(`'${this.rules.param}' is not a valid string.`, this.rules.param)
     }
-    return { kind: 'url', url, index: this.index, rules: this.rules }
+    return { kind: 'url', param: this.rules.param, url, index: this.index, rules: this.rules }
   }
 
   async abort(): Promise<void> {
+    this.decoder?.release()
     await this.writer?.abort()
   }
 
@@ -189,7 +204,7 @@ class ValueReader {
     this.mode = 'data'
     const writer = new InputWriter(this.store, this.index, this.rules)
     this.writer = writer
-    this.decoder = new Base64Decoder((bytes) => this.pending.push(writer.write(bytes)))
+    this.decoder = new Base64Decoder((bytes, ref) => this.pending.push(writer.write(bytes, ref)))
   }
 
   /** Decodes base64 into the picture's writer; no chunk: the end of it. */

@@ -103,14 +103,14 @@ edits.openapi(route, async (c) => {
     await store.discard(edit.objects)
     throw error
   }
-  const discard = settings.keepEditInputs ? [] : edit.objects
   try {
     const replace = mayRegenerate(principal) && wantsFreshResult(c.req.header('cache-control'))
-    const work = { payload: edit.payload, discard }
+    const keepInputs = settings.keepEditInputs
+    const work = { payload: edit.payload, discard: edit.objects, keepInputs }
     const obtained = await obtain(c, work, edit.request, shapeOf(edit.request), replace)
     return obtained.kind === 'response' ? obtained.response : fail({ kind: 'internal' })
   } catch (error) {
-    await store.discard(discard)
+    await store.discard(edit.objects)
     throw error
   }
 })

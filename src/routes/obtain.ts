@@ -47,13 +47,15 @@ export function obtainAnswer(
   replace: boolean,
 ): Promise<Obtained> {
   const payload: UpstreamPayload = { kind: 'generation', body: upstreamBody(input) }
-  return obtain(c, { payload, discard: [] }, request, shape, replace)
+  return obtain(c, { payload, discard: [], keepInputs: false }, request, shape, replace)
 }
 
 /** What a miss hands to the owner: the upstream payload, and temporary inputs to delete after. */
 export interface UpstreamWork {
   payload: UpstreamPayload
   discard: string[]
+  /** Keep the inputs when this request's own generation stores its result (KEEP_EDIT_INPUTS). */
+  keepInputs: boolean
 }
 
 /**
@@ -88,6 +90,7 @@ export async function obtain(
     request,
     payload: work.payload,
     discard: work.discard,
+    keepInputs: work.keepInputs,
     upstream,
     replace,
     shape,

@@ -19,7 +19,7 @@ const limitBody = bodyLimit({
 const parseJson = createMiddleware<AppEnv>(async (c, next) => {
   const type = c.req.header('content-type') ?? null
   if (!type || !/^application\/json\s*(;|$)/i.test(type)) {
-    fail({ kind: 'unsupported_media_type', received: type })
+    fail({ kind: 'unsupported_media_type', received: type, accepts: ['json'] })
   }
   // Parsed once here; Hono caches it, so the zod validator reads the same value.
   await c.req.json().catch(() => fail({ kind: 'invalid_json' }))

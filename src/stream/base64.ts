@@ -6,6 +6,7 @@
  * They are not in TypeScript's lib yet, hence the small declarations here.
  */
 
+import { type ChunkRef, PooledChunk, takeBuffer } from './buffer-pool'
 import { encoder } from './bytes'
 import { largeChunks } from './chunk-reader'
 import { MalformedBodyError } from './malformed'
@@ -23,22 +24,27 @@ export function encodeBase64(bytes: Uint8Array): string {
 
 /** Base64 text bytes staged before one native decode call: 64 KiB (a multiple of 4). */
 const STAGE_BYTES = 64 * 1024
+/** Bytes one decode call may write: 48 KiB. */
+const SLICE_BYTES = (STAGE_BYTES / 4) * 3
 const BACKSLASH = 0x5c
 const latin1 = new TextDecoder()
 
 /**
  * Decodes base64 text that arrives in arbitrary pieces (as JSON carries it: `\/` is unescaped)
- * into decoded slices of at most 48 KiB, handed to `out` as they are ready. A slice is only valid
- * during the call (its buffer is reused): copy it to keep it.
+ * into decoded slices of at most 48 KiB, handed to `out` as they are ready. Slices are cut from
+ * pooled blocks, one after another: a slice is valid during the call, and for as long as its `ref`
+ * is retained (a consumer that reads it later, like a hash, retains it until done).
  */
 export class Base64Decoder {
   private readonly stage = new Uint8Array(STAGE_BYTES)
-  private readonly target = new Uint8Array((STAGE_BYTES / 4) * 3)
   private staged = 0
+  private block: Uint8Array | null = null
+  private ref: PooledChunk | null = null
+  private used = 0
   /** Whether the text held `\/` escapes (so it is not plain base64, byte for byte). */
   escaped = false
 
-  constructor(private readonly out: (bytes: Uint8Array) => void) {}
+  constructor(private readonly out: (bytes: Uint8Array, ref: ChunkRef) => void) {}
 
   push(chunk: Uint8Array, from = 0, to = chunk.length): void {
     for (let at = from; at < to; ) {
@@ -52,8 +58,30 @@ export class Base64Decoder {
 
   /** The text ended: decodes what is left (which may be padded or unpadded). */
   finish(): void {
-    this.decode(true)
-    if (this.staged > 0) throw new MalformedBodyError('an image is not valid base64')
+    try {
+      this.decode(true)
+      if (this.staged > 0) throw new MalformedBodyError('an image is not valid base64')
+    } finally {
+      this.release()
+    }
+  }
+
+  /** Lets go of the block being filled (done, or giving up); slices still retained stay valid. */
+  release(): void {
+    this.ref?.release()
+    this.ref = null
+    this.block = null
+  }
+
+  /** Room for one decode call: the rest of the block being filled, or a fresh pooled block. */
+  private target(): Uint8Array {
+    if (!this.block || this.block.length - this.used < SLICE_BYTES) {
+      this.ref?.release()
+      this.block = new Uint8Array(takeBuffer())
+      this.ref = new PooledChunk(this.block.buffer)
+      this.used = 0
+    }
+    return this.block.subarray(this.used, this.used + SLICE_BYTES)
   }
 
   private decode(last: boolean): void {
@@ -65,9 +93,10 @@ export class Base64Decoder {
       text = text.replaceAll('\\/', '/')
       if (text.includes('\\')) throw new MalformedBodyError('an escape inside base64')
     }
+    const target = this.target()
     let result: { read: number; written: number }
     try {
-      result = (this.target as unknown as NativeSetFromBase64).setFromBase64(text, {
+      result = (target as unknown as NativeSetFromBase64).setFromBase64(text, {
         lastChunkHandling: last ? 'loose' : 'stop-before-partial',
       })
     } catch {
@@ -78,7 +107,9 @@ export class Base64Decoder {
     for (let i = 0; i < rest.length; i++) this.stage[i] = rest.charCodeAt(i)
     if (held) this.stage[rest.length] = BACKSLASH
     this.staged = rest.length + held
-    if (result.written > 0) this.out(this.target.subarray(0, result.written))
+    if (result.written === 0) return
+    this.used += result.written
+    this.out(target.subarray(0, result.written), this.ref as PooledChunk)
   }
 }
 

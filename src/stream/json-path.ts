@@ -1,18 +1,29 @@
 /**
- * The path of keys and indexes (`images`, 2, `image_url`) at the end of a JSON prefix: which field
- * a value being streamed belongs to, before the document ends. Hand-written: JSON parsers need
- * the whole document; this needs only the open containers.
+ * Where a JSON prefix stands: the path of keys and indexes (`images`, 2, `image_url`) at its end,
+ * which field a value being streamed belongs to, and the first key it repeats within one object.
+ * Hand-written: JSON parsers need the whole document and keep only the last of repeated keys.
  */
 
 interface Frame {
   array: boolean
   /** An object's current key, or an array's current index. */
   at: string | number | null
+  /** An object's keys so far. */
+  keys: Set<string> | null
 }
 
-/** The path to the end of `text`, a prefix of a JSON document. */
-export function jsonPathAt(text: string): (string | number)[] {
+export interface JsonPosition {
+  /** The path to the end of the text. */
+  path: (string | number)[]
+  /** The path of the first key given twice in one object, or null. */
+  repeated: (string | number)[] | null
+}
+
+/** Where `text`, a JSON document or a prefix of one, stands at its end. */
+export function jsonPositionAt(text: string): JsonPosition {
   const stack: Frame[] = []
+  const pathOf = (frames: Frame[]) => frames.map((frame) => frame.at ?? '')
+  let repeated: (string | number)[] | null = null
   let lastString: string | null = null
   for (let i = 0; i < text.length; i++) {
     const c = text[i]
@@ -28,14 +39,17 @@ export function jsonPathAt(text: string): (string | number)[] {
       }
       i = end
     } else if (c === '{' || c === '[') {
-      stack.push({ array: c === '[', at: c === '[' ? 0 : null })
+      const array = c === '['
+      stack.push({ array, at: array ? 0 : null, keys: array ? null : new Set() })
     } else if (c === '}' || c === ']') {
       stack.pop()
     } else if (c === ':' && top && !top.array) {
       top.at = lastString
+      if (lastString !== null && top.keys?.has(lastString)) repeated ??= pathOf(stack)
+      if (lastString !== null) top.keys?.add(lastString)
     } else if (c === ',' && top?.array) {
       top.at = (top.at as number) + 1
     }
   }
-  return stack.map((frame) => frame.at ?? '')
+  return { path: pathOf(stack), repeated }
 }

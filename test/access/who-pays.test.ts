@@ -68,6 +68,7 @@ async function joinOf(prompt: string, principal: Principal): Promise<JoinRequest
     request,
     payload: { kind: 'generation', body: upstreamBody(input) },
     discard: [],
+    keepInputs: false,
     upstream: settings.upstream,
     replace: false,
     shape: 'json',

@@ -23,6 +23,12 @@ const text = new TextEncoder().encode('not a picture at all, just text')
 const urls = (...image_urls: string[]) =>
   postEdit({ prompt, images: image_urls.map((image_url) => ({ image_url })) })
 
+/** A JSON edit sent as this text (JSON.stringify cannot repeat a key). */
+const rawJson = (body: string) => postRaw(body, 'application/json')
+const B = JSON.stringify(dataUrl(png()))
+const A = `{"image_url":${B}}`
+const MASK = `{"image_url":${JSON.stringify(dataUrl(png(8, 8, true)))}}`
+
 const REFUSALS: Refusal[] = [
   ['no images', () => postEdit({ prompt }), 'images', 'missing_required_parameter'],
   ['an empty images list', () => postEdit({ prompt, images: [] }), 'images', 'array_too_short'],
@@ -83,6 +89,36 @@ const REFUSALS: Refusal[] = [
     'unknown_parameter',
   ],
   [
+    'images given twice (the last list shorter)',
+    () => rawJson(`{"prompt":"x","images":[${A},${A},${A}],"images":[${A}]}`),
+    'images',
+    'invalid_value',
+  ],
+  [
+    'a mask given twice (the last one null)',
+    () => rawJson(`{"prompt":"x","images":[${A}],"mask":${MASK},"mask":null}`),
+    'mask',
+    'invalid_value',
+  ],
+  [
+    'image_url given twice in one picture',
+    () => rawJson(`{"prompt":"x","images":[{"image_url":${B},"image_url":${B}}]}`),
+    'images.0.image_url',
+    'invalid_value',
+  ],
+  [
+    'a text field given twice',
+    () => rawJson(`{"prompt":"x","prompt":"y","images":[${A}]}`),
+    'prompt',
+    'invalid_value',
+  ],
+  [
+    'a key spelled with an escape, standing for a picture taken out elsewhere',
+    () => rawJson(`{"prompt":"x","images":[${A},{"image\\u005furl":"\\u00000"}]}`),
+    'images.1.image_url',
+    'invalid_image_url',
+  ],
+  [
     'malformed JSON',
     () => postRaw('{"prompt": "x", "images": [', 'application/json'),
     null,
@@ -93,12 +129,23 @@ const REFUSALS: Refusal[] = [
 describe('an invalid JSON edit is a 400 naming its field, with no call and nothing kept', () => {
   expectRefusals(REFUSALS)
 
-  it('refuses another content type with a 415', async () => {
+  it('refuses another content type with a 415 naming both forms an edit takes', async () => {
     const fake = fakeUpstream()
     const res = await postRaw('prompt=x', 'application/x-www-form-urlencoded')
     expect(res.status).toBe(415)
-    const { error } = (await res.json()) as { error: { code: string } }
+    const { error } = (await res.json()) as { error: { code: string; message: string } }
     expect(error.code).toBe('unsupported_media_type')
+    expect(error.message).toContain('multipart/form-data')
+    expect(error.message).toContain('application/json')
     expect(fake.calls).toHaveLength(0)
+  })
+
+  it('names a refused picture by its field as sent, never by a capitalised name', async () => {
+    fakeUpstream()
+    const res = await urls(dataUrl(png()), dataUrl(text))
+    const { error } = (await res.json()) as { error: { param: string; message: string } }
+    expect(error.param).toBe('images.1.image_url')
+    expect(error.message).toContain("'images.1.image_url'")
+    expect(error.message).not.toMatch(/Images|\[1\]/)
   })
 })

@@ -1,7 +1,8 @@
 /**
- * Fuzzing edits (fast-check): multipart and JSON bodies cut, corrupted or padded anywhere never
- * cause a 5xx, an upstream call unless the edit is valid, or a picture left in R2; and the edit
- * cache key follows the pictures' digests in order, whatever the form.
+ * Fuzzing edits (fast-check): multipart and JSON bodies cut, corrupted, padded or with a piece
+ * repeated anywhere never cause a 5xx, an upstream call unless the edit is valid, or a picture
+ * left in R2; a JSON key given twice is refused; and the edit cache key follows the pictures'
+ * digests in order, whatever the form.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -35,7 +36,7 @@ async function validBodies() {
   ]
 }
 
-/** Cut the body short, overwrite some bytes, or insert some. */
+/** Cut the body short, overwrite some bytes, insert some, or repeat a piece of the body. */
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
   fc.record({
@@ -48,13 +49,30 @@ const mutation = fc.oneof(
     at: fc.nat(),
     bytes: fc.uint8Array({ minLength: 1, maxLength: 40 }),
   }),
+  fc.record({
+    kind: fc.constant('repeat' as const),
+    at: fc.nat(),
+    from: fc.nat(),
+    length: fc.integer({ min: 1, max: 4000 }),
+  }),
 )
 
-type Mutation = { kind: 'cut' | 'flip' | 'insert'; at: number; bytes?: Uint8Array }
+type Mutation = {
+  kind: 'cut' | 'flip' | 'insert' | 'repeat'
+  at: number
+  bytes?: Uint8Array
+  from?: number
+  length?: number
+}
 
 function mutate(bytes: Uint8Array, m: Mutation) {
   const at = m.at % (bytes.length + 1)
   if (m.kind === 'cut') return bytes.subarray(0, at)
+  if (m.kind === 'repeat') {
+    const from = (m.from as number) % (bytes.length + 1)
+    const piece = bytes.subarray(from, from + (m.length as number))
+    return new Uint8Array([...bytes.subarray(0, at), ...piece, ...bytes.subarray(at)])
+  }
   const extra = m.bytes as Uint8Array
   if (m.kind === 'flip') {
     const out = bytes.slice()
@@ -79,6 +97,58 @@ describe('mutated edit bodies', () => {
         expect(await storedKeys('inputs/')).toEqual([])
       }),
       { numRuns: 60 },
+    )
+  })
+})
+
+/** Values a member of a JSON edit may take; an images list may repeat a key inside a picture. */
+function memberValues() {
+  const [a, b, m] = [dataUrl(png(8, 8)), dataUrl(jpeg(8, 8)), dataUrl(png(8, 8, true))]
+  return {
+    prompt: ['"a red door"', '"a blue door"', 'null'],
+    images: [
+      `[{"image_url":"${a}"},{"image_url":"${b}"}]`,
+      `[{"image_url":"${a}"},{"image_url":"${a}"},{"image_url":"${b}"}]`,
+      `[{"image_url":"${b}","image_url":"${a}"}]`,
+      '[]',
+      'null',
+    ],
+    mask: [`{"image_url":"${m}"}`, 'null'],
+    n: ['2', '1'],
+  }
+}
+
+describe('JSON edits that give a key twice', () => {
+  it('are refused naming the key, with no call and nothing left in R2 (property)', async () => {
+    const values = memberValues()
+    const keys = Object.keys(values) as (keyof typeof values)[]
+    const choice = (key: keyof typeof values) => fc.constantFrom(...values[key])
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...keys),
+        fc.nat(),
+        fc.nat(),
+        fc.record({
+          prompt: choice('prompt'),
+          images: choice('images'),
+          mask: choice('mask'),
+          n: choice('n'),
+        }),
+        async (key, pick, at, chosen) => {
+          const members = Object.entries(chosen).map(([name, value]) => `"${name}":${value}`)
+          const again = values[key][pick % values[key].length] as string
+          members.splice(at % (members.length + 1), 0, `"${key}":${again}`)
+          const fake = fakeUpstream()
+          const res = await postRaw(`{${members.join(',')}}`, 'application/json')
+          const { error } = (await res.json()) as { error: { param: string | null } }
+          await settled()
+          expect(res.status).toBe(400)
+          expect(error.param).toMatch(/^(prompt|images|mask|n)(\.|$)/)
+          expect(fake.calls).toHaveLength(0)
+          expect(await storedKeys('inputs/')).toEqual([])
+        },
+      ),
+      { numRuns: 40 },
     )
   })
 })

@@ -41,6 +41,18 @@ describe('request bodies', () => {
     expect(fake.calls).toEqual([])
   })
 
+  it('tells a generation to send JSON, without offering multipart', async () => {
+    fakeUpstream()
+    const res = await callGateway('/v1/images/generations', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'text/plain' },
+      rawBody: '{"prompt":"a fox"}',
+    })
+    const { error } = (await res.json()) as { error: { message: string } }
+    expect(error.message).toContain("'Content-Type: application/json'")
+    expect(error.message).not.toContain('multipart')
+  })
+
   it('accepts application/json with a charset', async () => {
     const fake = fakeUpstream()
     const res = await callGateway('/v1/images/generations', {

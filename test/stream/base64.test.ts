@@ -5,6 +5,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Base64Decoder, base64Pieces, encodeBase64 } from '../../src/stream/base64'
+import type { ChunkRef } from '../../src/stream/buffer-pool'
 import { concat } from '../../src/stream/bytes'
 import { MalformedBodyError } from '../../src/stream/malformed'
 import { splitAt, streamOf } from '../helpers/chunks'
@@ -50,6 +51,23 @@ describe('Base64Decoder', () => {
     base64.finish()
     expect(slices.reduce((a, b) => a + b, 0)).toBe(big.length)
     expect(Math.max(...slices)).toBeLessThanOrEqual(48 * 1024)
+  })
+
+  it('keeps a retained slice intact while later slices are decoded', () => {
+    const bytes = crypto.getRandomValues(new Uint8Array(60_000))
+    const big = concat(Array.from({ length: 10 }, (_, i) => bytes.map((b) => b ^ i)))
+    const kept: Uint8Array[] = []
+    const refs: ChunkRef[] = []
+    const base64 = new Base64Decoder((out, ref) => {
+      ref.retain()
+      refs.push(ref)
+      kept.push(out)
+    })
+    base64.push(encoder.encode(encodeBase64(big)))
+    base64.finish()
+    expect(kept.length).toBeGreaterThan(5)
+    expect(concat(kept)).toEqual(big)
+    for (const ref of refs) ref.release()
   })
 
   it.each([
