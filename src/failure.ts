@@ -10,6 +10,8 @@ export type Failure =
   | { kind: 'invalid_json' }
   | { kind: 'unsupported_media_type'; received: string | null }
   | { kind: 'payload_too_large'; limitBytes: number }
+  /** The request body took longer than REQUEST_BODY_TIMEOUT_MS to arrive. */
+  | { kind: 'request_timeout'; timeoutMs: number }
   | { kind: 'missing_api_key' }
   | { kind: 'invalid_api_key' }
   | { kind: 'gateway_closed' }

@@ -43,13 +43,15 @@ function validated<T>(schema: z.ZodType<T>, data: unknown): T {
 }
 
 /**
- * An edit's body read and its pictures stored; `urlHosts` are the hosts https pictures may come
- * from (EDIT_IMAGE_URL_HOSTS: null for any, empty for none).
+ * An edit's body read (within `bodyTimeoutMs`, REQUEST_BODY_TIMEOUT_MS) and its pictures stored;
+ * `urlHosts` are the hosts https pictures may come from (EDIT_IMAGE_URL_HOSTS: null for any,
+ * empty for none).
  */
 export async function readEditBody(
   request: Request,
   store: InputStore,
   urlHosts: readonly string[] | null,
+  bodyTimeoutMs: number,
 ): Promise<EditBody> {
   const type = request.headers.get('content-type')
   const body = request.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() })
@@ -57,7 +59,7 @@ export async function readEditBody(
   let pictures: { images: Picture[]; mask: Picture | null }
   let fields: EditFields
   if (boundary) {
-    const read = await readMultipartEdit(body, boundary, store)
+    const read = await readMultipartEdit(body, boundary, store, bodyTimeoutMs)
     pictures = read
     try {
       fields = validated(editFormSchema, read.fields)
@@ -75,7 +77,7 @@ export async function readEditBody(
       'invalid_multipart',
     )
   } else if (type && /^application\/json\s*(;|$)/i.test(type)) {
-    ;({ fields, pictures } = await readJsonForm(body, store, urlHosts))
+    ;({ fields, pictures } = await readJsonForm(body, store, urlHosts, bodyTimeoutMs))
   } else {
     return fail({ kind: 'unsupported_media_type', received: type })
   }
@@ -99,8 +101,9 @@ async function readJsonForm(
   body: ReadableStream<Uint8Array>,
   store: InputStore,
   urlHosts: readonly string[] | null,
+  bodyTimeoutMs: number,
 ) {
-  const { document, values } = await readJsonEdit(body, store)
+  const { document, values } = await readJsonEdit(body, store, bodyTimeoutMs)
   const had: Picture[] = []
   try {
     const { images, mask, ...fields } = validated(editJsonSchema, document)

@@ -14,7 +14,7 @@ import { readEditBody } from '../inputs/edit-body'
 import { editFormSchema, editJsonSchema, MAX_INPUT_IMAGES } from '../schema/edit-request'
 import { editStreamEventSchema, imagesResponseSchema } from '../schema/responses'
 import { obtain } from './obtain'
-import { CLIENT_KEY, errorResponses, KEY_ERRORS, openApiRouter } from './openapi'
+import { CLIENT_KEY, errorResponses, KEY_ERRORS, openApiRouter, SLOW_BODY } from './openapi'
 
 export const edits = openApiRouter()
 
@@ -86,6 +86,7 @@ const route = createRoute({
       ...KEY_ERRORS,
       400: 'An invalid field or picture (named in `param`: wrong type by its bytes, too many, too large, a mask without alpha or of another size), a malformed body, or a content-policy block.',
       403: 'The key may not do this, or its balance is insufficient.',
+      ...SLOW_BODY,
       415: 'The body is neither multipart/form-data nor JSON.',
       500: 'Upstream failure or internal error; `x-should-retry` tells whether retrying helps.',
     }),
@@ -95,7 +96,12 @@ const route = createRoute({
 edits.openapi(route, async (c) => {
   const settings = c.var.settings
   const store = new InputStore(c.env.IMAGES)
-  const edit = await readEditBody(c.req.raw, store, settings.editImageUrlHosts)
+  const edit = await readEditBody(
+    c.req.raw,
+    store,
+    settings.editImageUrlHosts,
+    settings.requestBodyTimeoutMs,
+  )
   const principal = c.get('principal')
   try {
     authorize(settings, principal, edit.request)
