@@ -3,11 +3,13 @@
  * nothing fetched (the harness fails a test on any other outbound request), redirects judged the
  * same way, one message whatever the target did, a key that may spend, one deadline for all.
  */
+import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { URL_FETCH_TIMEOUT_MS } from '../../src/inputs/fetch-input'
 import { FAKE_FILES_URL } from '../fakes/upstream'
 import { dataUrl, expectRefused, png, postEdit } from '../helpers/edits'
 import { CLIENT_KEY, ENVS, fakeUpstream, gatewayFetch, settled } from '../helpers/gateway'
+import { anyCase, insideHost } from '../helpers/hosts'
 import { createKey, errorOf, env as keysEnv } from '../helpers/keys'
 import { storedKeys } from '../helpers/r2'
 
@@ -85,6 +87,31 @@ function failFetchesOf(url: string) {
       : inner(input, init),
   )
 }
+
+describe('any URL that points inside, however spelled (property)', () => {
+  it('is a 400 naming it, with nothing fetched and nothing kept', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        insideHost,
+        fc.nat(),
+        fc.constantFrom('', ':443', ':8080'),
+        async (host, seed, port) => {
+          const fake = fakeUpstream()
+          const res = await postEdit(edit(`https://${anyCase(host, seed)}${port}/a.png`))
+          const error = await errorOf(res)
+          expect(res.status).toBe(400)
+          expect(error).toMatchObject({ param: 'images.1.image_url', code: 'invalid_image_url' })
+          // Tried and failed would say so: the harness refuses every host but the fakes.
+          expect(error.message).not.toContain('could not be fetched')
+          await settled()
+          expect(fake.fileFetches).toEqual([])
+          expect(await storedKeys('inputs/')).toEqual([])
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+})
 
 describe('a URL that gives no picture', () => {
   it('is one message, whatever the target answered', async () => {

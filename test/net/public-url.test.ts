@@ -5,6 +5,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { judgeUrl, type UrlPolicy } from '../../src/net/public-url'
+import { ipv4Spellings } from '../helpers/hosts'
 
 const PUBLIC: UrlPolicy = { hosts: null, ownHost: 'img.example.com' }
 
@@ -93,35 +94,17 @@ describe('judgeUrl with no list (public host names only)', () => {
   })
 })
 
-/** Ways to write IPv4 address `n` that URL parsers (and old resolvers) take as that address. */
-function spellings(n: number): string[] {
-  const [a, b, c, d] = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]
-  const hex = (x: number) => `0x${x.toString(16)}`
-  const octal = (x: number) => `0${x.toString(8)}`
-  const group = (x: number) => x.toString(16)
-  return [
-    `${a}.${b}.${c}.${d}`,
-    `${n}`,
-    hex(n),
-    [a, b, c, d].map(octal).join('.'),
-    [a, b, c, d].map(hex).join('.'),
-    `${a}.${b}.${(c << 8) | d}`,
-    `${a}.${n & 0xffffff}`,
-    `${hex(a)}.${octal(b)}.${c}.${hex(d)}`,
-    `${a}.${b}.${c}.${d}.`,
-    `[::ffff:${a}.${b}.${c}.${d}]`,
-    `[::ffff:${group(n >>> 16)}:${group(n & 0xffff)}]`,
-    `[0:0:0:0:0:ffff:${a}.${b}.${c}.${d}]`,
-  ]
-}
-
 describe('every spelling of an address is refused (property)', () => {
   it('IPv4 in any radix and form, alone or inside IPv6', () => {
     fc.assert(
-      fc.property(fc.nat({ max: 0xffffffff }), fc.constantFrom(...spellings(0).keys()), (n, i) => {
-        const host = spellings(n)[i] as string
-        expect(refusal(`https://${host}/a.png`), host).toBe('ip_literal')
-      }),
+      fc.property(
+        fc.nat({ max: 0xffffffff }),
+        fc.constantFrom(...ipv4Spellings(0).keys()),
+        (n, i) => {
+          const host = ipv4Spellings(n)[i] as string
+          expect(refusal(`https://${host}/a.png`), host).toBe('ip_literal')
+        },
+      ),
     )
   })
 
