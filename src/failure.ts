@@ -14,6 +14,8 @@ export type Failure =
   /** A body of a type the route does not read; `accepts`: the forms it reads. */
   | { kind: 'unsupported_media_type'; received: string | null; accepts: readonly BodyForm[] }
   | { kind: 'payload_too_large'; limitBytes: number }
+  /** The request body took longer than REQUEST_BODY_TIMEOUT_MS to arrive. */
+  | { kind: 'request_timeout'; timeoutMs: number }
   | { kind: 'missing_api_key' }
   | { kind: 'invalid_api_key' }
   | { kind: 'gateway_closed' }

@@ -11,7 +11,7 @@ export interface ErrorEnvelope {
 }
 
 export interface PublicError {
-  status: 400 | 401 | 403 | 404 | 405 | 413 | 415 | 429 | 500
+  status: 400 | 401 | 403 | 404 | 405 | 408 | 413 | 415 | 429 | 500
   body: ErrorEnvelope
   headers: Record<string, string>
 }
@@ -70,6 +70,17 @@ export function publicError(failure: Failure): PublicError {
           `The request body is larger than ${failure.limitBytes} bytes. Prompts may be at most 32000 characters.`,
           'invalid_request_error',
           'payload_too_large',
+        ),
+        headers: NO_RETRY,
+      }
+    case 'request_timeout':
+      // Not worth retrying as is: the same body over the same connection would take as long.
+      return {
+        status: 408,
+        body: envelope(
+          `The request body took longer than ${failure.timeoutMs / 1000} s to arrive: this gateway stops reading a body after that. Send it faster, or smaller.`,
+          'invalid_request_error',
+          'request_timeout',
         ),
         headers: NO_RETRY,
       }

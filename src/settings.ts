@@ -126,6 +126,8 @@ export const VARIABLES = {
       })
       .transform((v) => (v === undefined ? 1 : Number(v))),
   },
+  /** Reading one request body, first byte to last: a body trickled in is cut off (408). */
+  REQUEST_BODY_TIMEOUT_MS: { kind: 'var', rule: whole('milliseconds', 1, HOUR_MS, 60_000) },
   KEEP_EDIT_INPUTS: { kind: 'var', rule: flag },
   EDIT_IMAGE_URL_HOSTS: {
     kind: 'var',
@@ -180,6 +182,8 @@ export interface Settings {
    * any host, empty for none (pictures as uploads and data: URLs only).
    */
   readonly editImageUrlHosts: readonly string[] | null
+  /** How long reading a request body may take before it is refused with a 408. */
+  readonly requestBodyTimeoutMs: number
   readonly sseKeepAliveMs: number
   readonly rateLimitPerMinute: number
   readonly anonymousRateLimitPerMinute: number
@@ -220,6 +224,7 @@ function toSettings(vars: z.output<typeof environment>): Settings {
     cacheTtlSeconds: vars.CACHE_TTL_SECONDS,
     keepEditInputs: vars.KEEP_EDIT_INPUTS,
     editImageUrlHosts: vars.EDIT_IMAGE_URL_HOSTS,
+    requestBodyTimeoutMs: vars.REQUEST_BODY_TIMEOUT_MS,
     sseKeepAliveMs: vars.SSE_KEEPALIVE_MS,
     rateLimitPerMinute: vars.RATE_LIMIT_PER_MINUTE,
     anonymousRateLimitPerMinute: vars.ANONYMOUS_RATE_LIMIT_PER_MINUTE,

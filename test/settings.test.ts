@@ -33,6 +33,7 @@ describe('settingsOf', () => {
       cacheTtlSeconds: null,
       keepEditInputs: false,
       editImageUrlHosts: null,
+      requestBodyTimeoutMs: 60_000,
       sseKeepAliveMs: 15_000,
       rateLimitPerMinute: 60,
       anonymousRateLimitPerMinute: 10,
@@ -60,6 +61,7 @@ describe('settingsOf', () => {
       DAILY_BUDGET_USD: '2.50',
       CORS_ORIGINS: 'https://a.example, http://localhost:8080',
       EDIT_IMAGE_URL_HOSTS: 'Images.Example.com, *.cdn.example',
+      REQUEST_BODY_TIMEOUT_MS: '5000',
     })
     expect(settings).toMatchObject({
       upstream: { kind: 'remote', baseUrl: FAKE_UPSTREAM_URL, apiKey: 'sk-op', timeoutMs: 50 },
@@ -72,6 +74,7 @@ describe('settingsOf', () => {
       dailyBudgetUsd: 2.5,
       corsOrigins: ['https://a.example', 'http://localhost:8080'],
       editImageUrlHosts: ['images.example.com', '*.cdn.example'],
+      requestBodyTimeoutMs: 5000,
     })
     expect(settings.upstream.idleTimeoutMs).toBe(300)
     expect(settingsOf({ EDIT_IMAGE_URL_HOSTS: 'none' }).editImageUrlHosts).toEqual([])
@@ -94,6 +97,7 @@ describe('settingsOf', () => {
     ['ALLOWED_MODELS', 'gpt-image-1,dall-e-3', 'must list only models this gateway knows'],
     ['CACHE_TTL_SECONDS', '1.5', 'must be a whole number of seconds'],
     ['SSE_KEEPALIVE_MS', '-1', 'must be a whole number of milliseconds'],
+    ['REQUEST_BODY_TIMEOUT_MS', '60 s', 'must be a whole number of milliseconds'],
     ['RATE_LIMIT_PER_MINUTE', 'ten', 'must be a whole number of requests'],
     ['ANONYMOUS_RATE_LIMIT_PER_MINUTE', '0', 'must be a whole number of requests'],
     ['DAILY_BUDGET_USD', '-1', 'must be an amount of US dollars'],

@@ -33,6 +33,17 @@ export function mayRegenerate(principal: Principal): boolean {
   )
 }
 
+/**
+ * Whether this caller may have the gateway fetch URLs for it (an edit's https pictures) where the
+ * operator lists no hosts: a key that may spend (bootstrap or secret), never an anonymous caller
+ * or a publishable key, whose requests anyone can make.
+ */
+export function mayFetchUrls(principal: Principal): boolean {
+  return (
+    principal.kind === 'key' || (principal.kind === 'managed' && principal.record.kind === 'secret')
+  )
+}
+
 /** Throws a 403 naming what was refused, or returns when the request is allowed. */
 export function authorize(
   settings: Settings,

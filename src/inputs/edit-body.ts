@@ -16,10 +16,17 @@ import {
 } from '../schema/edit-request'
 import type { NormalizedImageRequest } from '../schema/image-request'
 import { rejectInvalid } from '../schema/validation-hook'
+import { deadline } from '../stream/deadline'
 import { boundaryOf } from '../stream/multipart'
 import { safeFilename } from '../upstream/multipart-body'
 import type { UpstreamFile, UpstreamPayload } from '../upstream/payload'
-import { allowedUrl, fetchInput } from './fetch-input'
+import {
+  allowedUrl,
+  fetchInput,
+  requireUrlCaller,
+  URL_FETCH_TIMEOUT_MS,
+  type UrlInputRules,
+} from './fetch-input'
 import { InputWriter } from './input-writer'
 import { discardValues, MARKER, readJsonEdit, type UrlValue } from './read-json-form'
 import { type Picture, readMultipartEdit } from './read-multipart'
@@ -42,14 +49,18 @@ function validated<T>(schema: z.ZodType<T>, data: unknown): T {
   return result.data as T
 }
 
-/**
- * An edit's body read and its pictures stored; `urlHosts` are the hosts https pictures may come
- * from (EDIT_IMAGE_URL_HOSTS: null for any, empty for none).
- */
+/** How an edit's body is read: who may have pictures fetched and from where, and for how long. */
+export interface EditBodyRules {
+  urls: UrlInputRules
+  /** REQUEST_BODY_TIMEOUT_MS. */
+  bodyTimeoutMs: number
+}
+
+/** An edit's body read and its pictures stored. */
 export async function readEditBody(
   request: Request,
   store: InputStore,
-  urlHosts: readonly string[] | null,
+  rules: EditBodyRules,
 ): Promise<EditBody> {
   const type = request.headers.get('content-type')
   const body = request.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() })
@@ -57,7 +68,7 @@ export async function readEditBody(
   let pictures: { images: Picture[]; mask: Picture | null }
   let fields: EditFields
   if (boundary) {
-    const read = await readMultipartEdit(body, boundary, store)
+    const read = await readMultipartEdit(body, boundary, store, rules.bodyTimeoutMs)
     pictures = read
     try {
       fields = validated(editFormSchema, read.fields)
@@ -75,7 +86,7 @@ export async function readEditBody(
       'invalid_multipart',
     )
   } else if (type && /^application\/json\s*(;|$)/i.test(type)) {
-    ;({ fields, pictures } = await readJsonForm(body, store, urlHosts))
+    ;({ fields, pictures } = await readJsonForm(body, store, rules))
   } else {
     return fail({ kind: 'unsupported_media_type', received: type, accepts: ['multipart', 'json'] })
   }
@@ -95,17 +106,19 @@ export async function readEditBody(
 }
 
 /**
- * The JSON form: the document validated, then each picture had (stored, or fetched now). Every
- * stored picture is used: only images.N.image_url and mask.image_url take one, each at most once
- * (a repeated key is refused), and a marker counts only where it was put.
+ * The JSON form: the document validated, then each picture had (stored, or fetched now, all
+ * fetches within one deadline). Every stored picture is used: only images.N.image_url and
+ * mask.image_url take one, each at most once (a repeated key is refused), and a marker counts
+ * only where it was put.
  */
 async function readJsonForm(
   body: ReadableStream<Uint8Array>,
   store: InputStore,
-  urlHosts: readonly string[] | null,
+  rules: EditBodyRules,
 ) {
-  const { document, values } = await readJsonEdit(body, store)
+  const { document, values } = await readJsonEdit(body, store, rules.bodyTimeoutMs)
   const had: Picture[] = []
+  const fetches = deadline(URL_FETCH_TIMEOUT_MS)
   try {
     const { images, mask, ...fields } = validated(editJsonSchema, document)
     const wanted = [
@@ -113,26 +126,31 @@ async function readJsonForm(
       ...(mask ? [{ url: mask.image_url, param: 'mask.image_url' }] : []),
     ].map(({ url, param }) => ({ value: markedValue(values, url, param), param }))
     // Every URL is judged before any is fetched, so a refused one costs no download.
-    for (const { value, param } of wanted) {
-      if (value.kind === 'url') allowedUrl(value.url, param, urlHosts)
-    }
-    const picture = async (value: UrlValue, param: string, field: string) => {
+    const link = wanted.find(({ value }) => value.kind === 'url')
+    if (link) requireUrlCaller(rules.urls, link.param)
+    const judged = wanted.map(({ value, param }) => ({
+      value,
+      param,
+      target: value.kind === 'url' ? allowedUrl(value.url, param, rules.urls.policy) : null,
+    }))
+    const picture = async ({ value, param, target }: (typeof judged)[number], field: string) => {
       const stored =
         value.kind === 'data'
           ? await value.stored
           : await fetchInput(
-              value.url,
+              target as URL,
               new InputWriter(store, value.index, value.rules),
               param,
-              urlHosts,
+              rules.urls.policy,
+              fetches.signal,
             )
       const taken = { field, param, filename: null, stored }
       had.push(taken)
       return taken
     }
     const pictures: { images: Picture[]; mask: Picture | null } = { images: [], mask: null }
-    for (const [i, { value, param }] of wanted.entries()) {
-      const taken = await picture(value, param, i < images.length ? 'image[]' : 'mask')
+    for (const [i, want] of judged.entries()) {
+      const taken = await picture(want, i < images.length ? 'image[]' : 'mask')
       if (i < images.length) pictures.images.push(taken)
       else pictures.mask = taken
     }
@@ -141,6 +159,8 @@ async function readJsonForm(
     await discardValues(store, values)
     await store.discard(had.map((p) => p.stored.object))
     throw error
+  } finally {
+    fetches.clear()
   }
 }
 

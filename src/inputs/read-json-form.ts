@@ -10,8 +10,9 @@ import { Base64Decoder } from '../stream/base64'
 import { JsonImageScanner } from '../stream/json-image-scanner'
 import { jsonPositionAt } from '../stream/json-path'
 import { MalformedBodyError } from '../stream/malformed'
+import { bodyChunks } from './body-chunks'
 import { type InputRules, InputWriter, type StoredInput } from './input-writer'
-import { bodyChunks, MAX_TEXT_BYTES } from './read-multipart'
+import { MAX_TEXT_BYTES } from './read-multipart'
 
 /** One `image_url` of the document (at `param`): a picture decoded from it, or a URL to fetch. */
 export type UrlValue = { param: string } & (
@@ -62,10 +63,14 @@ function rulesAt(path: (string | number)[]): { index: number; rules: InputRules 
   )
 }
 
-/** Reads the document; data: pictures are stored when this resolves (none is when it throws). */
+/**
+ * Reads the document (within `timeoutMs`); data: pictures are stored when this resolves (none is
+ * when it throws).
+ */
 export async function readJsonEdit(
   body: ReadableStream<Uint8Array>,
   store: InputStore,
+  timeoutMs: number,
 ): Promise<JsonEdit> {
   const values: UrlValue[] = []
   const pending: Promise<unknown>[] = []
@@ -89,7 +94,7 @@ export async function readJsonEdit(
     'image_url',
   )
   try {
-    for await (const bytes of bodyChunks(body)) {
+    for await (const bytes of bodyChunks(body, timeoutMs)) {
       scanner.push(bytes)
       await Promise.all(pending.splice(0))
     }

@@ -7,8 +7,8 @@ import type { InputStore } from '../cache/inputs'
 import { fail } from '../errors'
 import { MAX_INPUT_IMAGE_BYTES, MAX_INPUT_IMAGES, MAX_MASK_BYTES } from '../schema/edit-request'
 import { concat } from '../stream/bytes'
-import { pooledChunks } from '../stream/chunk-reader'
 import { MultipartError, MultipartScanner, type PartHead } from '../stream/multipart'
+import { bodyChunks } from './body-chunks'
 import { InputWriter, type StoredInput } from './input-writer'
 
 /** A stored picture and how it came: its field and filename, to send it upstream the same way. */
@@ -37,43 +37,19 @@ const refuse = (message: string, param: string | null, code: string): never =>
   fail({ kind: 'invalid_request', message, param, code })
 
 /**
- * A request body's chunks (pooled: each valid until the next is asked for). A body that breaks
- * off (the client left, or its connection failed) is the client's failure, not the gateway's.
+ * Reads the body (within `timeoutMs`); every picture is stored when this resolves (and none is
+ * when it throws).
  */
-export async function* bodyChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const chunks = pooledChunks(body)
-  let ended = false
-  try {
-    for (;;) {
-      let next: IteratorResult<{ bytes: Uint8Array }>
-      try {
-        next = await chunks.next()
-      } catch {
-        ended = true
-        return refuse('The request body broke off before its end.', null, 'incomplete_body')
-      }
-      if (next.done) {
-        ended = true
-        return
-      }
-      yield next.value.bytes
-    }
-  } finally {
-    // Stopped early: the chunk goes back to the pool, and the rest of the body is not read.
-    if (!ended) await chunks.return(undefined)
-  }
-}
-
-/** Reads the body; every picture is stored when this resolves (and none is when it throws). */
 export async function readMultipartEdit(
   body: ReadableStream<Uint8Array>,
   boundary: string,
   store: InputStore,
+  timeoutMs: number,
 ): Promise<ReadEdit> {
   const reader = new PartReader(store)
   const scanner = new MultipartScanner(boundary, reader)
   try {
-    for await (const bytes of bodyChunks(body)) {
+    for await (const bytes of bodyChunks(body, timeoutMs)) {
       scanner.push(bytes)
       await reader.settle()
     }

@@ -5,7 +5,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireCaller } from '../access/auth'
-import { authorize, mayRegenerate } from '../access/permissions'
+import { authorize, mayFetchUrls, mayRegenerate } from '../access/permissions'
 import { shapeOf } from '../answer/shapes'
 import { wantsFreshResult } from '../cache/freshness'
 import { InputStore } from '../cache/inputs'
@@ -14,7 +14,7 @@ import { readEditBody } from '../inputs/edit-body'
 import { editFormSchema, editJsonSchema, MAX_INPUT_IMAGES } from '../schema/edit-request'
 import { editStreamEventSchema, imagesResponseSchema } from '../schema/responses'
 import { obtain } from './obtain'
-import { CLIENT_KEY, errorResponses, KEY_ERRORS, openApiRouter } from './openapi'
+import { CLIENT_KEY, errorResponses, KEY_ERRORS, openApiRouter, SLOW_BODY } from './openapi'
 
 export const edits = openApiRouter()
 
@@ -84,8 +84,9 @@ const route = createRoute({
     },
     ...errorResponses({
       ...KEY_ERRORS,
-      400: 'An invalid field or picture (named in `param`: wrong type by its bytes, too many, too large, a mask without alpha or of another size), a malformed body, or a content-policy block.',
-      403: 'The key may not do this, or its balance is insufficient.',
+      400: 'An invalid field or picture (named in `param`: wrong type by its bytes, too many, too large, a mask without alpha or of another size; an image_url not https on a public host name, or that could not be fetched), a malformed body, or a content-policy block.',
+      403: 'The key may not do this (pictures by https URL need a secret key unless the operator lists hosts), or its balance is insufficient.',
+      ...SLOW_BODY,
       415: 'The body is neither multipart/form-data nor JSON.',
       500: 'Upstream failure or internal error; `x-should-retry` tells whether retrying helps.',
     }),
@@ -95,8 +96,15 @@ const route = createRoute({
 edits.openapi(route, async (c) => {
   const settings = c.var.settings
   const store = new InputStore(c.env.IMAGES)
-  const edit = await readEditBody(c.req.raw, store, settings.editImageUrlHosts)
   const principal = c.get('principal')
+  const hosts = settings.editImageUrlHosts
+  const edit = await readEditBody(c.req.raw, store, {
+    urls: {
+      policy: { hosts, ownHost: new URL(c.req.url).hostname },
+      callerMayFetch: hosts !== null || mayFetchUrls(principal),
+    },
+    bodyTimeoutMs: settings.requestBodyTimeoutMs,
+  })
   try {
     authorize(settings, principal, edit.request)
   } catch (error) {

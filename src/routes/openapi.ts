@@ -19,7 +19,7 @@ export const CLIENT_KEY = [{ bearer: [] }]
 /** Security of routes anyone may call. */
 export const NO_KEY = []
 
-type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 416 | 429 | 500
+type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 413 | 415 | 416 | 429 | 500
 
 /** Documented error answers, the OpenAI envelope, each with what it means on that route. */
 export function errorResponses<const M extends Partial<Record<ErrorStatus, string>>>(meanings: M) {
@@ -44,9 +44,15 @@ export const KEY_ERRORS = {
   500: 'Internal error, or a misconfigured gateway (`gateway_misconfigured`).',
 } as const
 
+/** A body that takes too long to arrive (REQUEST_BODY_TIMEOUT_MS), on every route that reads one. */
+export const SLOW_BODY = {
+  408: 'The body took longer to arrive than the gateway waits (`request_timeout`; default 60 s).',
+} as const
+
 /** What JSON bodies can be refused for, before their fields are looked at. */
 export const BODY_ERRORS = {
   400: 'Invalid parameter (named in `param`) or malformed JSON.',
+  ...SLOW_BODY,
   413: 'Body over 256 KiB.',
   415: 'Body is not JSON.',
 } as const

@@ -1,30 +1,48 @@
 /**
- * Gatekeeping for JSON bodies before validation: a size cap (413), the content type (415) and
- * JSON syntax (400), each as an OpenAI envelope. Hono's validator would answer these with plain
- * text, which the openai SDK cannot read.
+ * Gatekeeping for JSON bodies before validation: a size cap (413), the content type (415), a
+ * deadline for the whole body (408) and JSON syntax (400), each as an OpenAI envelope. The body is
+ * read here because Hono's bodyLimit answers in plain text and reads without a deadline.
  */
-import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { fail } from '../errors'
+import { bodyChunks } from '../inputs/body-chunks'
 
 /** Largest accepted body: a 32000-character prompt is at most 128 KiB of UTF-8, plus the rest. */
 export const MAX_BODY_BYTES = 256 * 1024
 
-const limitBody = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: () => fail({ kind: 'payload_too_large', limitBytes: MAX_BODY_BYTES }),
-})
+const tooLarge = (): never => fail({ kind: 'payload_too_large', limitBytes: MAX_BODY_BYTES })
 
-const parseJson = createMiddleware<AppEnv>(async (c, next) => {
+/** The body as text, read within `timeoutMs` and refused past MAX_BODY_BYTES. */
+async function bodyText(body: ReadableStream<Uint8Array> | null, timeoutMs: number) {
+  if (!body) return ''
+  const decoder = new TextDecoder()
+  let text = ''
+  let size = 0
+  for await (const bytes of bodyChunks(body, timeoutMs)) {
+    size += bytes.length
+    if (size > MAX_BODY_BYTES) tooLarge()
+    text += decoder.decode(bytes, { stream: true })
+  }
+  return text + decoder.decode()
+}
+
+const readJson = createMiddleware<AppEnv>(async (c, next) => {
+  if (Number(c.req.header('content-length')) > MAX_BODY_BYTES) tooLarge()
   const type = c.req.header('content-type') ?? null
   if (!type || !/^application\/json\s*(;|$)/i.test(type)) {
     fail({ kind: 'unsupported_media_type', received: type, accepts: ['json'] })
   }
-  // Parsed once here; Hono caches it, so the zod validator reads the same value.
-  await c.req.json().catch(() => fail({ kind: 'invalid_json' }))
+  const text = await bodyText(c.req.raw.body, c.var.settings.requestBodyTimeoutMs)
+  try {
+    JSON.parse(text)
+  } catch {
+    fail({ kind: 'invalid_json' })
+  }
+  // The validator reads the request again (c.req.json()): the body read here, as Hono's bodyLimit does.
+  c.req.raw = new Request(c.req.raw, { body: text })
   await next()
 })
 
-/** Middleware chain: size cap, then content type and JSON syntax. */
-export const jsonBody = [limitBody, parseJson] as const
+/** Middleware chain: size, content type, the body within its deadline, JSON syntax. */
+export const jsonBody = [readJson] as const

@@ -85,7 +85,8 @@ const nullable = <T extends z.ZodType>(field: T) => field.nullable().meta(field.
 export const imageReferenceSchema = z
   .strictObject({
     image_url: z.string().optional().meta({
-      description: 'An https URL (fetched with size and time limits) or a data: URL (base64).',
+      description:
+        'A data: URL (base64), or an https URL on a public host name (or one the operator lists), fetched with size and time limits; URLs need a secret key unless the operator lists hosts.',
     }),
     file_id: z
       .string()

@@ -174,15 +174,26 @@ class LargeReads {
 const UPLOAD_READ = BLOCK_BYTES / 2
 
 /**
- * A body's chunks, read large (at least 128 KiB where it can be) into pooled buffers, without
- * deadlines (request bodies): a chunk's bytes are valid until the loop asks for the next one, so
- * none is copied. Stopping early cancels the body.
+ * A body's chunks, read large (at least 128 KiB where it can be) into pooled buffers (request
+ * bodies, fetched pictures): a chunk's bytes are valid until the loop asks for the next one, so
+ * none is copied. When `signal` aborts, the body is cancelled and the loop throws its reason.
+ * Stopping early cancels the body.
  */
-export async function* pooledChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Chunk> {
+export async function* pooledChunks(
+  body: ReadableStream<Uint8Array>,
+  signal?: AbortSignal,
+): AsyncGenerator<Chunk> {
   const reads = new LargeReads(body, { min: UPLOAD_READ, keepSmall: true })
+  const onAbort = () => void reads.cancel(signal?.reason)
+  signal?.addEventListener('abort', onAbort)
   let finished = false
   try {
-    for (let chunk = await reads.read(); chunk !== null; chunk = await reads.read()) {
+    for (;;) {
+      signal?.throwIfAborted()
+      const chunk = await reads.read()
+      if (signal?.aborted) chunk?.ref.release()
+      signal?.throwIfAborted()
+      if (chunk === null) break
       try {
         yield chunk
       } finally {
@@ -191,6 +202,7 @@ export async function* pooledChunks(body: ReadableStream<Uint8Array>): AsyncGene
     }
     finished = true
   } finally {
+    signal?.removeEventListener('abort', onAbort)
     if (!finished) await reads.cancel()
   }
 }

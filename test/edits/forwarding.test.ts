@@ -167,7 +167,10 @@ describe('edit forwarding', () => {
       .serve('/a.png', new Response(picture))
       .serve(
         '/plain.png',
-        new Response(null, { status: 301, headers: { location: 'http://files.test/a.png' } }),
+        new Response(null, {
+          status: 301,
+          headers: { location: 'http://files.example.com/a.png' },
+        }),
       )
     const moved = await postEdit({ prompt, images: [{ image_url: `${FAKE_FILES_URL}/moved.png` }] })
     expect(moved.status).toBe(200)
@@ -187,7 +190,7 @@ describe('EDIT_IMAGE_URL_HOSTS', () => {
 
   it('fetches from a listed host, or a subdomain of a *. entry', async () => {
     const fake = fakeUpstream().serve('/a.png', new Response(picture))
-    for (const hosts of ['files.test', 'other.example, *.test']) {
+    for (const hosts of ['files.example.com', 'other.example, *.example.com']) {
       const res = await postEdit(
         { prompt: `${prompt} ${hosts}`, images: [{ image_url: `${FAKE_FILES_URL}/a.png` }] },
         withHosts(hosts),
@@ -202,15 +205,18 @@ describe('EDIT_IMAGE_URL_HOSTS', () => {
     const res = await postEdit(
       {
         prompt,
-        images: [{ image_url: `${FAKE_FILES_URL}/a.png` }, { image_url: 'https://x.test/b.png' }],
+        images: [
+          { image_url: `${FAKE_FILES_URL}/a.png` },
+          { image_url: 'https://x.example.net/b.png' },
+        ],
       },
-      withHosts('files.test, *.example.com'),
+      withHosts('files.example.com, *.cdn.example'),
     )
     expect(res.status).toBe(400)
     const { error } = (await res.json()) as { error: Record<string, unknown> }
     expect(error).toMatchObject({ param: 'images.1.image_url', code: 'invalid_image_url' })
     expect(error.message).toBe(
-      "'images.1.image_url' is on x.test; this gateway fetches pictures only from files.test, *.example.com.",
+      "'images.1.image_url' is on x.example.net; this gateway fetches pictures only from files.example.com, *.cdn.example.",
     )
     expect(fake.fileFetches).toEqual([])
     expect(fake.calls).toHaveLength(0)
@@ -220,15 +226,15 @@ describe('EDIT_IMAGE_URL_HOSTS', () => {
   it('refuses a redirect to another host, and every URL with none', async () => {
     const fake = fakeUpstream().serve(
       '/moved.png',
-      new Response(null, { status: 302, headers: { location: 'https://elsewhere.test/a.png' } }),
+      new Response(null, { status: 302, headers: { location: 'https://elsewhere.example/a.png' } }),
     )
     const moved = await postEdit(
       { prompt, images: [{ image_url: `${FAKE_FILES_URL}/moved.png` }] },
-      withHosts('files.test'),
+      withHosts('files.example.com'),
     )
     expect(moved.status).toBe(400)
     expect(((await moved.json()) as { error: { message: string } }).error.message).toContain(
-      'is on elsewhere.test',
+      'could not be fetched',
     )
     const none = await postEdit(
       {

@@ -11,7 +11,7 @@ export { recordBody } from './record'
 
 export const FAKE_UPSTREAM_URL = 'https://upstream.test/v1'
 /** Where `FakeUpstream.serve()` puts files. */
-export const FAKE_FILES_URL = 'https://files.test'
+export const FAKE_FILES_URL = 'https://files.example.com'
 export const OPERATOR_KEY = 'sk-operator-SECRET-5f1c2e9a7b'
 
 /** A 1×1 PNG, base64: the smallest real image a fake success can carry. */
