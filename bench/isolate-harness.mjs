@@ -11,7 +11,7 @@ import {
   startMemory,
   stopCpu,
 } from './isolate-meters.mjs'
-import { cpuMs, memoryMb, resetPeak } from './process-stats.mjs'
+import { cpuMs, memoryMb, processMemoryMb, resetPeak } from './process-stats.mjs'
 import { COORDINATOR_NAME, startSplitGateway, WORKER_NAME } from './split/start.mjs'
 
 export const INTERVAL_US = Number(process.env.BENCH_SAMPLING_US ?? 100)
@@ -94,6 +94,7 @@ export async function measureMemory(rig, run, { settleMs = 1000, timeoutMs = 120
   const pids = rig.gateway.pids()
   const reset = resetPeak(pids)
   const rssBefore = memoryMb(pids).rss
+  const before = pids.map((pid) => processMemoryMb(pid).rss)
   const stop = startMemory(SIDES.map((side) => rig.sessions[side]))
   let note = null
   let failed = null
@@ -105,6 +106,11 @@ export async function measureMemory(rig, run, { settleMs = 1000, timeoutMs = 120
   }
   const peaks = await stop()
   const result = { note, failed, baseline, rss: reset ? memoryMb(pids).peak - rssBefore : null }
+  // Each process's growth (its peak, or where peaks cannot be reset what it holds now).
+  result.processes = pids.map((pid, i) => {
+    const now = processMemoryMb(pid)
+    return { pid, growth: (reset ? now.peak : now.rss) - before[i], rss: now.rss - before[i] }
+  })
   SIDES.forEach((side, i) => {
     const { peak, samples, error } = peaks[i]
     result[side] = error

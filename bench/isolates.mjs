@@ -14,6 +14,7 @@ import {
   lagScenario,
   memoryScenarios,
 } from './isolate-scenarios.mjs'
+import { stalledScenario } from './isolate-stalled.mjs'
 import { missingBindings } from './split/start.mjs'
 
 /** BENCH_PORT, or a port free right now. */
@@ -25,8 +26,8 @@ async function freePort() {
   await new Promise((resolve) => server.close(resolve))
   return port
 }
-/** BENCH_ONLY=memory,edit,cpu,lag,edge (any of them) runs only those groups; all by default. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'memory,edit,cpu,lag,edge').split(','))
+/** BENCH_ONLY=memory,edit,stalled,cpu,lag,edge (any of them) runs only those groups; all by default. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'memory,edit,stalled,cpu,lag,edge').split(','))
 const f1 = (value) => value.toFixed(1)
 const na = 'n/a'
 
@@ -73,7 +74,22 @@ function memoryCells(result) {
       ? na
       : `${f1(result.worker.total + result.coordinator.total)} MB (sum of peaks)`
   const rss = result.rss === null ? 'peak not resettable' : `+${f1(result.rss)} MB RSS`
+  if (result.rssPerClient != null)
+    return [
+      cell(result.worker),
+      cell(result.coordinator),
+      both,
+      `${rss} (${f1(result.rssPerClient)} MB per client)`,
+    ]
   return [cell(result.worker), cell(result.coordinator), both, rss]
+}
+
+/** Each workerd process's peak growth and what it kept after the scenario, for the notes. */
+function processCells(result) {
+  if (!result.processes) return ''
+  const one = ({ pid, growth, rss }) =>
+    `${pid}${pid === rig?.inspector?.pid ? ' (the workers)' : ''} +${f1(growth)} peak, ${rss >= 0 ? '+' : ''}${f1(rss)} after`
+  return `; workerd processes (MB): ${result.processes.map(one).join(', ')}`
 }
 
 function cpuCells(result) {
@@ -102,6 +118,9 @@ try {
   const skip = (keys) => Object.fromEntries(keys.map((key) => [key, skipped]))
   const memory = ONLY.has('memory') ? await memoryScenarios(rig) : skip(['a', 'b', 'c', 'd', 'e'])
   memory.f = ONLY.has('edit') ? await editScenario(rig) : skipped
+  const stalled = ONLY.has('stalled') ? await stalledScenario(rig) : null
+  memory.g = stalled?.stalled ?? skipped
+  memory.h = stalled?.reading ?? skipped
   const cpu = ONLY.has('cpu')
     ? await cpuScenarios(rig)
     : skip(['floor', 'miss', 'missOwned', 'streamMiss', 'embedStream', 'editMiss', 'file', 'hit'])
@@ -117,6 +136,16 @@ try {
     [
       'Peak memory, one 90 MB multipart edit upload (2 × 45 MB pictures), JSON answer',
       ...memoryCells(memory.f),
+      na,
+    ],
+    [
+      `Peak memory, ${stalled?.clients ?? 60} stalled stream clients on one generation (three 8 MB events, read nothing after the headers)`,
+      ...memoryCells(memory.g),
+      na,
+    ],
+    [
+      `Peak memory, the same, ${stalled?.clients ?? 60} clients reading`,
+      ...memoryCells(memory.h),
       na,
     ],
     ["CPU per GET /v1/models (a trivial request; the runtime's floor)", ...cpuCells(cpu.floor), na],
@@ -189,7 +218,7 @@ try {
     ),
     ...Object.entries(memory).map(
       ([k, r]) =>
-        `Memory ${k}: ${r.note ?? r.failed} (${r.worker?.samples ?? 0}/${r.coordinator?.samples ?? 0} heap samples)`,
+        `Memory ${k}: ${r.note ?? r.failed} (${r.worker?.samples ?? 0}/${r.coordinator?.samples ?? 0} heap samples)${processCells(r)}`,
     ),
     `Cache hit row: ${cpu.hit.note ?? 'not run'}. Lag: ${lag.gateway?.n ?? 0} events via the gateway, ${lag.direct?.n ?? 0} direct.`,
     ...rig.log,

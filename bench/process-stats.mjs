@@ -15,17 +15,33 @@ export function cpuMs(pids) {
   return total
 }
 
+/** Resident memory now and its high-water mark of one process, in MB. */
+export function processMemoryMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 }
+}
+
 /** Resident memory now and its high-water mark, summed over the processes, in MB. */
 export function memoryMb(pids) {
   let rss = 0
   let peak = 0
   for (const pid of pids) {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
-    rss += kb('VmRSS') / 1024
-    peak += kb('VmHWM') / 1024
+    const one = processMemoryMb(pid)
+    rss += one.rss
+    peak += one.peak
   }
   return { rss, peak }
+}
+
+/** Memory the kernel holds for all TCP sockets (their buffers), in MB (Linux /proc/net/sockstat). */
+export function tcpMemoryMb() {
+  try {
+    const pages = /TCP:.* mem (\d+)/.exec(readFileSync('/proc/net/sockstat', 'utf8'))?.[1]
+    return pages === undefined ? null : (Number(pages) * 4096) / 1e6
+  } catch {
+    return null
+  }
 }
 
 /** Resets the high-water marks so the next peak is measured from now (Linux clear_refs). */

@@ -2,13 +2,13 @@
  * A subscriber's answer on its way to the client: an ordered queue of byte chunks (or chunks still
  * being made), written into a native pipe the worker hands to its client untouched. The queue is
  * bounded by its subscriber, which watches `queuedBytes`; this module only moves bytes, keeps a
- * window of writes in flight so chunks flow back to back, and releases each pooled chunk once its
- * reader has it.
+ * window of writes in flight so chunks flow back to back, releases each pooled chunk once its
+ * reader has it, and tells how long its reader has taken nothing (a stalled reader).
  */
 import type { ChunkRef } from '../stream/buffer-pool'
 
 /** Bytes written to the client's pipe but not yet taken by its reader. */
-const WRITES_IN_FLIGHT = 512 * 1024
+export const WRITES_IN_FLIGHT = 512 * 1024
 
 /** Queued bytes and where they belong in the answer. */
 export interface QueuedBytes {
@@ -26,6 +26,8 @@ export interface QueuedBytes {
 export interface PipeEvents {
   /** A chunk left the queue for the client's pipe. */
   taken(): void
+  /** The reader took a chunk written earlier. */
+  read(): void
   /** The pipe is done: closed, aborted, or its reader left. */
   ended(): void
 }
@@ -39,6 +41,10 @@ export class AnswerPipe {
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>
   private wakePump: (() => void) | null = null
   private wakeRoom: (() => void) | null = null
+  /** Writes the reader has not taken yet, and when it last took one (or they began to wait). */
+  private unread = 0
+  private readAt = 0
+  private writtenBytes = 0
 
   constructor(private readonly events: PipeEvents) {
     // A native pipe: a write resolves once the reader has the bytes, so a pooled buffer can be
@@ -57,6 +63,21 @@ export class AnswerPipe {
   /** Closed: nothing more is taken (what is queued is still written, unless dropped). */
   get closed(): boolean {
     return this.isClosed
+  }
+
+  /** Closed with an error: the answer ends cut off. */
+  get failed(): boolean {
+    return this.streamError !== null
+  }
+
+  /** Bytes written into the client's pipe so far. */
+  get written(): number {
+    return this.writtenBytes
+  }
+
+  /** How long until `now` written bytes have waited, the reader taking none (0: none wait). */
+  stalledFor(now: number): number {
+    return this.unread > 0 ? now - this.readAt : 0
   }
 
   /** What waits, oldest first. */
@@ -98,6 +119,18 @@ export class AnswerPipe {
     this.wake('room')
   }
 
+  /** Takes back a clean close whose closing bytes were dropped: its subscriber adds them again. */
+  reopen(): void {
+    if (!this.failed) this.isClosed = false
+  }
+
+  /** Ends the answer at once, cut off with `error`, whatever is queued or waits to be read. */
+  cut(error: unknown): void {
+    this.close(error)
+    this.dropFrom(0)
+    this.writer.abort(error).catch(() => {})
+  }
+
   /** Closes and drops everything queued (the client left). */
   private cancel(): void {
     this.close()
@@ -107,6 +140,7 @@ export class AnswerPipe {
   /**
    * Writes the queue to the client's pipe, in order, with up to WRITES_IN_FLIGHT bytes written but
    * not yet taken by the reader (so chunks flow back to back); each chunk is released once taken.
+   * An item stays queued until its bytes are made, so whatever has not been written can be dropped.
    */
   private async pump(): Promise<void> {
     const inFlight: { done: Promise<void>; size: number; ref: ChunkRef }[] = []
@@ -123,13 +157,15 @@ export class AnswerPipe {
     }
     try {
       for (;;) {
-        const item = this.queue.shift()
+        const item = this.queue[0]
         if (item) {
+          const bytes = await this.settled(item)
+          if (this.queue[0] !== item) continue // dropped while it was being made
+          this.queue.shift()
           this.queued -= item.size
           this.wake('room')
           this.events.taken()
-          const bytes = await this.settled(item)
-          inFlight.push({ done: this.writer.write(bytes), size: bytes.length, ref: item.ref })
+          inFlight.push({ done: this.write(bytes), size: bytes.length, ref: item.ref })
           inFlightBytes += bytes.length
           while (inFlightBytes > WRITES_IN_FLIGHT) await settleOldest()
           continue
@@ -158,12 +194,29 @@ export class AnswerPipe {
     }
   }
 
-  /** An item's bytes, once made; its chunk released if they could not be. */
+  /** Writes bytes into the client's pipe, noting when the reader takes them. */
+  private write(bytes: Uint8Array): Promise<void> {
+    if (this.unread === 0) this.readAt = Date.now()
+    this.unread++
+    this.writtenBytes += bytes.length
+    const done = this.writer.write(bytes)
+    done.then(
+      () => {
+        this.unread--
+        this.readAt = Date.now()
+        this.events.read()
+      },
+      () => {},
+    )
+    return done
+  }
+
+  /** An item's bytes, once made; a failure counts only while the item is still queued. */
   private async settled(item: QueuedBytes): Promise<Uint8Array> {
     try {
       return await item.bytes
     } catch (error) {
-      item.ref.release()
+      if (this.queue[0] !== item) return new Uint8Array(0) // dropped: its bytes are not wanted
       throw error
     }
   }

@@ -17,6 +17,8 @@ export interface SpilledFrame {
   read(offset: number): AsyncGenerator<Uint8Array>
   /** Retain to keep the frame readable; release when done. */
   ref: ChunkRef
+  /** Keeps the frame readable (release the ref when done), or null once it was let go. */
+  hold(): ChunkRef | null
 }
 
 /** A frame held in pooled blocks, returned to the pool when its last holder lets go. */
@@ -31,6 +33,12 @@ class HeldFrame implements SpilledFrame, ChunkRef {
 
   retain(): void {
     this.refs++
+  }
+
+  hold(): ChunkRef | null {
+    if (this.refs === 0) return null
+    this.refs++
+    return this
   }
 
   release(): void {
@@ -107,6 +115,7 @@ export class FrameSpill {
         resolve({
           length,
           ref: UNPOOLED,
+          hold: () => UNPOOLED, // in R2 until the generation and its last reader are done
           async *read(offset) {
             if (offset >= length) return
             const object = await bucket.get(writer.key, { range: { offset } })

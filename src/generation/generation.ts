@@ -12,7 +12,7 @@ import type { Piece } from '../result/pieces'
 import type { ResultMeta, StoredImage } from '../result/result'
 import type { ResultWriter } from './result-writer'
 import { Subscriber } from './subscriber'
-import type { ImageUnit, Outcome, Started, Unit } from './units'
+import { frameUnit, type ImageUnit, type Outcome, type Started, type Unit } from './units'
 import type { GenerationView } from './view'
 
 /**
@@ -21,6 +21,19 @@ import type { GenerationView } from './view'
  * short enough that a stuck one holds the others back only briefly.
  */
 export const DEFAULT_GRACE_MS = 1000
+/**
+ * A reader that has taken nothing written to it for this long is parked: nothing more is written
+ * to it until it takes again. Writes are up to 256 KiB, so a reader slower than about 26 KB/s
+ * may be parked between them; with the grace (1 s) instead, readers that were only slow (60
+ * sharing a busy machine) were parked and resumed over a thousand times, reading the records
+ * again each time, and never finished.
+ */
+export const STALLED_PARK_MS = 10_000
+/**
+ * A reader that has taken nothing for this long is gone: its answer is cut off, so it no longer
+ * keeps the generation's records (a reader at 1 KB/s still takes a 256 KiB chunk within it).
+ */
+export const STALLED_CUT_MS = 5 * 60_000
 
 export class Generation implements GenerationView<Subscriber> {
   readonly units: Unit[] = []
@@ -42,7 +55,8 @@ export class Generation implements GenerationView<Subscriber> {
     /** Names the events of rebuilt completed events (a generation's, or an edit's). */
     readonly kind: ImageKind = 'generation',
   ) {
-    this.timer = setInterval(() => this.keepAlive(), Math.max(10, Math.floor(keepAliveMs / 3)))
+    const every = Math.min(Math.floor(keepAliveMs / 3), STALLED_PARK_MS / 10)
+    this.timer = setInterval(() => this.tend(Date.now()), Math.max(10, every))
   }
 
   get started(): boolean {
@@ -82,8 +96,6 @@ export class Generation implements GenerationView<Subscriber> {
 
   finish(outcome: Outcome): void {
     this.outcome = outcome
-    if (this.timer) clearInterval(this.timer)
-    this.timer = null
     for (const subscriber of this.subscribers) {
       if (outcome.kind === 'cached') subscriber.settle({ kind: 'cached' })
       else subscriber.onOutcome(outcome)
@@ -143,8 +155,7 @@ export class Generation implements GenerationView<Subscriber> {
     const seq = this.units.length
     switch (piece.kind) {
       case 'frame-begin': {
-        const spill = this.writer.beginFrame(seq)
-        this.current = { seq, kind: 'frame', event: piece.event, ended: false, spill }
+        this.current = frameUnit(seq, piece.event, this.writer.beginFrame(seq))
         this.units.push(this.current)
         return this.current
       }
@@ -224,16 +235,23 @@ export class Generation implements GenerationView<Subscriber> {
     for (const waiter of this.waiters.splice(0)) waiter()
   }
 
-  private keepAlive(): void {
-    const now = Date.now()
-    for (const subscriber of this.subscribers) subscriber.keepAlive(now, this.keepAliveMs)
+  /**
+   * What the timer does (tests call it with the time they mean): keep-alive comments, and readers
+   * that took nothing parked after STALLED_PARK_MS, or cut off after STALLED_CUT_MS.
+   */
+  tend(now: number): void {
+    for (const subscriber of this.subscribers) {
+      subscriber.watch(now, STALLED_PARK_MS, STALLED_CUT_MS)
+      if (!this.outcome) subscriber.keepAlive(now, this.keepAliveMs)
+    }
   }
 
   private checkIdle(): void {
-    if (this.outcome && this.subscribers.size === 0 && this.idle) {
-      const idle = this.idle
-      this.idle = null
-      idle()
-    }
+    if (!this.outcome || this.subscribers.size > 0) return
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+    const idle = this.idle
+    this.idle = null
+    idle?.()
   }
 }

@@ -1,23 +1,22 @@
 /**
- * One request waiting on a generation, with a streaming answer (SSE, or base64 JSON). Its bytes
- * go through a queue bounded in bytes: live, it gets each piece as the upstream sends it (shared,
- * never copied). While more than LAG_LIMIT_BYTES wait unread the owner pauses reading the
- * upstream for it, but only for a short grace: a reader still behind then drops what waits and
- * continues like a late joiner (the rest of the event it was in, the newest partial image, every
- * finished image read back from R2, then live again at the next event boundary). So a slow or
- * stuck reader holds neither memory nor the generation.
+ * One request waiting on a generation, with a streaming answer (SSE, or base64 JSON). Live, it
+ * gets each piece as the upstream sends it (shared, never copied), through a queue bounded in
+ * bytes; the owner waits for a reader over LAG_LIMIT_BYTES only for a short grace, then it drops
+ * what waits and continues like a late joiner (the rest of its event, the newest partial image,
+ * every finished image from R2, then live). A reader that takes nothing for a while is parked:
+ * nothing more is written to it and it holds no read of the records until it takes again.
  */
-
-import { imageHead, imageLinkFrame, imageTail } from '../answer/image-bytes'
 import { JSON_OPENING, jsonClosing } from '../answer/json'
-import { type AnswerShape, showsBase64, showsFrames } from '../answer/shapes'
+import { type AnswerShape, showsFrames } from '../answer/shapes'
 import { errorFrame, KEEPALIVE } from '../answer/sse'
 import { GatewayError } from '../errors'
 import type { Piece } from '../result/pieces'
 import { type ChunkRef, UNPOOLED } from '../stream/buffer-pool'
 import { AnswerPipe } from './answer-pipe'
-import { recordedBytes } from './recorded'
-import type { Outcome, Unit } from './units'
+import { CatchUp, type CatchUpSink } from './catch-up'
+import { liveStep } from './live-step'
+import { Parking } from './parking'
+import type { Cursor, Outcome, Unit } from './units'
 import type { GenerationView, Head } from './view'
 
 /** Bytes a live subscriber may have waiting unread before the owner waits for it. */
@@ -26,8 +25,6 @@ export const LAG_LIMIT_BYTES = 1024 * 1024
 const HARD_LIMIT_BYTES = 4 * LAG_LIMIT_BYTES
 /** A subscriber catching up is refilled once fewer than this many bytes wait. */
 const REFILL_BYTES = 256 * 1024
-
-class Closed extends Error {}
 
 export class Subscriber {
   readonly body: ReadableStream<Uint8Array>
@@ -38,11 +35,15 @@ export class Subscriber {
   overSince: number | null = null
   private settleHead!: (head: Head) => void
   private headSettled = false
+  /** When the answer was handed to its reader (null: not yet, or never). */
+  private answeredAt: number | null = null
   private readonly pipe: AnswerPipe
-  private mode: 'live' | 'catch-up' = 'live'
+  private mode: 'live' | 'catch-up' | 'parked' = 'live'
+  /** The unit being sent (-1: between units) and the offset of its next byte. */
   private unitSeq = -1
   private unitOffset = 0
-  private rendering = false
+  private catchingUp: CatchUp | null = null
+  private readonly parking = new Parking()
   private detached = false
   private lastPush = Date.now()
 
@@ -61,6 +62,9 @@ export class Subscriber {
           this.gen.drained()
         }
       },
+      read: () => {
+        if (this.mode === 'parked') this.catchUp(this.parking.at)
+      },
       ended: () => {
         this.overSince = null
         this.detach()
@@ -74,6 +78,16 @@ export class Subscriber {
     return this.pipe.queuedBytes
   }
 
+  /** How often its reader took nothing for a while, so it was parked (tests and logs). */
+  get parked(): number {
+    return this.parking.count
+  }
+
+  /** Bytes written into the client's pipe so far (tests). */
+  get written(): number {
+    return this.pipe.written
+  }
+
   private get closed(): boolean {
     return this.pipe.closed
   }
@@ -83,10 +97,7 @@ export class Subscriber {
     if (showsFrames(this.shape)) this.push(KEEPALIVE, -1)
     if (this.shape === 'json') this.push(JSON_OPENING, -1)
     if (this.gen.started) this.onStarted()
-    if (this.gen.units.length > 0 || this.gen.outcome) {
-      this.mode = 'catch-up'
-      void this.catchUp(null)
-    }
+    if (this.gen.units.length > 0 || this.gen.outcome) this.catchUp({ seq: 0, offset: 0 })
   }
 
   onStarted(): void {
@@ -98,50 +109,22 @@ export class Subscriber {
     if (this.headSettled) return
     this.headSettled = true
     this.settleHead(head)
-    if (head.kind !== 'answer') this.close()
+    if (head.kind === 'answer') this.answeredAt = Date.now()
+    // No one will read this body: end it, or its first bytes would wait for a reader forever.
+    else this.pipe.cut(new Error('the answer was not handed to a reader'))
   }
 
   /** A piece of the generation, as it happens. */
   onPiece(piece: Piece, unit: Unit | null): void {
     if (this.mode !== 'live' || this.closed || !unit) return
-    switch (piece.kind) {
-      case 'frame-begin':
-        if (showsFrames(this.shape)) this.enter(unit.seq)
-        return
-      case 'frame-bytes':
-        if (this.unitSeq === unit.seq) this.push(piece.bytes, unit.seq, piece.ref)
-        return
-      case 'frame-end':
-        if (this.unitSeq === unit.seq) this.unitSeq = -1
-        return
-      case 'image-begin': {
-        if (unit.kind !== 'image') return
-        this.answer()
-        this.enter(unit.seq)
-        const head = imageHead(this.shape, unit.view)
-        if (head) this.push(head, unit.seq)
-        return
-      }
-      case 'base64':
-        if (this.unitSeq === unit.seq && showsBase64(this.shape)) {
-          this.push(piece.bytes, unit.seq, piece.ref)
-        }
-        return
-      case 'image-end': {
-        if (this.unitSeq !== unit.seq || unit.kind !== 'image') return
-        const tail = imageTail(this.shape, unit.view, this.gen.meta)
-        if (tail) this.push(tail, unit.seq)
-        if (this.shape === 'sse-url' && this.mode === 'live') {
-          const frame = unit.stored.then((image) =>
-            imageLinkFrame(unit.view, this.gen.meta, this.origin, image),
-          )
-          frame.catch(() => {}) // the pump reports it, if it is still there to
-          this.push(frame, unit.seq)
-        }
-        if (this.mode === 'live') this.unitSeq = -1
-        return
-      }
-    }
+    const { shape, origin } = this
+    const inside = this.unitSeq === unit.seq
+    const step = liveStep({ shape, meta: this.gen.meta, origin, inside }, piece, unit)
+    if (!step) return
+    if (step.answer) this.answer()
+    if (step.enter) this.enter(unit.seq)
+    for (const bytes of step.bytes) this.push(bytes, unit.seq, step.ref)
+    if (step.leave) this.unitSeq = -1
   }
 
   /** The generation ended. One catching up ends when it gets there. */
@@ -151,9 +134,19 @@ export class Subscriber {
 
   /** Sends a keep-alive comment if the stream is between events and has been quiet. */
   keepAlive(now: number, quietMs: number): void {
-    if (!showsFrames(this.shape) || this.closed || now - this.lastPush < quietMs) return
-    const between = this.mode === 'live' ? this.unitSeq === -1 : !this.rendering
-    if (between) this.push(KEEPALIVE, -1)
+    if (!showsFrames(this.shape) || this.closed || this.mode === 'parked') return
+    if (now - this.lastPush >= quietMs && this.unitSeq === -1) this.push(KEEPALIVE, -1)
+  }
+
+  /**
+   * Its reader has taken nothing for `parkMs`: stop writing to it (parked), until it takes what
+   * was written; after `cutMs`, end its answer cut off.
+   */
+  watch(now: number, parkMs: number, cutMs: number): void {
+    if (this.answeredAt === null) return
+    const stalled = Math.min(this.pipe.stalledFor(now), now - this.answeredAt)
+    if (stalled >= cutMs) this.pipe.cut(new Error(`the reader took nothing for ${cutMs} ms`))
+    else if (stalled >= parkMs) this.park()
   }
 
   private answer(): void {
@@ -165,6 +158,7 @@ export class Subscriber {
     this.unitOffset = 0
   }
 
+  /** Queues bytes of unit `seq` (at the cursor) or, with -1, between units. */
   private push(
     bytes: Uint8Array | Promise<Uint8Array>,
     seq: number,
@@ -172,12 +166,12 @@ export class Subscriber {
   ): void {
     if (this.closed) return
     const size = bytes instanceof Uint8Array ? bytes.length : 0
-    const live = this.mode === 'live' && seq >= 0
-    this.pipe.add({ bytes, ref, size, seq, offset: live ? this.unitOffset : 0 })
-    if (live) this.unitOffset += size
+    this.pipe.add({ bytes, ref, size, seq, offset: seq >= 0 ? this.unitOffset : 0 })
+    if (seq >= 0) this.unitOffset += size
     this.lastPush = Date.now()
-    if (live && this.queuedBytes > LAG_LIMIT_BYTES) this.overSince ??= Date.now()
-    if (live && this.queuedBytes > HARD_LIMIT_BYTES) this.fallBehind()
+    if (this.mode !== 'live' || seq < 0) return
+    if (this.queuedBytes > LAG_LIMIT_BYTES) this.overSince ??= Date.now()
+    if (this.queuedBytes > HARD_LIMIT_BYTES) this.fallBehind()
   }
 
   /**
@@ -194,61 +188,64 @@ export class Subscriber {
     const keep = waiting.findIndex((item) => item.seq >= 0 && item.seq !== first.seq)
     if (keep >= 0) this.pipe.dropFrom(keep)
     this.fellBehind++
-    this.mode = 'catch-up'
     // Still inside that event: it continues from the records where the queue ends.
     const inside = this.unitSeq === first.seq
-    const resume = inside ? { seq: first.seq, offset: this.unitOffset } : null
     this.unitSeq = -1
-    void this.catchUp(resume, inside ? first.seq : first.seq + 1)
+    this.catchUp(
+      inside ? { seq: first.seq, offset: this.unitOffset } : { seq: first.seq + 1, offset: 0 },
+    )
   }
 
-  private async catchUp(resume: { seq: number; offset: number } | null, from = 0): Promise<void> {
-    try {
-      let next = from
-      if (resume) {
-        await this.render(this.gen.units[resume.seq] as Unit, resume.offset)
-        next = resume.seq + 1
-      }
-      while (!this.closed) {
-        const units = this.gen.units
-        const unit = units[next]
-        if (unit?.ended) {
-          // Every image; of the other events only the newest, if nothing came after it.
-          if (unit.kind === 'image' || unit === units[units.length - 1]) await this.render(unit, 0)
-          next++
-        } else if (this.gen.outcome) {
-          this.end(this.gen.outcome)
-          return
-        } else if (unit) {
-          await this.gen.changed() // an event in progress: take it whole once it has ended
-        } else {
-          this.mode = 'live' // between events with nothing left to catch up on
-          return
-        }
-      }
-    } catch (error) {
-      if (!(error instanceof Closed)) this.fail(error)
+  /** Its reader took nothing for a while: nothing more is written until it takes again. */
+  private park(): void {
+    if (this.mode === 'parked') return
+    const between = this.catchingUp?.next ?? this.gen.units.length
+    const sending = { seq: this.unitSeq, offset: this.unitOffset }
+    if (!this.parking.park(this.pipe, sending, between, this.gen.units)) return
+    this.mode = 'parked'
+    this.catchingUp?.stop() // and with it, its read of the records
+    this.catchingUp = null
+    this.unitSeq = -1
+    if (this.overSince !== null) {
+      this.overSince = null
+      this.gen.drained()
     }
   }
 
-  /** A recorded unit, from byte `offset` of what it would have sent live. */
-  private async render(unit: Unit, offset: number): Promise<void> {
-    this.rendering = true
-    try {
-      const source = { store: this.gen.store, meta: this.gen.meta, origin: this.origin }
-      const answer = () => this.answer()
-      for await (const { bytes, ref } of recordedBytes(unit, offset, this.shape, source, answer)) {
-        await this.pushPaced(bytes, ref)
-      }
-    } finally {
-      this.rendering = false
-    }
+  /** Goes through the records from `from` (see CatchUp). */
+  private catchUp(from: Cursor): void {
+    this.mode = 'catch-up'
+    const catchingUp = new CatchUp(this.sink(), from)
+    this.catchingUp = catchingUp
+    void catchingUp.run(() => {
+      if (this.catchingUp === catchingUp) this.parking.letGo()
+    })
   }
 
-  /** Adds catch-up bytes once the reader has taken most of what waits. */
-  private async pushPaced(bytes: Uint8Array, ref: ChunkRef = UNPOOLED): Promise<void> {
-    if (!(await this.pipe.room(REFILL_BYTES))) throw new Closed()
-    this.push(bytes, -1, ref)
+  /** What a catch-up writes into: this answer. */
+  private sink(): CatchUpSink {
+    const pipe = this.pipe
+    return {
+      gen: this.gen,
+      shape: this.shape,
+      origin: this.origin,
+      get closed() {
+        return pipe.closed
+      },
+      room: () => pipe.room(REFILL_BYTES),
+      at: (seq, offset) => {
+        this.unitSeq = seq
+        this.unitOffset = offset
+      },
+      push: (bytes, ref) => this.push(bytes, this.unitSeq, ref),
+      answer: () => this.answer(),
+      end: (outcome) => this.end(outcome),
+      fail: (error) => this.fail(error),
+      live: () => {
+        this.mode = 'live'
+        this.catchingUp = null
+      },
+    }
   }
 
   private end(outcome: Outcome): void {
@@ -260,7 +257,7 @@ export class Subscriber {
       this.close()
     } else if (!this.headSettled) {
       this.settle({ kind: 'failed', failure: outcome.failure })
-    } else if (showsFrames(this.shape) && this.unitSeq === -1 && !this.rendering) {
+    } else if (showsFrames(this.shape) && this.unitSeq === -1) {
       this.push(errorFrame(outcome.failure), -1)
       this.close()
     } else {
@@ -280,6 +277,7 @@ export class Subscriber {
   private detach(): void {
     if (this.detached) return
     this.detached = true
+    this.parking.letGo()
     this.gen.detach(this)
   }
 }

@@ -14,6 +14,20 @@ export interface FrameUnit {
   event: string
   ended: boolean
   spill: Promise<SpilledFrame>
+  /** The spilled frame once it can be read back (null before). */
+  frame: SpilledFrame | null
+}
+
+/** A frame's unit; its `frame` is set once its spill can be read back. */
+export function frameUnit(seq: number, event: string, spill: Promise<SpilledFrame>): FrameUnit {
+  const unit: FrameUnit = { seq, kind: 'frame', event, ended: false, spill, frame: null }
+  spill.then(
+    (frame) => {
+      unit.frame = frame
+    },
+    () => {},
+  )
+  return unit
 }
 
 export interface ImageUnit {
@@ -32,6 +46,12 @@ export interface ImageUnit {
 }
 
 export type Unit = FrameUnit | ImageUnit
+
+/** Where an answer stands: byte `offset` of what unit `seq` sends (`seq` may not exist yet). */
+export interface Cursor {
+  seq: number
+  offset: number
+}
 
 export type Outcome =
   | { kind: 'done'; meta: ResultMeta }
