@@ -1,7 +1,8 @@
 /**
  * What the demo cannot decode reaches the client as a 400 naming the field, never a 500: a
- * decompression bomb as the picture or the mask, a corrupt png, a cut jpeg. Nothing is cached or
- * left in R2, and a managed key gets back what was reserved.
+ * decompression bomb as the picture or the mask, a corrupt png, a cut jpeg, a jpeg whose later
+ * frame is larger than the one probed. Nothing is cached or left in R2; a managed key gets back
+ * what was reserved.
  */
 import { describe, expect, it } from 'vitest'
 import { demoFetch } from '../../src/upstream/demo/demo-upstream'
@@ -32,6 +33,15 @@ function corruptPng(): Uint8Array {
 }
 
 const jpegBytes = jpeg(40, 40)
+
+/** A 40x40 jpeg with a second frame header, of 4000x4000, after the first (the one probed). */
+function jpegGrowing(): Uint8Array {
+  const sof = jpegBytes.findIndex((b, i) => b === 0xff && jpegBytes[i + 1] === 0xc0)
+  const end = sof + 2 + ((jpegBytes[sof + 2] as number) << 8) + (jpegBytes[sof + 3] as number)
+  const larger = jpegBytes.slice(sof, end)
+  larger.set([4000 >> 8, 4000 & 255, 4000 >> 8, 4000 & 255], 5)
+  return new Uint8Array([...jpegBytes.subarray(0, end), ...larger, ...jpegBytes.subarray(end)])
+}
 const cases: [string, [string, File][], string, string][] = [
   ['a bomb as the picture', [['image', bomb()]], 'image', 'inflates past the 16448 bytes'],
   [
@@ -49,6 +59,12 @@ const cases: [string, [string, File][], string, string][] = [
     [['image', file(jpegBytes.subarray(0, jpegBytes.length - 2), 'a.jpg', 'image/jpeg')]],
     'image',
     'its jpeg data is corrupt',
+  ],
+  [
+    'a jpeg whose second frame is larger',
+    [['image', file(jpegGrowing(), 'a.jpg', 'image/jpeg')]],
+    'image',
+    'it needs more memory to decode than the demo gives a picture',
   ],
 ]
 
