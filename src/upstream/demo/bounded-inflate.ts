@@ -1,24 +1,12 @@
 /**
- * zlib data inflated within a byte budget by fflate's streaming Unzlib. fflate inflates a whole
- * push at once, so input goes in slices that cannot inflate past what is left of the budget (or
- * about a MiB): deflate expands at most 1032:1. Output beyond the budget is refused.
+ * zlib data inflated within a byte budget by pako, whose streaming Inflate hands its output on in
+ * chunks of a fixed size however much input it is given: output past the budget is refused at the
+ * chunk that passes it. (fflate, which fast-png uses, inflates each push whole before handing on.)
  */
-import { Unzlib } from 'fflate'
+import { Inflate } from 'pako'
 
-/** Deflate's largest expansion: a 258-byte match in two bits. */
-const MAX_RATIO = 1032
-/**
- * Compressed bytes per push: small enough that one never inflates to more than ~1 MiB past the
- * budget, or 8 MiB in all; large enough that fflate's fixed cost per push (it grows a 160 KiB
- * buffer) stays small beside the data.
- */
-const MIN_SLICE = 1024
-const MAX_SLICE = 8 * 1024
-/**
- * Compressed bytes that may pass without any output: a stored block (64 KiB) waits whole before
- * it yields. More is not deflate data making a picture, and fflate would copy it on every push.
- */
-const MAX_SILENT_BYTES = 128 * 1024
+/** Output bytes per chunk: what inflating holds at a time besides its 32 KiB window. */
+const CHUNK_BYTES = 64 * 1024
 
 const EMPTY = new Uint8Array(0)
 
@@ -30,29 +18,20 @@ export class InflateError extends Error {
 }
 
 export class BoundedInflate {
-  private readonly unzlib: Unzlib
+  // zlib data only (windowBits 15 turns off pako's gzip detection).
+  private readonly inflate = new Inflate({ chunkSize: CHUNK_BYTES, windowBits: 15 })
   private total = 0
-  private silent = 0
-  /** What the output's handler threw, passed on as it is (anything else fflate throws: corrupt). */
-  private thrown: unknown = null
 
-  /** `onData` gets the output in order; `limit` bytes in all at the most. */
+  /** `onData` gets the output in order, `limit` bytes in all at the most; what it throws is passed on. */
   constructor(
     readonly limit: number,
     onData: (chunk: Uint8Array) => void,
   ) {
-    this.unzlib = new Unzlib((chunk) => {
-      if (chunk.length === 0) return
+    this.inflate.onData = (chunk) => {
       this.total += chunk.length
-      try {
-        if (this.total > limit) throw new InflateError('over-budget')
-        this.silent = 0
-        onData(chunk)
-      } catch (error) {
-        this.thrown = error
-        throw error
-      }
-    })
+      if (this.total > limit) throw new InflateError('over-budget')
+      onData(chunk)
+    }
   }
 
   /** Bytes inflated so far. */
@@ -60,33 +39,24 @@ export class BoundedInflate {
     return this.total
   }
 
-  /** Whether all `limit` bytes are out: the input that follows is not read. */
+  /** Whether all `limit` bytes are out. */
   get full(): boolean {
     return this.total === this.limit
   }
 
-  /** Inflates the next compressed bytes; throws an InflateError. */
+  /** Inflates the next compressed bytes (nothing once the stream has ended); throws an InflateError. */
   push(bytes: Uint8Array): void {
-    for (let at = 0; at < bytes.length && !this.full; ) {
-      const size = Math.floor((this.limit - this.total) / MAX_RATIO)
-      const slice = bytes.subarray(at, at + Math.min(MAX_SLICE, Math.max(MIN_SLICE, size)))
-      at += slice.length
-      this.silent += slice.length
-      this.step(slice, false)
-      if (this.silent > MAX_SILENT_BYTES) throw new InflateError('corrupt')
-    }
+    this.inflate.push(bytes, false)
+    if (this.inflate.err) throw new InflateError('corrupt')
   }
 
-  /** The compressed data ended: throws an InflateError when the zlib stream is cut short. */
+  /**
+   * The compressed data ended: throws an InflateError when the stream is cut short or its checksum
+   * is wrong. Once all `limit` bytes are out, a missing end (or checksum) is forgiven.
+   */
   finish(): void {
-    if (!this.full) this.step(EMPTY, true)
-  }
-
-  private step(slice: Uint8Array, final: boolean): void {
-    try {
-      this.unzlib.push(slice, final)
-    } catch (error) {
-      throw error === this.thrown ? error : new InflateError('corrupt')
-    }
+    if (this.full && !this.inflate.ended) return
+    this.inflate.push(EMPTY, true)
+    if (this.inflate.err) throw new InflateError('corrupt')
   }
 }
