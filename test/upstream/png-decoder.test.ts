@@ -1,14 +1,17 @@
 /**
  * The demo's png decoder: every colour type, bit depth, filter and interlacing gives the pixels
  * that were written; fast-png's files read the same; a bomb, a corrupt or cut file and a header
- * past the limit are refused with a reason, inflating no more than its header implies.
+ * past the limit are refused with a reason, inflating no more than its header implies; any
+ * change to a png or jpeg gives pixels or a reason, never an exception.
  */
 import fc from 'fast-check'
 import { encode } from 'fast-png'
 import { zlibSync } from 'fflate'
 import { describe, expect, it } from 'vitest'
 import { BoundedInflate, InflateError } from '../../src/upstream/demo/bounded-inflate'
+import { decodePicture } from '../../src/upstream/demo/decode-picture'
 import { decodePng, Undecodable } from '../../src/upstream/demo/png-decoder'
+import { jpeg } from '../helpers/edits'
 import {
   bombPng,
   CHANNELS,
@@ -203,6 +206,53 @@ describe('the png decoder', () => {
   ])('refuses %s', (_label, bytes, reason) => {
     expect(() => decodePng(bytes, LIMIT)).toThrow(Undecodable)
     expect(() => decodePng(bytes, LIMIT)).toThrow(reason)
+  })
+})
+
+describe('any picture the demo is given', () => {
+  const interlaced = { width: 13, height: 9, colorType: 6, depth: 8, interlaced: true } as const
+  const palette = { width: 11, height: 7, colorType: 3, depth: 4 } as const
+  const bases = [
+    pngWith(
+      interlaced,
+      scanlines(
+        interlaced,
+        (x, y, c) => (x * 40 + y * 7 + c) & 255,
+        (r) => r % 5,
+      ),
+    ),
+    pngWith(
+      palette,
+      scanlines(
+        palette,
+        (x, y) => (x + y) % 16,
+        () => 4,
+      ),
+      chunk(
+        'PLTE',
+        Array.from({ length: 48 }, (_, i) => i * 5),
+      ),
+    ),
+    jpeg(24, 16),
+  ]
+
+  it('decodes to pixels or a reason, whatever is changed or cut, never an exception', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...bases),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+        fc.option(fc.nat()),
+        (base, edits, cut) => {
+          const bytes = base.slice(0, cut === null ? base.length : cut % (base.length + 1))
+          for (const [at, value] of edits) if (bytes.length) bytes[at % bytes.length] = value
+          const decoded = decodePicture(bytes)
+          if (typeof decoded !== 'string') {
+            expect(decoded.pixels.length).toBe(decoded.width * decoded.height * 4)
+          }
+        },
+      ),
+      { numRuns: 500 },
+    )
   })
 })
 
