@@ -17,13 +17,15 @@ import { COORDINATOR_NAME, startSplitGateway, WORKER_NAME } from './split/start.
 export const INTERVAL_US = Number(process.env.BENCH_SAMPLING_US ?? 100)
 const SIDES = ['worker', 'coordinator']
 
-/** Starts the gateway and connects to both isolates. */
+/** Starts the gateway (with no `upstreamUrl`: the demo upstream) and connects to both isolates. */
 export async function startRig({ port, upstreamUrl }) {
+  const upstream = upstreamUrl
+    ? { UPSTREAM_BASE_URL: upstreamUrl, UPSTREAM_API_KEY: 'bench-operator-key' }
+    : {}
   const gateway = await startSplitGateway({
     port,
     vars: {
-      UPSTREAM_BASE_URL: upstreamUrl,
-      UPSTREAM_API_KEY: 'bench-operator-key',
+      ...upstream,
       GATEWAY_KEYS: 'bench',
       // Signed embeds for the embed stream scenario, visited many times from one address.
       EMBED_SIGNING_SECRET: 'bench-embed-secret',

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process'
 import { createServer } from 'node:net'
 import { startFakeUpstream } from './fake-upstream.mjs'
+import { bombScenarios } from './isolate-bomb.mjs'
 import { post, sleep, unique } from './isolate-clients.mjs'
 import { INTERVAL_US, startRig } from './isolate-harness.mjs'
 import { heapUsage, startCpu, stopCpu } from './isolate-meters.mjs'
@@ -26,8 +27,8 @@ async function freePort() {
   await new Promise((resolve) => server.close(resolve))
   return port
 }
-/** BENCH_ONLY=memory,edit,stalled,cpu,lag,edge (any of them) runs only those groups; all by default. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'memory,edit,stalled,cpu,lag,edge').split(','))
+/** BENCH_ONLY=memory,edit,stalled,cpu,lag,edge,bomb (any of them) runs only those groups; all by default. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'memory,edit,stalled,cpu,lag,edge,bomb').split(','))
 const f1 = (value) => value.toFixed(1)
 const na = 'n/a'
 
@@ -126,6 +127,8 @@ try {
     : skip(['floor', 'miss', 'missOwned', 'streamMiss', 'embedStream', 'editMiss', 'file', 'hit'])
   const lag = ONLY.has('lag') ? await lagScenario(rig, fake.url) : skipped
   const edge = ONLY.has('edge') ? await edgeScenario(rig) : skipped
+  // The demo upstream decodes edit pictures: a gateway without an upstream, on its own port.
+  const bomb = ONLY.has('bomb') ? await bombScenarios(rig.port + 2) : skip(['image', 'mask'])
 
   const rows = [
     ['Peak memory, 4 concurrent n=10 × 3 MB misses (JSON)', ...memoryCells(memory.a), na],
@@ -148,6 +151,12 @@ try {
       ...memoryCells(memory.h),
       na,
     ],
+    [
+      "Peak memory, a png bomb (64×64, image data inflating to 300 MB) as a demo edit's picture",
+      ...memoryCells(bomb.image),
+      na,
+    ],
+    ['Peak memory, the same png bomb as the mask', ...memoryCells(bomb.mask), na],
     ["CPU per GET /v1/models (a trivial request; the runtime's floor)", ...cpuCells(cpu.floor), na],
     ['CPU per miss (1 MB image, JSON)', ...cpuCells(cpu.miss), na],
     [
@@ -220,6 +229,7 @@ try {
       ([k, r]) =>
         `Memory ${k}: ${r.note ?? r.failed} (${r.worker?.samples ?? 0}/${r.coordinator?.samples ?? 0} heap samples)${processCells(r)}`,
     ),
+    ...Object.entries(bomb).map(([k, r]) => `Bomb as the ${k}: ${r.note ?? r.failed}`),
     `Cache hit row: ${cpu.hit.note ?? 'not run'}. Lag: ${lag.gateway?.n ?? 0} events via the gateway, ${lag.direct?.n ?? 0} direct.`,
     ...rig.log,
   ]

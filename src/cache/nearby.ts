@@ -73,12 +73,15 @@ export class NearbyStore {
     return answer
   }
 
-  /** Keeps a stored image in this data centre's cache, from a read of its own (after the answer). */
-  fillLater(path: string): void {
+  /**
+   * Keeps a stored image in this data centre's cache (as `cacheAs`, by default its own path), from
+   * a read of its own (after the answer).
+   */
+  fillLater(path: string, cacheAs = path): void {
     this.defer(
       (async () => {
         const object = await this.store.bucket.get(path)
-        if (object && 'body' in object) await putEdge(path, imageResponse(object, object.body))
+        if (object && 'body' in object) await putEdge(cacheAs, imageResponse(object, object.body))
       })(),
     )
   }

@@ -4,11 +4,14 @@
  * variants (and the operator's transformation bill) stays bounded. A variant is made once,
  * stored in R2 next to its original (`variants/{id}-w{width}.{format}`), and served like any
  * stored image. Two first requests at once may both make it; they write the same bytes.
+ * A width at or above the picture's own is its full width; at full width in its own format, a
+ * variant would be the original re-encoded, so the original itself is served instead.
  */
 
 import { z } from 'zod'
 import { VARIANT_FORMATS as FORMAT_NAMES, VARIANT_WIDTHS } from '../../public/embed-fields.js'
 import { fail } from '../errors'
+import { ImageProbe } from '../inputs/probe'
 import type { ImageExt } from '../result/result'
 import { wholeNumber } from '../schema/query-text'
 import { largeChunks } from '../stream/chunk-reader'
@@ -45,20 +48,28 @@ export const variantFields = {
   )
     .optional()
     .meta({
-      description: `Resize to this width in pixels (never up), one of ${VARIANT_WIDTHS.join(', ')}. Needs the Images binding.`,
+      description: `Resize to this width in pixels (never up: at or above the picture's own, its full width), one of ${VARIANT_WIDTHS.join(', ')}. Needs the Images binding.`,
     }),
   format: z
     .enum(FORMAT_NAMES, { error: `format must be one of ${FORMAT_NAMES.join(', ')}.` })
     .optional()
     .meta({
-      description: `Re-encode as ${FORMAT_NAMES.join(', ')}; unset: the original's. Needs the Images binding.`,
+      description: `Re-encode as ${FORMAT_NAMES.join(', ')}; unset: the original's. At full width the original's own format is the original itself, as it is; anything else needs the Images binding.`,
     }),
 }
 
-/** The variant asked for by `width` and `format`: null when neither is given. */
+/**
+ * The most variants one picture can have: every ladder width in every format, and the full
+ * width in every format but its own (that one is the original). Fewer for a picture narrower than
+ * the ladder's top: a width at or above its own is its full width.
+ */
+export const MAX_VARIANTS = VARIANT_WIDTHS.length * FORMAT_NAMES.length + FORMAT_NAMES.length - 1
+
+/** The variant asked for by `width` and `format`: null for the original (no width, its format). */
 export function variantSpec(query: VariantQuery, originalExt: ImageExt): VariantSpec | null {
-  if (query.width === undefined && query.format === undefined) return null
-  return { width: query.width ?? null, format: query.format ?? originalExt }
+  const format = query.format ?? originalExt
+  if (query.width === undefined && format === originalExt) return null
+  return { width: query.width ?? null, format }
 }
 
 /** The `?width=&format=` that asks for this variant (empty for the original). */
@@ -88,17 +99,45 @@ export function requireTransforms(
 export const variantPath = (id: string, spec: VariantSpec) =>
   `variants/${id}-w${spec.width ?? 'full'}.${spec.format}`
 
-/** The variant's object in R2, made from the original first if it is not there yet. */
-export async function variantObject(
+/** How much of a picture is read for its width: headers come first (PNG IHDR, JPEG SOFn). */
+const HEADER_BYTES = 64 * 1024
+
+/**
+ * The picture's width, from its header: null when there is no such object, and Infinity when
+ * the first HEADER_BYTES do not say (then no variant counts as its full width).
+ */
+async function pictureWidth(bucket: R2Bucket, path: string): Promise<number | null> {
+  const head = await bucket.get(path, { range: { offset: 0, length: HEADER_BYTES } })
+  if (!head) return null
+  const probe = new ImageProbe()
+  probe.push(new Uint8Array(await head.arrayBuffer()))
+  const found = probe.result
+  return typeof found === 'object' && found ? found.width : Number.POSITIVE_INFINITY
+}
+
+/**
+ * Where in R2 the variant is, made from the original first if it is not there yet: the original's
+ * own path when the variant would be it. Null when there is no original.
+ */
+export async function variantObjectPath(
   bucket: R2Bucket,
   transforms: ImagesBinding,
   original: { id: string; ext: ImageExt },
   spec: VariantSpec,
-): Promise<R2ObjectBody | null> {
+): Promise<string | null> {
   const path = variantPath(original.id, spec)
-  const made = await bucket.get(path)
-  if (made) return made
-  const source = await bucket.get(imagePath(original.id, original.ext))
+  if (await bucket.head(path)) return path
+  const sourcePath = imagePath(original.id, original.ext)
+  if (spec.width) {
+    const width = await pictureWidth(bucket, sourcePath)
+    if (width === null) return null
+    if (spec.width >= width) {
+      // Scaled down, never up: this is the full width.
+      if (spec.format === original.ext) return sourcePath
+      return variantObjectPath(bucket, transforms, original, { width: null, format: spec.format })
+    }
+  }
+  const source = await bucket.get(sourcePath)
   if (!source) return null
   let transformer = transforms.input(source.body)
   if (spec.width) transformer = transformer.transform({ width: spec.width, fit: 'scale-down' })
@@ -114,5 +153,5 @@ export async function variantObject(
     if (wait) await wait
   }
   await writer.finish()
-  return bucket.get(path)
+  return path
 }

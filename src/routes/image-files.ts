@@ -15,7 +15,7 @@ import {
   VARIANT_FORMATS,
   type VariantSpec,
   variantFields,
-  variantObject,
+  variantObjectPath,
   variantPath,
   variantSpec,
 } from '../cache/variants'
@@ -83,10 +83,10 @@ imageFiles.openapi(
     endTime(c, 'edge')
     // A cached answer's headers are immutable; middleware still adds its own (Server-Timing).
     if (cached) return new Response(cached.body, cached)
-    if (spec && !(await makeVariant(c, { id, ext }, spec))) {
-      fail({ kind: 'not_found', message: `No image ${id}.${ext}.` })
-    }
-    return serveStored(c, path, `${id}.${ext}`)
+    const stored = spec ? await makeVariant(c, { id, ext }, spec) : path
+    if (!stored) fail({ kind: 'not_found', message: `No image ${id}.${ext}.` })
+    // A variant that is another object (the original, or the full width) is kept here as asked.
+    return serveStored(c, stored, `${id}.${ext}`, path)
   },
   // Anything that is not a stored image's name is an unknown image, as before this route existed;
   // a width or format that is not offered is a 400 naming it.
@@ -97,23 +97,29 @@ imageFiles.openapi(
   },
 )
 
-/** Makes sure the variant exists in R2; false when the original does not. */
+/** Where the variant is in R2, made first if need be; null when the original does not exist. */
 async function makeVariant(
   c: Context<AppEnv>,
   original: { id: string; ext: ImageExt },
   spec: VariantSpec,
-): Promise<boolean> {
+): Promise<string | null> {
   const transforms = requireTransforms(c.env.IMAGE_TRANSFORMS, spec.width ? 'width' : 'format')
   startTime(c, 'variant', 'Making the variant (first request only)')
-  const object = await variantObject(c.env.IMAGES, transforms, original, spec)
+  const path = await variantObjectPath(c.env.IMAGES, transforms, original, spec)
   endTime(c, 'variant')
-  if (!object) return false
-  await object.body.cancel()
-  return true
+  return path
 }
 
-/** Serves an R2 object as an immutable image (Range, If-None-Match), and keeps it here. */
-async function serveStored(c: Context<AppEnv>, path: string, name: string): Promise<Response> {
+/**
+ * Serves an R2 object as an immutable image (Range, If-None-Match), and keeps it in this data
+ * centre's cache as `cacheAs` (the path asked for).
+ */
+async function serveStored(
+  c: Context<AppEnv>,
+  path: string,
+  name: string,
+  cacheAs = path,
+): Promise<Response> {
   const bucket = c.env.IMAGES
   const nearby = new NearbyStore(new ResultStore(bucket, null), (work) =>
     c.executionCtx.waitUntil(work.catch(() => {})),
@@ -140,12 +146,12 @@ async function serveStored(c: Context<AppEnv>, path: string, name: string): Prom
   })
   object.writeHttpMetadata(headers)
   if (!('body' in object)) {
-    nearby.fillLater(path)
+    nearby.fillLater(path, cacheAs)
     return new Response(null, { status: 304, headers })
   }
   const range = object.range as { offset: number; length?: number } | undefined
   if (range && c.req.header('range')) {
-    nearby.fillLater(path)
+    nearby.fillLater(path, cacheAs)
     const length = range.length ?? object.size - range.offset
     headers.set(
       'content-range',
@@ -156,11 +162,11 @@ async function serveStored(c: Context<AppEnv>, path: string, name: string): Prom
   }
   headers.set('content-length', String(object.size))
   if (object.size > TEE_BYTES) {
-    nearby.fillLater(path)
+    nearby.fillLater(path, cacheAs)
     return new Response(object.body, { headers })
   }
   // The first view here: the answer and this data centre's cache share the one R2 read.
   const [answer, kept] = object.body.tee()
-  c.executionCtx.waitUntil(putEdge(path, imageResponse(object, kept)).catch(() => {}))
+  c.executionCtx.waitUntil(putEdge(cacheAs, imageResponse(object, kept)).catch(() => {}))
   return new Response(answer, { headers })
 }

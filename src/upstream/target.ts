@@ -5,9 +5,9 @@
  */
 import { fail } from '../errors'
 import type { NormalizedImageRequest } from '../schema/image-request'
+import { DEMO_MAX_INPUT_PIXELS } from './demo/decode-picture'
 import { demoFetch } from './demo/demo-upstream'
 import { isDemoFormat } from './demo/encode'
-import { DEMO_MAX_INPUT_PIXELS } from './demo/retouch'
 
 export interface UpstreamTarget {
   kind: 'remote' | 'demo'

@@ -6,10 +6,11 @@ import { editFormSchema, normalizeEdit } from '../../schema/edit-request'
 import { concat } from '../../stream/bytes'
 import { boundaryOf, MultipartScanner } from '../../stream/multipart'
 import { answer, errorAnswer } from './answers'
+import { decodePicture } from './decode-picture'
 import { encodeImage } from './encode'
 import { seedOf } from './picture'
 import { answerSpec, demoFormat, invalid, resolve } from './resolve'
-import { decodePicture, retouch } from './retouch'
+import { retouch } from './retouch'
 
 interface Parts {
   fields: Record<string, string>

@@ -1,54 +1,10 @@
 /**
- * The demo's editing: the first picture decoded (fast-png, jpeg-js; a demo may hold one), the
- * prompt's palette laid over it, the mask's transparent region repainted with the demo's landscape.
+ * The demo's editing: the prompt's palette laid over the first picture (decoded by
+ * decode-picture.ts), the mask's transparent region repainted with the demo's landscape.
  * Hand-written: it is the demo's own look, like picture.ts.
  */
-import { convertIndexedToRgb, decode as decodePng } from 'fast-png'
-import { decode as decodeJpeg } from 'jpeg-js'
-import { ImageProbe } from '../../inputs/probe'
-import { largestPixels, MODEL_IDS } from '../../models'
+import type { Rgba } from './decode-picture'
 import { hsl, mix, paintPicture, type Rgb } from './picture'
-
-/** An RGBA picture. */
-export interface Rgba {
-  width: number
-  height: number
-  pixels: Uint8Array
-}
-
-/** The largest picture the demo decodes: the largest any model makes (8.3 Mpx, 33 MB as RGBA). */
-export const DEMO_MAX_INPUT_PIXELS = Math.max(...MODEL_IDS.map(largestPixels))
-
-/** The picture's pixels as RGBA, or why the demo cannot read it. */
-export function decodePicture(bytes: Uint8Array): Rgba | string {
-  const probe = new ImageProbe()
-  probe.push(bytes)
-  probe.end()
-  const found = probe.result
-  if (typeof found === 'string' || !found) return `it is not a picture: ${found}`
-  if (found.width * found.height > DEMO_MAX_INPUT_PIXELS) {
-    return `the demo generator reads pictures up to ${DEMO_MAX_INPUT_PIXELS} pixels`
-  }
-  if (found.format === 'jpeg') {
-    const { width, height, data } = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true })
-    return { width, height, pixels: data }
-  }
-  if (found.format !== 'png') return 'the demo generator reads png and jpeg pictures only'
-  const png = decodePng(bytes)
-  const channels = png.palette ? (png.transparency ? 4 : 3) : png.channels
-  const data = png.palette ? convertIndexedToRgb(png) : png.data
-  const shift = png.depth === 16 ? 8 : 0
-  const pixels = new Uint8Array(png.width * png.height * 4)
-  for (let i = 0, o = 0; o < pixels.length; i += channels, o += 4) {
-    const at = (k: number) => (data[i + k] as number) >> shift
-    const grey = channels < 3
-    pixels[o] = at(0)
-    pixels[o + 1] = grey ? at(0) : at(1)
-    pixels[o + 2] = grey ? at(0) : at(2)
-    pixels[o + 3] = channels === 2 ? at(1) : channels === 4 ? at(3) : 255
-  }
-  return { width: png.width, height: png.height, pixels }
-}
 
 export interface RetouchSpec {
   width: number
