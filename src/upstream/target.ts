@@ -5,7 +5,7 @@
  */
 import { fail } from '../errors'
 import type { NormalizedImageRequest } from '../schema/image-request'
-import { DEMO_MAX_INPUT_PIXELS } from './demo/decode-picture'
+import { DEMO_MAX_INPUT_PIXELS, DEMO_MAX_JPEG_PIXELS, demoMaxPixels } from './demo/decode-picture'
 import { demoFetch } from './demo/demo-upstream'
 import { isDemoFormat } from './demo/encode'
 
@@ -53,11 +53,11 @@ export function assertUpstreamSupports(
   const first = req.edit?.images[0]
   if (
     first &&
-    (!isDemoFormat(first.format) || first.width * first.height > DEMO_MAX_INPUT_PIXELS)
+    (!isDemoFormat(first.format) || first.width * first.height > demoMaxPixels(first.format))
   ) {
     fail({
       kind: 'invalid_request',
-      message: `No upstream is configured, and the built-in demo generator edits png and jpeg pictures of up to ${DEMO_MAX_INPUT_PIXELS} pixels only (the first image is a ${first.width}x${first.height} ${first.format}). Send such a picture first, or ask the operator to configure an upstream.`,
+      message: `No upstream is configured, and the built-in demo generator edits png and jpeg pictures only (png up to ${DEMO_MAX_INPUT_PIXELS} pixels, jpeg up to ${DEMO_MAX_JPEG_PIXELS}) (the first image is a ${first.width}x${first.height} ${first.format}). Send such a picture first, or ask the operator to configure an upstream.`,
       param: 'image',
       code: 'unsupported_value',
     })

@@ -42,6 +42,15 @@ function jpegGrowing(): Uint8Array {
   larger.set([4000 >> 8, 4000 & 255, 4000 >> 8, 4000 & 255], 5)
   return new Uint8Array([...jpegBytes.subarray(0, end), ...larger, ...jpegBytes.subarray(end)])
 }
+
+/** The 40x40 jpeg with a header that says 2000x1100: over the demo's 2 Mpx for a jpeg. */
+function jpegOverLimit(): Uint8Array {
+  const bytes = jpegBytes.slice()
+  const sof = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0xc0)
+  bytes.set([1100 >> 8, 1100 & 255, 2000 >> 8, 2000 & 255], sof + 5)
+  return bytes
+}
+
 const cases: [string, [string, File][], string, string][] = [
   ['a bomb as the picture', [['image', bomb()]], 'image', 'inflates past the 16448 bytes'],
   [
@@ -65,6 +74,12 @@ const cases: [string, [string, File][], string, string][] = [
     [['image', file(jpegGrowing(), 'a.jpg', 'image/jpeg')]],
     'image',
     'it needs more memory to decode than the demo gives a picture',
+  ],
+  [
+    'a jpeg over 2 megapixels',
+    [['image', file(jpegOverLimit(), 'a.jpg', 'image/jpeg')]],
+    'image',
+    'reads jpeg pictures of up to 2097152 pixels',
   ],
 ]
 

@@ -10,15 +10,25 @@ import { decodePng, type Rgba, Undecodable } from './png-decoder'
 
 export type { Rgba }
 
-/** The largest picture the demo decodes: the largest any model makes (8.3 Mpx, 33 MB as RGBA). */
+/** The largest png the demo decodes: the largest any model makes (8.3 Mpx, 33 MB as RGBA). */
 export const DEMO_MAX_INPUT_PIXELS = Math.max(...MODEL_IDS.map(largestPixels))
 
 /**
- * What jpeg-js may count while decoding: what a three-component picture of the largest size
- * needs (coefficient blocks 12, component lines 3, samples 3 and RGBA 4 bytes a pixel), so more
- * components, or a later frame larger than the first, are refused rather than allocated.
+ * The largest jpeg it decodes: 2 Mpx. jpeg-js holds about 22 bytes a pixel while decoding
+ * (coefficient blocks 12, component lines 3, samples 3, RGBA 4), so this keeps one decode near
+ * 44 MB of an isolate's 128 MB, where 8.3 Mpx would need 182 MB.
  */
-const JPEG_MAX_MEMORY_MB = Math.ceil((DEMO_MAX_INPUT_PIXELS * 22) / 2 ** 20)
+export const DEMO_MAX_JPEG_PIXELS = 2 ** 21
+
+/** The most pixels the demo decodes from a picture in `format`. */
+export const demoMaxPixels = (format: string): number =>
+  format === 'jpeg' ? DEMO_MAX_JPEG_PIXELS : DEMO_MAX_INPUT_PIXELS
+
+/**
+ * What jpeg-js may count while decoding: what a three-component jpeg of the largest size needs,
+ * so more components, or a later frame larger than the first, are refused rather than allocated.
+ */
+const JPEG_MAX_MEMORY_MB = Math.ceil((DEMO_MAX_JPEG_PIXELS * 22) / 2 ** 20)
 
 /** The picture's pixels as RGBA, or why the demo cannot read it. */
 export function decodePicture(bytes: Uint8Array): Rgba | string {
@@ -27,8 +37,9 @@ export function decodePicture(bytes: Uint8Array): Rgba | string {
   probe.end()
   const found = probe.result
   if (typeof found === 'string' || !found) return `it is not a picture: ${found}`
-  if (found.width * found.height > DEMO_MAX_INPUT_PIXELS) {
-    return `the demo generator reads pictures up to ${DEMO_MAX_INPUT_PIXELS} pixels`
+  const limit = demoMaxPixels(found.format)
+  if (found.width * found.height > limit) {
+    return `the demo generator reads ${found.format} pictures of up to ${limit} pixels`
   }
   if (found.format === 'png') return readable(() => decodePng(bytes, DEMO_MAX_INPUT_PIXELS))
   if (found.format === 'jpeg') return readable(() => jpegPixels(bytes))
@@ -40,7 +51,7 @@ function jpegPixels(bytes: Uint8Array): Rgba {
     const { width, height, data } = decodeJpeg(bytes, {
       useTArray: true,
       formatAsRGBA: true,
-      maxResolutionInMP: DEMO_MAX_INPUT_PIXELS / 1e6,
+      maxResolutionInMP: DEMO_MAX_JPEG_PIXELS / 1e6,
       maxMemoryUsageInMB: JPEG_MAX_MEMORY_MB,
     })
     return { width, height, pixels: data }
