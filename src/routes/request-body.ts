@@ -34,13 +34,14 @@ const readJson = createMiddleware<AppEnv>(async (c, next) => {
     fail({ kind: 'unsupported_media_type', received: type, accepts: ['json'] })
   }
   const text = await bodyText(c.req.raw.body, c.var.settings.requestBodyTimeoutMs)
+  let json: unknown
   try {
-    JSON.parse(text)
+    json = JSON.parse(text)
   } catch {
     fail({ kind: 'invalid_json' })
   }
-  // The validator reads the request again (c.req.json()): the body read here, as Hono's bodyLimit does.
-  c.req.raw = new Request(c.req.raw, { body: text })
+  // Hono's body cache: the validator's c.req.json() takes this value, parsed once, read once.
+  c.req.bodyCache.json = Promise.resolve(json)
   await next()
 })
 
