@@ -21,7 +21,7 @@ export function canonicalQuery(params: URLSearchParams): string {
     .join('&')
 }
 
-async function hmacKey(secret: string): Promise<CryptoKey> {
+async function hmacKey(secret: string) {
   const raw = new TextEncoder().encode(secret)
   return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, [
     'sign',

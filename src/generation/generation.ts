@@ -227,7 +227,7 @@ export class Generation implements GenerationView<Subscriber> {
         this.wakeDrained = resolve
         timer = setTimeout(resolve, due - now)
       })
-      clearTimeout(timer)
+      if (timer !== undefined) clearTimeout(timer)
     }
   }
 
