@@ -15,7 +15,7 @@ import { fail } from '../errors'
 import { MODEL_IDS, QUALITIES } from '../models'
 import { MAX_IMAGES } from '../result/limits'
 import { keyListSchema, keyViewSchema, newKeyResponseSchema } from '../schema/responses'
-import { BODY_ERRORS, CLIENT_KEY, errorResponses, openApiRouter } from './openapi'
+import { ADMIN_TOKEN, BODY_ERRORS, errorResponses, openApiRouter } from './openapi'
 import { jsonBody } from './request-body'
 
 export const admin = openApiRouter()
@@ -144,7 +144,7 @@ const create = createRoute({
   method: 'post',
   path: '/admin/keys',
   summary: 'Create a managed key (ADMIN_TOKEN); its secret is shown once',
-  security: CLIENT_KEY,
+  security: ADMIN_TOKEN,
   middleware: [...jsonBody] as const,
   request: {
     body: { required: true, content: { 'application/json': { schema: newKeySchema } } },
@@ -172,7 +172,7 @@ const list = createRoute({
   method: 'get',
   path: '/admin/keys',
   summary: 'List managed keys (ADMIN_TOKEN)',
-  security: CLIENT_KEY,
+  security: ADMIN_TOKEN,
   responses: {
     200: {
       description: 'Every key, without secrets.',
@@ -194,7 +194,7 @@ const revoke = createRoute({
   method: 'post',
   path: '/admin/keys/{id}/revoke',
   summary: 'Revoke a managed key (ADMIN_TOKEN)',
-  security: CLIENT_KEY,
+  security: ADMIN_TOKEN,
   request: { params: keyParam },
   responses: {
     200: keyAnswer,
@@ -214,7 +214,7 @@ const credit = createRoute({
   method: 'post',
   path: '/admin/keys/{id}/credit',
   summary: 'Add to a managed key’s balance (ADMIN_TOKEN)',
-  security: CLIENT_KEY,
+  security: ADMIN_TOKEN,
   middleware: [...jsonBody] as const,
   request: {
     params: keyParam,

@@ -1,8 +1,6 @@
 /**
- * Routes that document themselves: every router is an OpenAPIHono whose routes are declared with
- * `createRoute` (request and response schemas), validated by those same zod objects with the one
- * OpenAI-style 400 as hook. GET /openapi.json (OpenAPI 3.1) is generated from the routes, so the
- * description can't drift from the code; the readable page is public/docs.html, at /docs.
+ * Routes that document themselves: zod schemas validate each route and generate GET /openapi.json
+ * (OpenAPI 3.1), so the description cannot drift from the code; /docs renders it.
  */
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'
@@ -18,6 +16,8 @@ export function openApiRouter(): OpenAPIHono<AppEnv> {
 export const CLIENT_KEY = [{ bearer: [] }]
 /** Security of routes anyone may call. */
 export const NO_KEY = []
+/** Security of the admin API: the operator's ADMIN_TOKEN, never a client key. */
+export const ADMIN_TOKEN = [{ adminToken: [] }]
 
 type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 413 | 415 | 416 | 429 | 500
 
@@ -57,6 +57,36 @@ export const BODY_ERRORS = {
   415: 'Body is not JSON.',
 } as const
 
+/** The reference's sections, in the order it shows them: what clients call first, admin last. */
+const SECTIONS = [
+  {
+    name: 'Images',
+    description: 'Generate and edit images: the OpenAI-compatible API.',
+    paths: ['/v1/images/generations', '/v1/images/edits'],
+  },
+  {
+    name: 'Embeds',
+    description: 'Images for web pages by URL, signed or with a publishable key.',
+    paths: ['/v1/images/embed', '/v1/images/embed/sign'],
+  },
+  {
+    name: 'Files',
+    description: 'Stored images and their variants.',
+    paths: ['/v1/images/{file}'],
+  },
+  {
+    name: 'Models',
+    description: 'The models this gateway serves and what each accepts.',
+    paths: ['/v1/models', '/v1/models/{id}'],
+  },
+  { name: 'Usage', description: 'What a key has spent.', paths: ['/v1/usage'] },
+  {
+    name: 'Admin',
+    description: 'Managed keys, for the operator (ADMIN_TOKEN).',
+    paths: ['/v1/admin/keys', '/v1/admin/keys/{id}/revoke', '/v1/admin/keys/{id}/credit'],
+  },
+] as const
+
 const INFO = {
   openapi: '3.1.0',
   info: {
@@ -66,6 +96,25 @@ const INFO = {
       'An OpenAI-compatible image generation endpoint at the edge, with caching, coalescing, image URLs and embeds. Errors are OpenAI error envelopes.',
   },
   security: CLIENT_KEY,
+  tags: SECTIONS.map(({ name, description }) => ({ name, description })),
+}
+
+type Document = ReturnType<OpenAPIHono<AppEnv>['getOpenAPI31Document']>
+
+/** The document's paths in the order of SECTIONS, each operation tagged with its section. */
+function inSections(document: Document): Document {
+  const paths: NonNullable<Document['paths']> = {}
+  for (const { name, paths: owned } of SECTIONS)
+    for (const path of owned) {
+      const item = document.paths?.[path]
+      if (!item) continue
+      for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
+        const operation = item[method]
+        if (operation) operation.tags = [name]
+      }
+      paths[path] = item
+    }
+  return { ...document, paths: { ...paths, ...document.paths } }
 }
 
 /** Serves GET /openapi.json on `app`, generated once per isolate from every route it holds. */
@@ -73,11 +122,16 @@ export function serveDocument(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'A client key (GATEWAY_KEYS or a managed key), or ADMIN_TOKEN for /v1/admin.',
+    description: 'A client key: one of GATEWAY_KEYS, or a managed key.',
   })
-  let document: ReturnType<typeof app.getOpenAPI31Document> | null = null
+  app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The operator’s ADMIN_TOKEN, for the admin API only.',
+  })
+  let document: Document | null = null
   app.get('/openapi.json', (c) => {
-    document ??= app.getOpenAPI31Document(INFO)
+    document ??= inSections(app.getOpenAPI31Document(INFO))
     return c.json(document)
   })
 }
