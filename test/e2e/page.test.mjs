@@ -6,35 +6,17 @@ import { mkdirSync } from 'node:fs'
 import { after, before, test } from 'node:test'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { encode as encodePng } from 'fast-png'
-import { chromium } from 'playwright-core'
-import { startWranglerDev } from '../../scripts/wrangler-dev.mjs'
+import { launchChromium, startDemoGateway } from './demo-browser.mjs'
 
 const PORT = Number(process.env.E2E_PORT ?? 8791)
 const BASE = `http://127.0.0.1:${PORT}`
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 let server
 let browser
 let page
 
 before(async () => {
-  // Empty upstream settings force the demo generator even if a developer has a .dev.vars.
-  server = await startWranglerDev({
-    port: PORT,
-    readyPath: '/v1/models',
-    vars: { UPSTREAM_API_KEY: '', UPSTREAM_BASE_URL: '', GATEWAY_KEYS: '' },
-  })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  })
+  server = await startDemoGateway(PORT)
+  browser = await launchChromium()
   page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage()
   await page.goto(BASE)
   await page.waitForSelector('body[data-ready="true"]')
