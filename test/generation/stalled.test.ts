@@ -78,9 +78,15 @@ describe('stalled readers', () => {
     const before = await readSome(stalled, 300_000) // then it takes nothing
     await publishing
 
-    // Once the one reading has taken all it was given, only the other one has taken nothing.
-    await vi.waitFor(() => expect(progress.bytes).toBe(reader.written), { timeout: 10_000 })
-    expect(reader.queuedBytes).toBe(0)
+    // Once the one reading has taken all it was given (nothing queued, every write taken), only
+    // the other one has taken nothing.
+    await vi.waitFor(
+      () => {
+        expect(reader.queuedBytes).toBe(0)
+        expect(progress.bytes).toBe(reader.written)
+      },
+      { timeout: 10_000 },
+    )
     gen.tend(Date.now() + STALLED_PARK_MS)
     expect(stalled.parked).toBe(1)
     expect(stalled.queuedBytes).toBe(0)
