@@ -12,11 +12,13 @@ import { imageFiles } from './routes/image-files'
 import { images } from './routes/images'
 import { models } from './routes/models'
 import { openApiRouter, serveDocument } from './routes/openapi'
+import { serveSharedScripts } from './routes/shared-scripts'
 import { usage } from './routes/usage'
 import { loadSettings } from './settings'
 
 const app = openApiRouter()
 
+serveSharedScripts(app)
 app.use(observe)
 // Server-Timing on every answer: where the time went (auth, cache, R2, the owner), for devtools.
 app.use(timing())

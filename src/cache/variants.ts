@@ -9,7 +9,7 @@
  */
 
 import { z } from 'zod'
-import { VARIANT_FORMATS as FORMAT_NAMES, VARIANT_WIDTHS } from '../../public/embed-fields.js'
+import { VARIANT_FORMATS as FORMAT_NAMES, VARIANT_WIDTHS } from '../../shared/embed-fields.js'
 import { fail } from '../errors'
 import { ImageProbe } from '../inputs/probe'
 import type { ImageExt } from '../result/result'
@@ -20,7 +20,7 @@ import { imagePath } from './store'
 
 export { VARIANT_WIDTHS }
 
-/** The formats a variant may have (public/embed-fields.js), with their media types. */
+/** The formats a variant may have (shared with the page), with their media types. */
 export const VARIANT_FORMATS = {
   webp: 'image/webp',
   avif: 'image/avif',

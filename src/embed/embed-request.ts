@@ -5,7 +5,7 @@
  */
 
 import { z } from 'zod'
-import { EMBED_FIELDS } from '../../public/embed-fields.js'
+import { EMBED_FIELDS } from '../../shared/embed-fields.js'
 import { VARIANT_WIDTHS, type VariantQuery, variantFields } from '../cache/variants'
 import type { Principal } from '../env'
 import { fail } from '../errors'

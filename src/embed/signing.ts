@@ -4,7 +4,7 @@
  * Pure Web Crypto (its one import is plain data), so the `npm run sign` CLI (Node) shares this
  * exact code.
  */
-import { VIEW_FIELDS } from '../../public/embed-fields.js'
+import { VIEW_FIELDS } from '../../shared/embed-fields.js'
 
 /**
  * Query parameters that are not signed: the signature itself, the answer's transport, and how the

@@ -2,7 +2,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import { describe, expect, it } from 'vitest'
 import type { z } from 'zod'
-import { VIEW_FIELDS } from '../../public/embed-fields.js'
+import { VIEW_FIELDS } from '../../shared/embed-fields.js'
 import { EMBED_FIELDS } from '../../src/embed/embed-request'
 import app from '../../src/index'
 import { imageRequestSchema } from '../../src/schema/image-request'

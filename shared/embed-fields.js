@@ -1,5 +1,5 @@
-// The parameters an embed URL may carry, shared by the gateway (src/embed/embed-request.ts
-// imports this file), the page's snippets and embed.js, so all three always agree.
+// The parameters an embed URL may carry, shared by the gateway, the page's snippets and embed.js,
+// so all three always agree. The worker serves it at /embed-fields.js, to any origin.
 
 /** What the picture is: the image parameters. */
 export const PICTURE_FIELDS = /** @type {const} */ ([
