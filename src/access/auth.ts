@@ -8,12 +8,13 @@
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { endTime, startTime } from 'hono/timing'
-import type { AppEnv, Principal } from '../env'
+import type { AppEnv } from '../env'
 import { type Failure, fail } from '../errors'
+import type { Principal } from '../principal'
+import { isManagedKey } from '../principal'
 import type { Settings } from '../settings'
 import type { Admission, RateWindow } from './admission'
 import { clientBucket } from './client-address'
-import { isManagedKey } from './key-record'
 import { hashSecret, ledger } from './keys'
 
 /** Whether callers without a key get in: PUBLIC_ACCESS, or the demo generator with no keys. */

@@ -7,8 +7,9 @@
  * estimate when it reports none), never more than was held, or refunds on failure. Cache hits
  * count as money saved. Neither routes nor the owner compute prices.
  */
-import type { Bindings, Principal } from '../env'
+import type { Bindings } from '../env'
 import type { Failure } from '../failure'
+import type { Principal } from '../principal'
 import type { NormalizedImageRequest } from '../schema/image-request'
 import type { Settings } from '../settings'
 import { ledger } from './keys'

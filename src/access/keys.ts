@@ -5,7 +5,7 @@
  * (`pk-gw-…`) for browsers, bound to an origin allowlist.
  */
 import type { Bindings } from '../env'
-import { KEY_PREFIXES, type KeyRecord, type Permissions } from './key-record'
+import { KEY_PREFIXES, type KeyRecord, type Permissions } from '../principal'
 import { MICROS_PER_USD } from './pricing'
 
 function randomText(bytes: number): string {

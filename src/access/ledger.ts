@@ -9,9 +9,9 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import type { Bindings } from '../env'
+import type { KeyRecord } from '../principal'
 import { type Admission, type Entry, keyRefusal, shown } from './admission'
 import { ClientWindows, standing, type Window } from './client-windows'
-import type { KeyRecord } from './key-record'
 
 export interface Usage {
   balanceMicros: number | null

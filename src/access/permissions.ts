@@ -2,9 +2,10 @@
  * What a caller may do: the deployment's ALLOWED_MODELS, then a managed key's own permissions
  * (models, and ceilings on n, size and quality). A refusal is a 403 naming what was refused.
  */
-import type { Principal } from '../env'
+
 import { fail } from '../errors'
 import { largestPixels, parseSize, pixelsOf } from '../models'
+import type { Principal } from '../principal'
 import type { NormalizedImageRequest } from '../schema/image-request'
 import type { Settings } from '../settings'
 

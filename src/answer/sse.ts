@@ -11,7 +11,6 @@ import type { ResultMeta } from '../result/result'
 import { encoder } from '../stream/bytes'
 
 export const KEEPALIVE = encoder.encode(': keep-alive\n\n')
-export const DEFAULT_KEEPALIVE_MS = 15_000
 
 /** One SSE frame; multi-line data is split into several `data:` lines as the spec requires. */
 export function sseFrame(event: string, data: string): Uint8Array {

@@ -13,10 +13,11 @@ import { type CacheContext, cacheKey } from '../cache/cache-key'
 import { discardInputs } from '../cache/inputs'
 import { NearbyStore } from '../cache/nearby'
 import { type Manifest, ResultStore } from '../cache/store'
-import type { AppContext, Principal } from '../env'
+import type { AppContext } from '../env'
 import { fail } from '../errors'
 import type { Failure } from '../failure'
 import type { JoinRequest, JoinResult } from '../generation/coordinator'
+import type { Principal } from '../principal'
 import type { StoredImage } from '../result/result'
 import {
   type ImageRequest,

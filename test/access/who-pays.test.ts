@@ -10,12 +10,12 @@ import { describe, expect, it } from 'vitest'
 import { payerFor } from '../../src/access/billing'
 import { hashSecret } from '../../src/access/keys'
 import { cacheKey } from '../../src/cache/cache-key'
-import type { Principal } from '../../src/env'
 import type {
   GenerationCoordinator,
   JoinRequest,
   JoinResult,
 } from '../../src/generation/coordinator'
+import type { Principal } from '../../src/principal'
 import { imageRequestSchema, normalize, upstreamBody } from '../../src/schema/image-request'
 import { settingsOf } from '../../src/settings'
 import { errorReply, FAKE_UPSTREAM_URL, gate, imageStreamFrames } from '../fakes/upstream'
