@@ -11,10 +11,10 @@
 import { z } from 'zod'
 import { VARIANT_FORMATS as FORMAT_NAMES, VARIANT_WIDTHS } from '../../shared/embed-fields.js'
 import { fail } from '../errors'
-import { ImageProbe } from '../inputs/probe'
 import type { ImageExt } from '../result/result'
 import { wholeNumber } from '../schema/query-text'
 import { largeChunks } from '../stream/chunk-reader'
+import { ImageProbe } from '../stream/image-probe'
 import { PartWriter } from './part-writer'
 import { imagePath } from './store'
 

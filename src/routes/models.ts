@@ -6,6 +6,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { anonymousAccess } from '../access/auth'
+import { DEMO_FORMATS } from '../demo/encode'
 import { fail } from '../errors'
 import { capabilitiesOf, DEFAULT_MODEL, largestPixels, MODEL_IDS, type ModelId } from '../models'
 import { MAX_IMAGES, MAX_PARTIAL_IMAGES } from '../result/limits'
@@ -18,7 +19,6 @@ import {
 } from '../schema/image-request'
 import { modelListSchema, modelSchema } from '../schema/responses'
 import type { Settings } from '../settings'
-import { DEMO_FORMATS } from '../upstream/demo/encode'
 import { errorResponses, NO_KEY, openApiRouter } from './openapi'
 
 export const models = openApiRouter()

@@ -3,12 +3,13 @@
  * when neither UPSTREAM_BASE_URL nor UPSTREAM_API_KEY is set (src/settings.ts decides). Both are reached through a
  * fetch-shaped function, so forwarding, retries and error mapping are one code path.
  */
+
+import { DEMO_MAX_INPUT_PIXELS, DEMO_MAX_JPEG_PIXELS, demoMaxPixels } from '../demo/decode-picture'
+import { demoFetch } from '../demo/demo-upstream'
+import { isDemoFormat } from '../demo/encode'
 import { fail } from '../errors'
 import type { NormalizedImageRequest } from '../schema/image-request'
 import type { UpstreamSettings } from '../settings'
-import { DEMO_MAX_INPUT_PIXELS, DEMO_MAX_JPEG_PIXELS, demoMaxPixels } from './demo/decode-picture'
-import { demoFetch } from './demo/demo-upstream'
-import { isDemoFormat } from './demo/encode'
 
 /** An upstream and the fetch-shaped function it is called through. */
 export interface UpstreamTarget extends UpstreamSettings {
