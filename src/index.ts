@@ -41,5 +41,5 @@ app.onError(handleError)
 
 export default app
 export { KeyIndex } from './access/key-index'
-export { AccessLedger } from './access/ledger'
+export { AccessLedger } from './billing/ledger'
 export { GenerationCoordinator } from './generation/coordinator'

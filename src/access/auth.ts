@@ -8,6 +8,7 @@
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { endTime, startTime } from 'hono/timing'
+import { ledgerName, ledgerOf } from '../billing/ledger-name'
 import type { AppEnv } from '../env'
 import { type Failure, fail } from '../errors'
 import type { Principal } from '../principal'
@@ -15,7 +16,7 @@ import { isManagedKey } from '../principal'
 import type { Settings } from '../settings'
 import type { Admission, RateWindow } from './admission'
 import { clientBucket } from './client-address'
-import { hashSecret, ledger } from './keys'
+import { hashSecret } from './keys'
 
 /** Whether callers without a key get in: PUBLIC_ACCESS, or the demo generator with no keys. */
 export function anonymousAccess(settings: Settings): boolean {
@@ -81,7 +82,7 @@ export async function admitClient(
 ): Promise<{ client: string; window: RateWindow }> {
   const client = clientOf(c)
   if (client === null) fail(NO_CLIENT_ADDRESS)
-  const admission = await ledger(c.env, `${account}:${client}`).admit({ limit })
+  const admission = await ledgerOf(c.env, ledgerName(account, client)).admit({ limit })
   if (!admission.allowed) fail(refusal(admission, null))
   const { remaining, reset } = admission
   return { client, window: { limit: admission.limit, remaining, reset } }
@@ -124,10 +125,10 @@ function refusal(
  * requests never use up the key's window and an unknown key leaves nothing stored.
  */
 export async function admitManagedKey(c: Context<AppEnv>, token: string): Promise<Caller> {
-  const name = `key:${await hashSecret(token)}`
+  const name = ledgerName('key', await hashSecret(token))
   const origin = requestOrigin(c)
   const settings = c.var.settings
-  const admission = await ledger(c.env, name).admit({
+  const admission = await ledgerOf(c.env, name).admit({
     limit: settings.rateLimitPerMinute,
     key: { origin, client: clientOf(c), clientLimit: settings.publishableClientRateLimitPerMinute },
   })

@@ -4,9 +4,11 @@
  * never compares secrets at all. Secret keys (`sk-gw-…`) are for servers; publishable keys
  * (`pk-gw-…`) for browsers, bound to an origin allowlist.
  */
+
+import { ledgerName, ledgerOf } from '../billing/ledger-name'
+import { MICROS_PER_USD } from '../billing/prices'
 import type { Bindings } from '../env'
 import { KEY_PREFIXES, type KeyRecord, type Permissions } from '../principal'
-import { MICROS_PER_USD } from './pricing'
 
 function randomText(bytes: number): string {
   const raw = crypto.getRandomValues(new Uint8Array(bytes))
@@ -19,11 +21,6 @@ function randomText(bytes: number): string {
 export async function hashSecret(secret: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret))
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
-}
-
-/** The ledger that owns an account: `key:<hash>`, `ip:<address>` or `budget:<day>`. */
-export function ledger(env: Bindings, name: string) {
-  return env.LEDGERS.get(env.LEDGERS.idFromName(name))
 }
 
 export function keyIndex(env: Bindings) {
@@ -64,7 +61,7 @@ export async function createKey(
   }
   const balance =
     input.balance_usd === undefined ? null : Math.round(input.balance_usd * MICROS_PER_USD)
-  await ledger(env, `key:${hash}`).setup(record, balance)
+  await ledgerOf(env, ledgerName('key', hash)).setup(record, balance)
   await keyIndex(env).add({ record, hash })
   return { record, secret }
 }
@@ -77,7 +74,7 @@ export async function updateKey(
 ) {
   const entry = await keyIndex(env).get(id)
   if (!entry) return null
-  const record = await ledger(env, `key:${entry.hash}`).update(patch)
+  const record = await ledgerOf(env, ledgerName('key', entry.hash)).update(patch)
   if (record) await keyIndex(env).replace({ record, hash: entry.hash })
   return { record, hash: entry.hash }
 }

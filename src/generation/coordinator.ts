@@ -10,8 +10,14 @@
  * client untouched, or, for URL answers and embeds, what it needs to answer once images are stored.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { type BillingRef, type Payer, refund, reserve, settleGeneration } from '../access/billing'
 import type { AnswerShape } from '../answer/shapes'
+import {
+  type BillingRef,
+  type Payer,
+  refund,
+  reserve,
+  settleGeneration,
+} from '../billing/reservations'
 import { discardInputs, openInput } from '../cache/inputs'
 import { ResultStore, randomId } from '../cache/store'
 import type { Bindings } from '../env'

@@ -6,9 +6,10 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { createMiddleware } from 'hono/factory'
 import { bearerToken, secretsEqual } from '../access/auth'
 import { forgetAllowedOrigins } from '../access/cors'
-import { createKey, keyIndex, ledger, updateKey } from '../access/keys'
-import type { Usage } from '../access/ledger'
-import { MICROS_PER_USD, usd } from '../access/pricing'
+import { createKey, keyIndex, updateKey } from '../access/keys'
+import type { Usage } from '../billing/ledger'
+import { ledgerName, ledgerOf } from '../billing/ledger-name'
+import { MICROS_PER_USD, usd } from '../billing/prices'
 import type { AppEnv, Bindings } from '../env'
 import { fail } from '../errors'
 import { MODEL_IDS, QUALITIES } from '../models'
@@ -127,7 +128,7 @@ function view(record: KeyRecord, usage: Usage | null) {
 }
 
 async function usageOf(env: Bindings, hash: string) {
-  return ledger(env, `key:${hash}`).usage()
+  return ledgerOf(env, ledgerName('key', hash)).usage()
 }
 
 const ADMIN_ERRORS = {

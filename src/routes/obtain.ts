@@ -5,10 +5,10 @@
  * per picture.
  */
 import { endTime, setMetric, startTime } from 'hono/timing'
-import { payerFor, recordHit } from '../access/billing'
 import { hitBody } from '../answer/hit'
 import { answerResponse, type CacheStatus } from '../answer/respond'
 import type { AnswerShape } from '../answer/shapes'
+import { payerFor, recordHit } from '../billing/reservations'
 import { type CacheContext, cacheKey } from '../cache/cache-key'
 import { discardInputs } from '../cache/inputs'
 import { NearbyStore } from '../cache/nearby'

@@ -7,8 +7,8 @@
 import { runInDurableObject } from 'cloudflare:test'
 import { env as bindings } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { payerFor } from '../../src/access/billing'
 import { hashSecret } from '../../src/access/keys'
+import { payerFor } from '../../src/billing/reservations'
 import { cacheKey } from '../../src/cache/cache-key'
 import type {
   GenerationCoordinator,

@@ -8,10 +8,10 @@
  * a reservation whose generation vanished (its owner evicted or redeployed) expires by an alarm.
  */
 import { DurableObject } from 'cloudflare:workers'
+import { type Admission, type Entry, keyRefusal, shown } from '../access/admission'
+import { ClientWindows, standing, type Window } from '../access/client-windows'
 import type { Bindings } from '../env'
 import type { KeyRecord } from '../principal'
-import { type Admission, type Entry, keyRefusal, shown } from './admission'
-import { ClientWindows, standing, type Window } from './client-windows'
 
 export interface Usage {
   balanceMicros: number | null

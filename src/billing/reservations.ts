@@ -12,8 +12,8 @@ import type { Failure } from '../failure'
 import type { Principal } from '../principal'
 import type { NormalizedImageRequest } from '../schema/image-request'
 import type { Settings } from '../settings'
-import { ledger } from './keys'
-import { costOf, estimateCost, MICROS_PER_USD, usd } from './pricing'
+import { ledgerKind, ledgerName, ledgerOf } from './ledger-name'
+import { costOf, estimateCost, MICROS_PER_USD, usd } from './prices'
 
 /** A reservation to settle: the ledger's name, the reservation's id and what it holds. */
 export interface BillingRef {
@@ -52,7 +52,7 @@ export function payerFor(
   const holdMs = settings.upstream.timeoutMs + settings.upstream.totalTimeoutMs + HOLD_MARGIN_MS
   if (principal.kind === 'managed') return { ledger: principal.ledger, micros, holdMs }
   const initialMicros = Math.round(settings.dailyBudgetUsd * MICROS_PER_USD)
-  const budget = `budget:${new Date().toISOString().slice(0, 10)}`
+  const budget = ledgerName('budget', new Date().toISOString().slice(0, 10))
   return { ledger: budget, micros, holdMs, initialMicros }
 }
 
@@ -65,7 +65,7 @@ export async function reserve(
   payer: Payer,
 ): Promise<{ ok: true; billing: BillingRef } | { ok: false; failure: Failure }> {
   const { micros, holdMs, initialMicros } = payer
-  const reservation = await ledger(env, payer.ledger).reserve(micros, holdMs, initialMicros)
+  const reservation = await ledgerOf(env, payer.ledger).reserve(micros, holdMs, initialMicros)
   if (reservation.ok) {
     const billing = { ledger: payer.ledger, reservationId: reservation.id, reservedMicros: micros }
     return { ok: true, billing }
@@ -94,7 +94,7 @@ export function settleGeneration(
   usage: Record<string, unknown> | undefined,
 ): Promise<void> {
   const cost = usage ? costOf(request, usage) : ref.reservedMicros
-  return ledger(env, ref.ledger).settle(ref.reservationId, cost)
+  return ledgerOf(env, ref.ledger).settle(ref.reservationId, cost)
 }
 
 /**
@@ -103,12 +103,12 @@ export function settleGeneration(
  */
 export async function refund(env: Bindings, ref: BillingRef): Promise<void> {
   try {
-    await ledger(env, ref.ledger).refund(ref.reservationId)
+    await ledgerOf(env, ref.ledger).refund(ref.reservationId)
   } catch (error) {
     console.error(
       JSON.stringify({
         event: 'refund_failed',
-        ledger: ref.ledger.split(':')[0],
+        ledger: ledgerKind(ref.ledger),
         reservationId: ref.reservationId,
         error: error instanceof Error ? error.name : 'unknown',
       }),
@@ -124,5 +124,5 @@ export function recordHit(
   usage: Record<string, unknown> | undefined,
 ): Promise<void> | null {
   if (principal.kind !== 'managed') return null
-  return ledger(env, principal.ledger).recordHit(costOf(request, usage))
+  return ledgerOf(env, principal.ledger).recordHit(costOf(request, usage))
 }
