@@ -8,6 +8,7 @@ import { observe } from './observability'
 import { admin } from './routes/admin'
 import { edits } from './routes/edits'
 import { embed } from './routes/embed'
+import { embedSign } from './routes/embed-sign'
 import { imageFiles } from './routes/image-files'
 import { images } from './routes/images'
 import { models } from './routes/models'
@@ -30,6 +31,7 @@ app.route('/v1', models)
 app.route('/v1/images', images)
 app.route('/v1/images', edits)
 app.route('/v1/images', embed)
+app.route('/v1/images', embedSign)
 for (const path of ['/v1/images/generations', '/v1/images/edits'])
   app.all(path, (c) => fail({ kind: 'method_not_allowed', method: c.req.method }))
 app.route('/v1/images', imageFiles)

@@ -67,7 +67,7 @@ export const signRequestSchema = z
 export interface EmbedQuery {
   request: ImageRequest
   watch: 'sse' | 'redirect'
-  view: VariantQuery
+  variant: VariantQuery
 }
 
 /** GET /v1/images/embed: the query of an embed URL, as the request it stands for. */
@@ -104,7 +104,7 @@ export const embedQuerySchema = z
       const request = embedRequest(fields)
       checkImageRules(request, ctx)
       const watch = stream === '1' || stream === 'true' ? 'sse' : 'redirect'
-      return { request, watch, view: { width, format } }
+      return { request, watch, variant: { width, format } }
     },
   )
 

@@ -18,7 +18,7 @@ import {
   reserve,
   settleGeneration,
 } from '../billing/reservations'
-import { discardInputs, openInput } from '../cache/inputs'
+import { openInput, releaseInputs, type StoredInputs } from '../cache/inputs'
 import { ResultStore, randomId } from '../cache/store'
 import type { Bindings } from '../env'
 import type { Failure } from '../errors'
@@ -39,16 +39,13 @@ export type { JoinResult }
 export interface JoinRequest {
   key: string
   request: NormalizedImageRequest
-  /** What to send upstream: a generation's JSON body, or an edit's fields and stored pictures. */
+  /** What to send upstream with the request's prompt: the fields, and an edit's pictures. */
   payload: UpstreamPayload
   /**
-   * An edit's temporary input objects, deleted once they are no longer needed: at once when the
-   * request joins a running generation, else when its own generation ends, unless `keepInputs`
-   * and that generation's result is stored (its manifest lists them).
+   * An edit's stored pictures, the owner's from the call on: released at once when the request
+   * joins a running generation, else when its own generation ends (kept if its result lists them).
    */
-  discard: string[]
-  /** The operator keeps the inputs of edits whose result is stored (KEEP_EDIT_INPUTS). */
-  keepInputs: boolean
+  inputs: StoredInputs
   /** Which upstream to call, resolved by the worker that received the request. */
   upstream: UpstreamSettings
   /** A cache bypass: generate even if an entry exists, and replace it. */
@@ -107,7 +104,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
         return refusal ? { kind: 'failed', failure: refusal } : answerFrom(running, join)
       if (refusal) continue
       // A joiner's picture is paid for by whoever started the generation; its inputs are unused.
-      this.ctx.waitUntil(discardInputs(this.env.IMAGES, join.discard))
+      this.ctx.waitUntil(releaseInputs(this.env.IMAGES, join.inputs, false))
       return answerFrom(running, join)
     }
   }
@@ -150,7 +147,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       replace: join.replace,
       keepImagesOnFailure: wantsUrls(join.shape),
       generationId: id,
-      keptInputs: keptInputs(join),
+      inputs: join.inputs,
     })
     const meta = requestedMeta(join.request)
     const kind = kindOf(join.request)
@@ -194,6 +191,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       const target = targetFromSettings(join.upstream)
       const called = Date.now()
       const upstream = await callUpstream(target, {
+        prompt: join.request.prompt,
         payload: join.payload,
         open: (object) => openInput(this.env.IMAGES, object),
         signal: deadline.signal,
@@ -225,17 +223,11 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       clearTimeout(timer)
       decide(null) // a generation that ended before it was paid for: waiters see how it ended
       if (billing && !paid) await refund(this.env, billing)
-      if (!writer.inputsListed) await discardInputs(this.env.IMAGES, join.discard)
+      await releaseInputs(this.env.IMAGES, join.inputs, writer.inputsListed)
       if (this.running === running) this.running = null
       generation.whenIdle(() => this.track(writer.cleanup().catch(() => {})))
     }
   }
-}
-
-/** An edit's input pictures that outlive it if its result is stored, in upstream order. */
-function keptInputs({ payload, keepInputs }: JoinRequest): string[] {
-  if (payload.kind !== 'edit' || !keepInputs) return []
-  return payload.files.map((file) => file.object)
 }
 
 /** A promise for both waits, or the one there is, or null. */

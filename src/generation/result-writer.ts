@@ -6,6 +6,7 @@
  * URLs were already handed out.
  */
 import { keyFields } from '../cache/cache-key'
+import type { StoredInputs } from '../cache/inputs'
 import { MANIFEST_VERSION, type ResultStore } from '../cache/store'
 import { pickMeta, type ResultMeta, type StoredImage } from '../result/result'
 import type { NormalizedImageRequest } from '../schema/image-request'
@@ -23,8 +24,8 @@ export interface WriterContext {
   keepImagesOnFailure: boolean
   /** Names this generation's spilled frames. */
   generationId: string
-  /** An edit's input pictures to keep if the result is stored: its manifest lists them. */
-  keptInputs: string[]
+  /** An edit's pictures: if the operator keeps them, a stored result's manifest lists them. */
+  inputs: StoredInputs
 }
 
 export class ResultWriter {
@@ -102,6 +103,7 @@ export class ResultWriter {
     if (stored.length === 0) throw new MalformedBodyError('an answer without images')
     // Fewer images than asked for is an incomplete result: delivered, never kept.
     if (stored.length === this.ctx.request.n) {
+      const kept = this.ctx.inputs.keep ? [...this.ctx.inputs.objects] : []
       const committed = await this.ctx.store.commit(
         {
           version: MANIFEST_VERSION,
@@ -110,11 +112,11 @@ export class ResultWriter {
           request: keyFields(this.ctx.request),
           result: this.result,
           images: stored,
-          ...(this.ctx.keptInputs.length > 0 ? { inputs: this.ctx.keptInputs } : {}),
+          ...(kept.length > 0 ? { inputs: kept } : {}),
         },
         this.ctx.replace,
       )
-      this.inputsListed = committed && this.ctx.keptInputs.length > 0
+      this.inputsListed = committed && kept.length > 0
       if (!committed && !this.ctx.keepImagesOnFailure) await this.ctx.store.discard(stored)
     } else if (!this.ctx.keepImagesOnFailure) {
       await this.ctx.store.discard(stored)

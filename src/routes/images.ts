@@ -9,9 +9,11 @@ import { authorize, mayRegenerate } from '../access/permissions'
 import { shapeOf } from '../answer/shapes'
 import { wantsFreshResult } from '../cache/freshness'
 import { fail } from '../errors'
+import { obtain } from '../gateway/obtain'
 import { imageRequestSchema, normalize } from '../schema/image-request'
 import { imagesResponseSchema, streamEventSchema } from '../schema/responses'
-import { obtainAnswer } from './obtain'
+import { generationPayload } from '../upstream/payload'
+import { gatewayContext } from './gateway-context'
 import { BODY_ERRORS, CLIENT_KEY, errorResponses, KEY_ERRORS, openApiRouter } from './openapi'
 import { jsonBody } from './request-body'
 
@@ -59,6 +61,8 @@ images.openapi(generations, async (c) => {
   authorize(c.var.settings, principal, request)
   const replace =
     mayRegenerate(principal) && wantsFreshResult(c.req.valid('header')['cache-control'])
-  const obtained = await obtainAnswer(c, input, request, shapeOf(request), replace)
+  const payload = generationPayload(input)
+  const ask = { request, payload, shape: shapeOf(request), replace }
+  const obtained = await obtain(gatewayContext(c), ask)
   return obtained.kind === 'response' ? obtained.response : fail({ kind: 'internal' })
 })

@@ -211,12 +211,13 @@ export function normalize(req: ImageRequest): NormalizedImageRequest {
 }
 
 /**
- * The body sent upstream: `model` and `prompt` always, other fields only when the client set them,
- * and never a value only this gateway understands (`output_format: "auto"`, `response_format`).
+ * The fields sent upstream besides the prompt (which travels in the normalized request): `model`
+ * always, others only when the client set them, and never a value only this gateway understands
+ * (`output_format: "auto"`, `response_format`).
  */
-export function upstreamBody(req: ImageRequest): Record<string, unknown> {
-  const { model, prompt, output_format, response_format: _ours, ...rest } = req
-  const body: Record<string, unknown> = { model: model ?? DEFAULT_MODEL, prompt }
+export function upstreamFields(req: ImageRequest): Record<string, unknown> {
+  const { model, prompt: _once, output_format, response_format: _ours, ...rest } = req
+  const body: Record<string, unknown> = { model: model ?? DEFAULT_MODEL }
   // A field set to null was not set: it is left out, as one the client never sent.
   for (const [name, value] of Object.entries(rest)) if (value != null) body[name] = value
   if (output_format != null && output_format !== 'auto') body.output_format = output_format

@@ -14,6 +14,8 @@ import type { UpstreamTarget } from './target'
 const RETRY_DELAY_MS = 250
 
 export interface UpstreamCall {
+  /** The prompt, which joins the payload's fields after `model`, as the API lists them. */
+  prompt: string
   payload: UpstreamPayload
   /** Reads an edit's stored pictures. */
   open?: OpenInput
@@ -23,12 +25,15 @@ export interface UpstreamCall {
 
 /** A fresh body for one attempt, and its content type. */
 function bodyOf(call: UpstreamCall): { body: BodyInit; contentType: string } {
-  const { payload } = call
+  const { payload, prompt } = call
   if (payload.kind === 'generation') {
-    return { body: JSON.stringify(payload.body), contentType: 'application/json' }
+    const { model, ...rest } = payload.fields
+    return { body: JSON.stringify({ model, prompt, ...rest }), contentType: 'application/json' }
   }
+  const [model, ...rest] = payload.fields
+  const fields: [string, string][] = [...(model ? [model] : []), ['prompt', prompt], ...rest]
   const open: OpenInput = call.open ?? (() => Promise.resolve(null))
-  return multipartBody(payload.fields, payload.files, open)
+  return multipartBody(fields, payload.files, open)
 }
 
 type Attempt = { ok: true; response: Response } | { ok: false; failure: Failure }

@@ -16,8 +16,9 @@ import type {
   JoinResult,
 } from '../../src/generation/coordinator'
 import type { Principal } from '../../src/principal'
-import { imageRequestSchema, normalize, upstreamBody } from '../../src/schema/image-request'
+import { imageRequestSchema, normalize } from '../../src/schema/image-request'
 import { settingsOf } from '../../src/settings'
+import { generationPayload } from '../../src/upstream/payload'
 import { errorReply, FAKE_UPSTREAM_URL, gate, imageStreamFrames } from '../fakes/upstream'
 import { ENVS, fakeUpstream, GATEWAY_URL, settled } from '../helpers/gateway'
 import { createKey, errorOf, gen, usage } from '../helpers/keys'
@@ -66,9 +67,8 @@ async function joinOf(prompt: string, principal: Principal): Promise<JoinRequest
   return {
     key: await cacheKey(request, { upstream: FAKE_UPSTREAM_URL, scope: null }),
     request,
-    payload: { kind: 'generation', body: upstreamBody(input) },
-    discard: [],
-    keepInputs: false,
+    payload: generationPayload(input),
+    inputs: { objects: [], keep: false },
     upstream: settings.upstream,
     replace: false,
     shape: 'json',
