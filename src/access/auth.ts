@@ -183,3 +183,19 @@ export const requireCaller = createMiddleware<AppEnv>(async (c, next) => {
     for (const [name, value] of Object.entries(rateLimitHeaders(window)))
       c.res.headers.set(name, value)
 })
+
+/** Middleware: lets through requests with the ADMIN_TOKEN, or answers 401/403. */
+export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.header('authorization'))
+  const expected = c.var.settings.adminToken
+  if (!expected)
+    fail({
+      kind: 'forbidden',
+      code: 'admin_disabled',
+      param: null,
+      message: 'The admin API is off: set the ADMIN_TOKEN secret.',
+    })
+  if (!token) fail({ kind: 'missing_api_key' })
+  if (!(await secretsEqual(token, expected))) fail({ kind: 'invalid_api_key' })
+  await next()
+})

@@ -5,8 +5,9 @@
  * (`pk-gw-…`) for browsers, bound to an origin allowlist.
  */
 
+import type { Usage } from '../billing/ledger'
 import { ledgerName, ledgerOf } from '../billing/ledger-name'
-import { MICROS_PER_USD } from '../billing/prices'
+import { MICROS_PER_USD, usd } from '../billing/prices'
 import type { Bindings } from '../env'
 import { KEY_PREFIXES, type KeyRecord, type Permissions } from '../principal'
 
@@ -77,4 +78,26 @@ export async function updateKey(
   const record = await ledgerOf(env, ledgerName('key', entry.hash)).update(patch)
   if (record) await keyIndex(env).replace({ record, hash: entry.hash })
   return { record, hash: entry.hash }
+}
+
+/** A key as the admin API shows it, with its ledger's usage (`hash` null: none): never its secret. */
+export async function shownKey(env: Bindings, record: KeyRecord, hash: string | null) {
+  const usage: Usage | null = hash ? await ledgerOf(env, ledgerName('key', hash)).usage() : null
+  return {
+    id: record.id,
+    name: record.name,
+    kind: record.kind,
+    origins: record.origins,
+    permissions: record.permissions,
+    rate_limit_per_minute: record.rateLimitPerMinute,
+    client_rate_limit_per_minute: record.clientRateLimitPerMinute ?? null,
+    cache_scope: record.cacheScope ?? 'shared',
+    created_at: record.createdAt,
+    revoked: record.revoked,
+    balance_usd: usage?.balanceMicros == null ? null : usd(usage.balanceMicros),
+    spent_usd: usage ? usd(usage.spentMicros) : 0,
+    requests: usage?.requests ?? 0,
+    anomalies: usage?.anomalies ?? 0,
+    unbilled_usd: usage ? usd(usage.unbilledMicros ?? 0) : 0,
+  }
 }
