@@ -9,9 +9,6 @@ import { HTTPException } from 'hono/http-exception'
 import type { Failure } from './failure'
 import { publicError } from './public-error'
 
-// Modules that only throw or pass failures may import the type from here too.
-export type { Failure } from './failure'
-
 /** A failure thrown through Hono's middleware chain; `handleError` turns it into a response. */
 export class GatewayError extends Error {
   constructor(readonly failure: Failure) {

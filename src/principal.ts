@@ -46,8 +46,8 @@ export interface KeyRecord {
 
 /** Who is calling. */
 export type Principal =
-  /** A GATEWAY_KEYS bootstrap key (the operator's own: no balance, no rate limit). */
-  | { kind: 'key'; keyIndex: number }
+  /** The operator, by a GATEWAY_KEYS key (its index, never its value): no balance, no limit. */
+  | { kind: 'operator'; keyIndex: number }
   /** A managed key; `ledger` names its AccessLedger. */
   | { kind: 'managed'; id: string; ledger: string; record: KeyRecord }
   /** An embed URL signed with EMBED_SIGNING_SECRET: the operator's own spending, like a bootstrap key. */

@@ -10,13 +10,14 @@ import { createMiddleware } from 'hono/factory'
 import { endTime, startTime } from 'hono/timing'
 import { ledgerName, ledgerOf } from '../billing/ledger-name'
 import type { AppEnv } from '../env'
-import { type Failure, fail } from '../errors'
+import { fail } from '../errors'
+import type { Failure } from '../failure'
 import type { Principal } from '../principal'
 import { isManagedKey } from '../principal'
 import type { Settings } from '../settings'
+import { sha256Hex } from '../stream/bytes'
 import type { Admission, RateWindow } from './admission'
 import { clientBucket } from './client-address'
-import { hashSecret } from './keys'
 
 /** Whether callers without a key get in: PUBLIC_ACCESS, or the demo generator with no keys. */
 export function anonymousAccess(settings: Settings): boolean {
@@ -125,7 +126,7 @@ function refusal(
  * requests never use up the key's window and an unknown key leaves nothing stored.
  */
 export async function admitManagedKey(c: Context<AppEnv>, token: string): Promise<Caller> {
-  const name = ledgerName('key', await hashSecret(token))
+  const name = ledgerName('key', await sha256Hex(token))
   const origin = requestOrigin(c)
   const settings = c.var.settings
   const admission = await ledgerOf(c.env, name).admit({
@@ -149,7 +150,7 @@ export async function authenticate(c: Context<AppEnv>): Promise<Caller> {
     // Compare against every key, so timing does not reveal which one matched.
     const matches = await Promise.all(keys.map((key) => secretsEqual(token, key)))
     const keyIndex = matches.indexOf(true)
-    if (keyIndex >= 0) return { principal: { kind: 'key', keyIndex }, window: null }
+    if (keyIndex >= 0) return { principal: { kind: 'operator', keyIndex }, window: null }
     fail({ kind: 'invalid_api_key' })
   }
   if (!anonymousAccess(settings)) {

@@ -10,19 +10,10 @@ import { ledgerName, ledgerOf } from '../billing/ledger-name'
 import { MICROS_PER_USD, usd } from '../billing/prices'
 import type { Bindings } from '../env'
 import { KEY_PREFIXES, type KeyRecord, type Permissions } from '../principal'
+import { base64Url, sha256Hex } from '../stream/bytes'
 
-function randomText(bytes: number): string {
-  const raw = crypto.getRandomValues(new Uint8Array(bytes))
-  return btoa(String.fromCharCode(...raw))
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '')
-}
-
-export async function hashSecret(secret: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret))
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
-}
+/** `bytes` random bytes as base64url text. */
+const randomText = (bytes: number) => base64Url(crypto.getRandomValues(new Uint8Array(bytes)))
 
 export function keyIndex(env: Bindings) {
   return env.KEY_INDEX.get(env.KEY_INDEX.idFromName('index'))
@@ -47,7 +38,7 @@ export async function createKey(
   input: NewKey,
 ): Promise<{ record: KeyRecord; secret: string }> {
   const secret = `${KEY_PREFIXES[input.kind]}${randomText(24)}`
-  const hash = await hashSecret(secret)
+  const hash = await sha256Hex(secret)
   const record: KeyRecord = {
     id: `key_${randomText(9)}`,
     name: input.name,

@@ -26,7 +26,7 @@ function areaOf(req: NormalizedImageRequest): number {
  * else asking gets the cached result as usual (a page must not be able to spend on every view).
  */
 export function mayRegenerate(principal: Principal): boolean {
-  if (principal.kind === 'key') return true
+  if (principal.kind === 'operator') return true
   return (
     principal.kind === 'managed' &&
     principal.record.kind === 'secret' &&
@@ -41,7 +41,8 @@ export function mayRegenerate(principal: Principal): boolean {
  */
 export function mayFetchUrls(principal: Principal): boolean {
   return (
-    principal.kind === 'key' || (principal.kind === 'managed' && principal.record.kind === 'secret')
+    principal.kind === 'operator' ||
+    (principal.kind === 'managed' && principal.record.kind === 'secret')
   )
 }
 

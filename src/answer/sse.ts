@@ -4,7 +4,7 @@
  * upstreams), completed events with a URL instead of base64, and the error frame the openai SDK
  * raises (its data is the OpenAI envelope as JSON, never Hono's plain-text default).
  */
-import type { Failure } from '../errors'
+import type { Failure } from '../failure'
 import { publicError } from '../public-error'
 import { completedEvent, type ImageKind } from '../result/events'
 import type { ResultMeta } from '../result/result'

@@ -47,7 +47,7 @@ export function payerFor(
   principal: Principal,
   request: NormalizedImageRequest,
 ): Payer | null {
-  if (settings.demo || principal.kind === 'key' || principal.kind === 'signed') return null
+  if (settings.demo || principal.kind === 'operator' || principal.kind === 'signed') return null
   const micros = estimateCost(request)
   const holdMs = settings.upstream.timeoutMs + settings.upstream.totalTimeoutMs + HOLD_MARGIN_MS
   if (principal.kind === 'managed') return { ledger: principal.ledger, micros, holdMs }

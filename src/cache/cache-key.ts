@@ -9,7 +9,7 @@
  * always derived.
  */
 import type { NormalizedImageRequest } from '../schema/image-request'
-import { hex } from '../stream/bytes'
+import { sha256Hex } from '../stream/bytes'
 
 /** Bump when the recipe changes, so old entries are simply never looked up again. */
 const CACHE_KEY_VERSION = 'v2'
@@ -65,5 +65,5 @@ export async function cacheKey(
     context.scope,
     ...Object.values(fields),
   ])
-  return hex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical)))
+  return sha256Hex(canonical)
 }

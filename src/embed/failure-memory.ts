@@ -5,9 +5,9 @@
  * Cache API (per data center, best effort), keyed by a hash of the URL's signed text, which a
  * visitor cannot vary.
  */
-import { hashSecret } from '../access/keys'
 import type { Failure } from '../failure'
 import { type ErrorEnvelope, type PublicError, publicError } from '../public-error'
+import { sha256Hex } from '../stream/bytes'
 import { canonicalQuery } from './signing'
 
 /** How long a failed embed answers with its error before the upstream is tried again. */
@@ -56,7 +56,7 @@ export class FailureMemory {
   /** The memory of `url`: its entry is named by the SHA-256 of the URL's signed text. */
   static async of(url: URL): Promise<FailureMemory> {
     // SHA-256 in hex, as key secrets are hashed: the text itself (a prompt) stays out of the key.
-    const hash = await hashSecret(canonicalQuery(url.searchParams))
+    const hash = await sha256Hex(canonicalQuery(url.searchParams))
     // On the worker's own host, as Cloudflare advises for Cache API keys.
     return new FailureMemory(`${url.origin}/v1/images/embed/failures/${hash}`)
   }

@@ -21,7 +21,7 @@ import {
 import { openInput, releaseInputs, type StoredInputs } from '../cache/inputs'
 import { ResultStore, randomId } from '../cache/store'
 import type { Bindings } from '../env'
-import type { Failure } from '../errors'
+import type { Failure } from '../failure'
 import type { ResultMeta } from '../result/result'
 import { kindOf, type NormalizedImageRequest } from '../schema/image-request'
 import type { UpstreamSettings } from '../settings'

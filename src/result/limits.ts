@@ -27,7 +27,7 @@ export const MAX_IMAGE_BASE64 = Math.ceil(MAX_IMAGE_BYTES / 3) * 4
 export const MAX_EVENT_BYTES = MAX_IMAGE_BASE64 + 64 * 1024
 
 /** A whole upstream body: every image of the largest request with every partial image. */
-export const MAX_BODY_BYTES = MAX_EVENT_BYTES * MAX_IMAGES * (1 + MAX_PARTIAL_IMAGES)
+export const MAX_UPSTREAM_ANSWER_BYTES = MAX_EVENT_BYTES * MAX_IMAGES * (1 + MAX_PARTIAL_IMAGES)
 
 /** The JSON around the images (ids, sizes, usage): metadata only. */
 export const MAX_SKELETON_BYTES = 1024 * 1024

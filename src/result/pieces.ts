@@ -35,7 +35,7 @@ export type Piece =
   | { kind: 'meta'; meta: Partial<ResultMeta> }
 
 /** What is known of one finished image besides its bytes, for writing it into answers. */
-export interface ImageView {
+export interface ImageFraming {
   /** Names the events it is written in (`image_generation.*` or `image_edit.*`). */
   kind: ImageKind
   index: number

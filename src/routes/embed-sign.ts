@@ -20,7 +20,7 @@ export const embedSign = openApiRouter()
  * no exception: a URL signed there keeps working, and spending, once a real upstream is set.
  */
 const requireSigner = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.get('principal').kind !== 'key') {
+  if (c.get('principal').kind !== 'operator') {
     fail({
       kind: 'forbidden',
       code: 'key_required',

@@ -5,7 +5,7 @@
 import type { Hono } from 'hono'
 import { SHARED_SCRIPTS } from '../../shared/served.js'
 import type { AppEnv } from '../env'
-import { hex } from '../stream/bytes'
+import { sha256Hex } from '../stream/bytes'
 
 type ScriptPath = keyof typeof SHARED_SCRIPTS
 
@@ -24,8 +24,7 @@ const etags = new Map<ScriptPath, Promise<string>>()
 function etagOf(path: ScriptPath): Promise<string> {
   let etag = etags.get(path)
   if (!etag) {
-    const bytes = new TextEncoder().encode(SHARED_SCRIPTS[path])
-    etag = crypto.subtle.digest('SHA-256', bytes).then((d) => `"${hex(d).slice(0, 32)}"`)
+    etag = sha256Hex(SHARED_SCRIPTS[path]).then((hash) => `"${hash.slice(0, 32)}"`)
     etags.set(path, etag)
   }
   return etag

@@ -5,7 +5,8 @@
  * anything reached the client (this returns before the body is read). No client signal is taken:
  * a generation belongs to its owner, not to whichever client asked first.
  */
-import { type Failure, fail } from '../errors'
+import { fail } from '../errors'
+import type { Failure } from '../failure'
 import { failureFromUpstream } from './error-mapping'
 import { multipartBody } from './multipart-body'
 import { type OpenInput, UPSTREAM_PATHS, type UpstreamPayload } from './payload'

@@ -7,7 +7,6 @@
 import { runInDurableObject } from 'cloudflare:test'
 import { env as bindings } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { hashSecret } from '../../src/access/keys'
 import { payerFor } from '../../src/billing/reservations'
 import { cacheKey } from '../../src/cache/cache-key'
 import type {
@@ -18,6 +17,7 @@ import type {
 import type { Principal } from '../../src/principal'
 import { imageRequestSchema, normalize } from '../../src/schema/image-request'
 import { settingsOf } from '../../src/settings'
+import { sha256Hex } from '../../src/stream/bytes'
 import { generationPayload } from '../../src/upstream/payload'
 import { errorReply, FAKE_UPSTREAM_URL, gate, imageStreamFrames } from '../fakes/upstream'
 import { ENVS, fakeUpstream, GATEWAY_URL, settled } from '../helpers/gateway'
@@ -32,7 +32,7 @@ async function keyWith(balance_usd: number) {
   const principal: Principal = {
     kind: 'managed',
     id,
-    ledger: `key:${await hashSecret(key)}`,
+    ledger: `key:${await sha256Hex(key)}`,
     record: {
       id,
       name: 'k',

@@ -26,7 +26,7 @@ function context() {
   const ctx: GatewayContext = {
     settings: settingsOf({ ...ENVS.remote }),
     env: bindings as Bindings,
-    principal: { kind: 'key', keyIndex: 0 },
+    principal: { kind: 'operator', keyIndex: 0 },
     origin: GATEWAY_URL,
     waitUntil: (work) => background.push(work),
     timing: {
