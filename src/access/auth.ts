@@ -1,9 +1,6 @@
 /**
- * Who is calling, and may they call now. Managed keys (sk-gw-/pk-gw-) are looked up by hash in
- * their ledger, which checks the key and its origin and then counts the request, in one call;
- * GATEWAY_KEYS stays as the operator's simple bootstrap (no limits). Anonymous callers, when
- * allowed, are limited per client (an IPv6 client by its /64). Secure by default: with a real
- * upstream and no keys, nobody gets in unless PUBLIC_ACCESS=true; only the demo is open.
+ * Who is calling, and may they call now: the operator's GATEWAY_KEYS, managed keys (checked and
+ * counted by their ledger in one call), or anonymous callers when allowed, limited per client.
  */
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
@@ -140,7 +137,11 @@ export async function admitManagedKey(c: Context<AppEnv>, token: string): Promis
   return { principal, window: { limit, remaining, reset } }
 }
 
-/** Decides who the caller is, or throws the matching 401/403/429. */
+/**
+ * Decides who the caller is, or throws the matching 401/403/429. Secure by default: with a real
+ * upstream and no keys, nobody gets in unless PUBLIC_ACCESS=true; only the demo is open.
+ * Anonymous callers are limited per client (an IPv6 client by its /64).
+ */
 export async function authenticate(c: Context<AppEnv>): Promise<Caller> {
   const settings = c.var.settings
   const keys = settings.gatewayKeys

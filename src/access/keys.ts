@@ -1,8 +1,6 @@
 /**
- * Managed client keys: made, listed, credited and revoked through the admin API. A key is shown
- * once, at creation; only its SHA-256 is kept (it names the key's ledger), so looking a key up
- * never compares secrets at all. Secret keys (`sk-gw-…`) are for servers; publishable keys
- * (`pk-gw-…`) for browsers, bound to an origin allowlist.
+ * Managed client keys, made, listed, credited and revoked through the admin API. Only a key's
+ * SHA-256 is kept (it names the key's ledger); the secret is shown once, at creation.
  */
 
 import type { Usage } from '../billing/ledger'

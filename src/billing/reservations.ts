@@ -1,11 +1,6 @@
 /**
- * Paying for generations, all in one place. The worker names who would pay (a managed key's
- * ledger, or the day's anonymous budget) and the most the request can cost; the generation's
- * owner reserves that only when it really starts a generation, held for at most its deadlines (an
- * exhausted balance is that caller's 403 before any call), so joins and cache hits never
- * reserve. After the call, the owner settles the cost the upstream reports (or the reserved
- * estimate when it reports none), never more than was held, or refunds on failure. Cache hits
- * count as money saved. Neither routes nor the owner compute prices.
+ * Paying for generations: the worker names who would pay and the most it can cost; the owner
+ * reserves when it really starts a generation, then settles what the upstream reports or refunds.
  */
 import type { Bindings } from '../env'
 import type { Failure } from '../failure'
@@ -41,7 +36,11 @@ export interface Payer {
  */
 const HOLD_MARGIN_MS = 5 * 60_000
 
-/** Who would pay for a miss; null when nobody pays (bootstrap keys, signed embeds, the demo). */
+/**
+ * Who would pay for a miss; null when nobody pays (the operator's keys, signed embeds, the demo).
+ * Joins and cache hits never reserve; an exhausted balance is that caller's 403 before any call;
+ * a settlement never charges more than was held. Cache hits count as money saved.
+ */
 export function payerFor(
   settings: Settings,
   principal: Principal,

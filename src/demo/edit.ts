@@ -1,6 +1,6 @@
 /**
- * The demo upstream's edits: the multipart body read with the gateway's own scanner, keeping only
- * the first picture and the mask, answered with that picture retouched (retouch.ts), with partials.
+ * The demo upstream's edits: the multipart body read with the gateway's own scanner, keeping the
+ * first picture and the mask, answered with that picture retouched, with partial images.
  */
 import { concat } from '../stream/bytes'
 import { boundaryOf, MultipartScanner } from '../stream/multipart'

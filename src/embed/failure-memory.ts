@@ -1,9 +1,6 @@
 /**
- * Failures of embed URLs, remembered briefly: a URL whose prompt the upstream refuses (moderation)
- * or whose generation fails answers that same error (status and envelope) for FAILURE_TTL_SECONDS
- * without calling the upstream again, however many visitors load the page. Kept in the Workers
- * Cache API (per data center, best effort), keyed by a hash of the URL's signed text, which a
- * visitor cannot vary.
+ * Failures of embed URLs, remembered briefly: a URL that failed answers that same error for a
+ * minute without the upstream, however many visitors load the page.
  */
 import type { Failure } from '../failure'
 import { type ErrorEnvelope, type PublicError, publicError } from '../public-error'
@@ -49,7 +46,10 @@ function isPublicError(value: unknown): value is PublicError {
   return typeof status === 'number' && isEnvelope(body) && typeof headers === 'object'
 }
 
-/** The remembered error of one embed URL. */
+/**
+ * The remembered error of one embed URL. Kept in the Cache API (per data centre, best effort),
+ * keyed by a hash of the URL's signed text, which a visitor cannot vary.
+ */
 export class FailureMemory {
   private constructor(readonly key: string) {}
 

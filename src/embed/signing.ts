@@ -1,8 +1,6 @@
 /**
- * Signed embed URLs: the site owner signs an image's parameters with EMBED_SIGNING_SECRET
- * (HMAC-SHA256 over a canonical query string), so only URLs the owner made can spend money.
- * Pure Web Crypto (its one import is plain data), so the `npm run sign` CLI (Node) shares this
- * exact code.
+ * Signed embed URLs: HMAC-SHA256 over a canonical query string, so only URLs the operator signed
+ * can spend money. Pure Web Crypto, so the `npm run sign` CLI (Node) shares this exact code.
  */
 import { VARIANT_FIELDS } from '../../shared/embed-fields.js'
 // With its extension: the sign CLI runs this module in Node, which resolves no other way.

@@ -1,13 +1,6 @@
 /**
  * The one owner of each cache key (a Durable Object named by the key): concurrent identical
- * requests join a single upstream generation and all get its result. The generation is the
- * owner's, not any client's: it runs to its end and is stored even if every client leaves
- * (bounded by the platform: see README, "One generation per picture"), and by its total
- * deadline. A failure reaches every waiter at once; the next request starts afresh. Only the
- * waiter that starts a generation pays (joiners and hits never reserve): see `join`.
- *
- * Each waiter gets its answer's finished bytes (SSE or JSON) as a stream the worker passes to its
- * client untouched, or, for URL answers and embeds, what it needs to answer once images are stored.
+ * requests join a single upstream generation, which is the owner's, not any client's.
  */
 import { DurableObject } from 'cloudflare:workers'
 import type { AnswerShape } from '../answer/shapes'
@@ -81,6 +74,14 @@ interface Running {
   decide: (refusal: Failure | null) => void
 }
 
+/**
+ * A generation runs to its end and is stored even if every client leaves (bounded by the platform
+ * and by its total deadline). A failure reaches every waiter at once; the next request starts
+ * afresh. Only the waiter that starts a generation pays (joiners and hits never reserve).
+ *
+ * Each waiter gets its answer's finished bytes (SSE or JSON) as a stream the worker passes to its
+ * client untouched, or, for URL answers and embeds, what it needs once images are stored.
+ */
 export class GenerationCoordinator extends DurableObject<Bindings> {
   private running: Running | null = null
   private readonly work = new Set<Promise<void>>()

@@ -1,8 +1,6 @@
 /**
- * One generation as its owner runs it: records each piece from the upstream as a unit (spilled
- * frame or stored image, through the ResultWriter), hands it to every live subscriber, and keeps
- * the SSE streams alive while the upstream is quiet. Joining costs a constant: a new subscriber
- * reads the records (R2), not a copy of anything in memory.
+ * One generation as its owner runs it: each upstream piece recorded as a unit (a spilled frame or
+ * a stored image), handed to every live subscriber; joining costs a constant (the records, in R2).
  */
 
 import type { AnswerShape } from '../answer/shapes'

@@ -1,9 +1,6 @@
 /**
- * Stores what a generation makes as it streams through: each image decoded into R2 (in bounded
- * parts), each other frame spilled for subscribers that fall behind, and, once the upstream
- * finished and every image is stored, the manifest that makes the result an entry (create-only).
- * An incomplete or failed generation never becomes one; its images are deleted unless their
- * URLs were already handed out.
+ * Stores what a generation makes as it streams through, and commits it as a cache entry (its
+ * manifest, create-only) only once the upstream finished and every image is stored.
  */
 import { keyFields } from '../cache/cache-key'
 import type { StoredInputs } from '../cache/inputs'
@@ -28,6 +25,11 @@ export interface WriterContext {
   inputs: StoredInputs
 }
 
+/**
+ * Each image is decoded into R2 in bounded parts, each other frame spilled for subscribers that
+ * fall behind. An incomplete or failed generation never becomes an entry; its images are deleted
+ * unless their URLs were already handed out.
+ */
 export class ResultWriter {
   private image: ImageWriter | null = null
   private readonly images: Promise<StoredImage>[] = []

@@ -1,8 +1,6 @@
 /**
  * How large an upstream answer may be before it counts as malformed, derived from the largest
- * documented output: the model registry's largest image (gpt-image-2 at 3840x2160, 8.3 Mpx) and
- * the contract's largest request (n = 10, 3 partial images each). Beyond these the gateway stops
- * reading instead of passing on (and paying R2 for) an answer no real generation can give.
+ * documented output, so the gateway stops reading one no real generation can give.
  */
 import { largestPixels, MODEL_IDS } from '../models'
 

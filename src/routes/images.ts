@@ -1,7 +1,6 @@
 /**
- * POST /v1/images/generations: authenticate, validate, authorize, obtain the answer (cache or
- * the one generation for this picture). Reads top to bottom like the request's way through the
- * gateway (DESIGN.md).
+ * POST /v1/images/generations: authenticate, validate, authorize, then the gateway core answers
+ * (from the cache, or the one generation for this picture).
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireCaller } from '../access/auth'

@@ -1,8 +1,6 @@
 /**
- * GET /v1/models: the models this gateway offers, in OpenAI's list shape (so `client.models.list()`
- * works), each with its capabilities from src/models.ts, plus what the whole gateway accepts.
- * The page builds its form from this, so it offers exactly what the validator allows. Public:
- * it holds no secrets and spends nothing.
+ * GET /v1/models: the models this gateway offers in OpenAI's list shape, each with its capabilities,
+ * plus what the whole gateway accepts. The page builds its form from this. Public: it spends nothing.
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { anonymousAccess } from '../access/auth'

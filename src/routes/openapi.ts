@@ -1,8 +1,6 @@
 /**
- * Routes that document themselves: every router is an OpenAPIHono whose routes are declared with
- * `createRoute` (request and response schemas), validated by those same zod objects with the one
- * OpenAI-style 400 as hook. GET /openapi.json (OpenAPI 3.1) is generated from the routes, so the
- * description can't drift from the code; the readable page is public/docs.html, at /docs.
+ * Routes that document themselves: each is a `createRoute` validated by its own zod schemas (the
+ * one OpenAI-style 400 as hook), and GET /openapi.json is generated from them, never written.
  */
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'

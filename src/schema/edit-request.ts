@@ -1,7 +1,6 @@
 /**
- * The contract of POST /v1/images/edits besides its pictures (streamed by src/inputs/): the fields
- * of generations plus per-model `input_fidelity`, as multipart text (all strings) or the JSON form
- * (pictures by URL); `normalizeEdit()` joins fields and pictures into one normalized request.
+ * The contract of POST /v1/images/edits besides its pictures: the fields of generations plus
+ * per-model `input_fidelity`, as multipart text or the JSON form (pictures by URL).
  */
 import { z } from 'zod'
 import {

@@ -1,7 +1,6 @@
 /**
- * The request contract of POST /v1/images/generations (the seed's parameter table) as one zod
- * schema, with the per-model rules read from src/models.ts. `normalize()` turns a valid request
- * into one with every default resolved, which later stages (generation, cache key) rely on.
+ * The request contract of POST /v1/images/generations as one zod schema with the model registry's
+ * rules; `normalize()` resolves every default, which the cache key and the generation rely on.
  */
 import { z } from 'zod'
 import {
@@ -181,7 +180,7 @@ export interface NormalizedImageRequest {
   partial_images: number
   user: string | null
   response_format: (typeof RESPONSE_FORMATS)[number]
-  /** Edits only: the pictures it starts from (src/schema/edit-request.ts). */
+  /** Edits only: the pictures it starts from. */
   edit?: EditInputs
 }
 

@@ -1,9 +1,6 @@
 /**
- * Calls the upstream images endpoint (generations, or edits with their pictures streamed from R2
- * into a multipart body): the operator's key, a deadline for response headers, and at most one
- * retry, only for failures where retrying can help (5xx, network, timeout) and only before
- * anything reached the client (this returns before the body is read). No client signal is taken:
- * a generation belongs to its owner, not to whichever client asked first.
+ * Calls the upstream images endpoint: the operator's key, a deadline for its headers, and one retry
+ * only where retrying helps (5xx, network, timeout), before anything reached a client.
  */
 import { fail } from '../errors'
 import type { Failure } from '../failure'
@@ -39,7 +36,11 @@ function bodyOf(call: UpstreamCall): { body: BodyInit; contentType: string } {
 
 type Attempt = { ok: true; response: Response } | { ok: false; failure: Failure }
 
-/** Sends the generation request; resolves with a 2xx response whose body is not yet read. */
+/**
+ * Sends the request; resolves with a 2xx response whose body is not yet read. An edit's pictures
+ * stream from R2 into its multipart body. No client signal is taken: a generation belongs to its
+ * owner, not to whichever client asked first.
+ */
 export async function callUpstream(target: UpstreamTarget, call: UpstreamCall): Promise<Response> {
   const first = await attempt(target, call)
   if (first.ok) return first.response

@@ -1,7 +1,6 @@
 /**
  * Which upstream answers: the operator's OpenAI-compatible API, or the built-in demo generator
- * when neither UPSTREAM_BASE_URL nor UPSTREAM_API_KEY is set (src/settings.ts decides). Both are reached through a
- * fetch-shaped function, so forwarding, retries and error mapping are one code path.
+ * when none is set. Both are reached through fetch, so forwarding, retries and errors are one path.
  */
 
 import { DEMO_MAX_INPUT_PIXELS, DEMO_MAX_JPEG_PIXELS, demoMaxPixels } from '../demo/decode-picture'
