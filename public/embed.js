@@ -11,7 +11,7 @@
 // a srcset for screens of 1x to 2x density) instead of the full picture; format="webp" (or avif,
 // jpeg, png) re-encodes it. Both need the gateway's Images binding and are not signed.
 
-import { EMBED_FIELDS, VARIANT_WIDTHS, VIEW_FIELDS } from './embed-fields.js'
+import { EMBED_FIELDS, VARIANT_FIELDS, VARIANT_WIDTHS } from './embed-fields.js'
 
 const PARAMS = [...EMBED_FIELDS, 'exp', 'sig', 'key']
 const GATEWAY = new URL('.', import.meta.url).origin
@@ -26,7 +26,7 @@ const STYLE = `
 `
 
 class GptImage extends HTMLElement {
-  static observedAttributes = ['src', ...PARAMS, ...VIEW_FIELDS]
+  static observedAttributes = ['src', ...PARAMS, ...VARIANT_FIELDS]
 
   constructor() {
     super()

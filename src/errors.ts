@@ -1,16 +1,11 @@
 /**
- * The one error model. Every failure is a value of the `Failure` union (src/failure.ts); it is
- * thrown as a GatewayError, and `handleError` answers it through `publicError()`
- * (src/public-error.ts), the single exhaustive switch that turns one into an OpenAI envelope,
- * status and headers. Nothing else builds error bodies; HTTPExceptions map to failures too.
+ * Failures thrown and answered: `fail()` throws one as a GatewayError, and Hono's onError answers
+ * it (HTTPExceptions too) through the one mapping to public errors; nothing else builds error bodies.
  */
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { Failure } from './failure'
 import { publicError } from './public-error'
-
-// Modules that only throw or pass failures may import the type from here too.
-export type { Failure } from './failure'
 
 /** A failure thrown through Hono's middleware chain; `handleError` turns it into a response. */
 export class GatewayError extends Error {

@@ -1,7 +1,6 @@
 /**
- * Everything that can go wrong, as data: the `Failure` union. Its own module so that the one
- * mapping to public errors (src/public-error.ts) and the code that throws failures
- * (src/errors.ts) both depend on it without depending on each other.
+ * Everything that can go wrong, as data: the `Failure` union. Its own module, so the code that
+ * throws failures and the one mapping to public errors depend on it, not on each other.
  */
 
 /** A form of request body a route reads. */

@@ -8,15 +8,18 @@ import { observe } from './observability'
 import { admin } from './routes/admin'
 import { edits } from './routes/edits'
 import { embed } from './routes/embed'
+import { embedSign } from './routes/embed-sign'
 import { imageFiles } from './routes/image-files'
 import { images } from './routes/images'
 import { models } from './routes/models'
 import { openApiRouter, serveDocument } from './routes/openapi'
+import { serveSharedScripts } from './routes/shared-scripts'
 import { usage } from './routes/usage'
 import { loadSettings } from './settings'
 
 const app = openApiRouter()
 
+serveSharedScripts(app)
 app.use(observe)
 // Server-Timing on every answer: where the time went (auth, cache, R2, the owner), for devtools.
 app.use(timing())
@@ -28,6 +31,7 @@ app.route('/v1', models)
 app.route('/v1/images', images)
 app.route('/v1/images', edits)
 app.route('/v1/images', embed)
+app.route('/v1/images', embedSign)
 for (const path of ['/v1/images/generations', '/v1/images/edits'])
   app.all(path, (c) => fail({ kind: 'method_not_allowed', method: c.req.method }))
 app.route('/v1/images', imageFiles)
@@ -39,5 +43,5 @@ app.onError(handleError)
 
 export default app
 export { KeyIndex } from './access/key-index'
-export { AccessLedger } from './access/ledger'
+export { AccessLedger } from './billing/ledger'
 export { GenerationCoordinator } from './generation/coordinator'

@@ -3,7 +3,7 @@
  * makes. The request schema, permissions, prices, the demo generator, GET /v1/models and the page
  * (through GET /v1/models) all read from here, so adding a model is one entry in MODELS.
  */
-import { parseSize as parseSizeText, sizeProblem as sizeProblemFor } from '../public/size-rules.js'
+import { parseSize as parseSizeText, sizeProblem as sizeProblemFor } from '../shared/size-rules.js'
 
 /** A size rule: either a fixed list of `WxH` sizes, or a family of custom sizes. */
 export type SizeRule =
@@ -151,8 +151,7 @@ export const parseSize: (size: string) => { width: number; height: number } | nu
 
 /**
  * Checks a size against a model's rule. Returns null when allowed, otherwise a sentence saying
- * what is wrong, for a person to act on. The rule logic lives in public/size-rules.js, which the
- * page uses too.
+ * what is wrong, for a person to act on. The rule logic is shared with the page's form.
  */
 export function sizeProblem(model: ModelId, size: string): string | null {
   return sizeProblemFor(model, capabilitiesOf(model).sizes, size)

@@ -1,164 +1,27 @@
 /**
- * The environment, parsed once. Every setting an operator can give (wrangler vars and secrets) is
- * one entry of VARIABLES: its kind and its zod rule (unit, range, default); README's table says
- * what each means. The result is a typed, frozen `Settings`, cached per env object. A value that
- * breaks its rule answers every request with a 500 naming the variable and the rule (logged
- * once), never a silent default. Adding a setting: an entry here, its field, a row in README.
+ * The environment, parsed once into a typed, frozen `Settings` (cached per env object). A value
+ * that breaks its rule answers every request with a 500 naming the variable and the rule (logged
+ * once), never a silent default.
  */
 import { createMiddleware } from 'hono/factory'
-import { z } from 'zod'
-import { isManagedKey } from './access/key-record'
-import { DEFAULT_KEEPALIVE_MS } from './answer/sse'
 import { GatewayError } from './errors'
 import type { Failure } from './failure'
-import { MODEL_IDS, type ModelId } from './models'
-import type { UpstreamSettings } from './upstream/target'
+import type { ModelId } from './models'
+import { environment, type ParsedVariables } from './variables'
 
-/**
- * A variable's text. Wrangler passes vars as strings (or numbers and booleans when wrangler.toml
- * writes them so); a blank value counts as unset, as `wrangler dev --var NAME:` gives.
- */
-const text = z
-  .union([z.string(), z.number(), z.boolean()])
-  .optional()
-  .transform((value) => (value === undefined ? '' : String(value).trim()) || undefined)
-
-/** A whole number from `min` to `max` of `unit`; unset gives `fallback`. */
-function whole<T extends number | null>(unit: string, min: number, max: number, fallback: T) {
-  return text
-    .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= min && Number(v) <= max), {
-      error: `must be a whole number of ${unit} from ${min} to ${max}`,
-    })
-    .transform((v) => (v === undefined ? fallback : Number(v)))
+/** Which upstream answers, and its deadlines, as plain data (it crosses to the generation's owner). */
+export interface UpstreamSettings {
+  kind: 'remote' | 'demo'
+  /** Base URL without a trailing slash, e.g. https://api.openai.com/v1 */
+  baseUrl: string
+  apiKey: string | null
+  /** How long to wait for response headers (for a non-stream request: the whole generation). */
+  timeoutMs: number
+  /** How long a response body may go without a complete event before it counts as stalled. */
+  idleTimeoutMs: number
+  /** How long the whole generation may take, headers and body. */
+  totalTimeoutMs: number
 }
-
-/** A comma-separated list, blanks ignored. */
-const list = text.transform((v) =>
-  (v ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0),
-)
-
-/** A list whose every item passes `valid`. */
-const listOf = (rule: string, valid: (item: string) => boolean) =>
-  list.refine((items) => items.every(valid), { error: rule })
-
-const secret = text.transform((v) => v ?? null)
-
-/** `true` or `false`; unset is false. */
-const flag = text
-  .refine((v) => v === undefined || v === 'true' || v === 'false', {
-    error: 'must be true or false',
-  })
-  .transform((v) => v === 'true')
-
-function isUrl(value: string, exactOrigin: boolean): boolean {
-  try {
-    const url = new URL(value)
-    return /^https?:$/.test(url.protocol) && (!exactOrigin || url.origin === value)
-  } catch {
-    return false
-  }
-}
-
-/** A host name, or `*.` and one: letters, digits and hyphens between dots. */
-const HOST_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i
-
-const MINUTES_10 = 600_000
-const HOUR_MS = 3_600_000
-
-/** Every variable the gateway reads: its kind (how to set it) and its rule. */
-export const VARIABLES = {
-  UPSTREAM_API_KEY: { kind: 'secret', rule: secret },
-  UPSTREAM_BASE_URL: {
-    kind: 'var',
-    rule: text
-      .refine((v) => v === undefined || isUrl(v, false), {
-        error: 'must be an http or https URL, such as https://api.openai.com/v1',
-      })
-      .transform((v) => v?.replace(/\/+$/, '') ?? null),
-  },
-  UPSTREAM_TIMEOUT_MS: { kind: 'var', rule: whole('milliseconds', 1, HOUR_MS, 300_000) },
-  UPSTREAM_IDLE_TIMEOUT_MS: { kind: 'var', rule: whole('milliseconds', 1, HOUR_MS, 180_000) },
-  /**
-   * A whole generation, from the call to the last byte. gpt-image models take up to a few
-   * minutes for the largest, highest-quality requests; twice the header deadline leaves room.
-   */
-  UPSTREAM_TOTAL_TIMEOUT_MS: { kind: 'var', rule: whole('milliseconds', 1, HOUR_MS, MINUTES_10) },
-  /** Managed keys' prefixes are looked up in their ledger, so such an entry never authenticates. */
-  GATEWAY_KEYS: {
-    kind: 'secret',
-    rule: listOf(
-      'must not hold keys starting with sk-gw- or pk-gw- (managed keys, made by the admin API); choose other bootstrap keys',
-      (item) => !isManagedKey(item),
-    ),
-  },
-  ADMIN_TOKEN: { kind: 'secret', rule: secret },
-  EMBED_SIGNING_SECRET: { kind: 'secret', rule: secret },
-  PUBLIC_ACCESS: { kind: 'var', rule: flag },
-  ALLOWED_MODELS: {
-    kind: 'var',
-    rule: listOf(`must list only models this gateway knows (${MODEL_IDS.join(', ')})`, (item) =>
-      (MODEL_IDS as readonly string[]).includes(item),
-    ).transform((items) => (items.length > 0 ? (items as ModelId[]) : null)),
-  },
-  CACHE_TTL_SECONDS: {
-    kind: 'var',
-    rule: whole('seconds', 0, 10 * 365 * 86_400, null).transform((v) => v || null),
-  },
-  SSE_KEEPALIVE_MS: {
-    kind: 'var',
-    rule: whole('milliseconds', 1, MINUTES_10, DEFAULT_KEEPALIVE_MS),
-  },
-  RATE_LIMIT_PER_MINUTE: { kind: 'var', rule: whole('requests', 1, 1_000_000, 60) },
-  ANONYMOUS_RATE_LIMIT_PER_MINUTE: { kind: 'var', rule: whole('requests', 1, 1_000_000, 10) },
-  EMBED_RATE_LIMIT_PER_MINUTE: { kind: 'var', rule: whole('requests', 1, 1_000_000, 120) },
-  PUBLISHABLE_CLIENT_RATE_LIMIT_PER_MINUTE: {
-    kind: 'var',
-    rule: whole('requests', 1, 1_000_000, 30),
-  },
-  DAILY_BUDGET_USD: {
-    kind: 'var',
-    rule: text
-      .refine((v) => v === undefined || (/^\d+(\.\d+)?$/.test(v) && Number(v) <= 1_000_000), {
-        error: 'must be an amount of US dollars from 0 to 1000000, such as 2.50',
-      })
-      .transform((v) => (v === undefined ? 1 : Number(v))),
-  },
-  /** Reading one request body, first byte to last: a body trickled in is cut off (408). */
-  REQUEST_BODY_TIMEOUT_MS: { kind: 'var', rule: whole('milliseconds', 1, HOUR_MS, 60_000) },
-  KEEP_EDIT_INPUTS: { kind: 'var', rule: flag },
-  EDIT_IMAGE_URL_HOSTS: {
-    kind: 'var',
-    rule: listOf(
-      'must be none, or host names such as images.example.com or *.example.com, comma-separated',
-      (item) => item === 'none' || HOST_PATTERN.test(item),
-    )
-      .refine((items) => !items.includes('none') || items.length === 1, {
-        error: 'must be none alone, or host names',
-      })
-      .transform((items) => {
-        if (items.length === 0) return null
-        return items[0] === 'none' ? [] : items.map((item) => item.toLowerCase())
-      }),
-  },
-  CORS_ORIGINS: {
-    kind: 'var',
-    rule: listOf('must list exact origins such as https://example.com, comma-separated', (item) =>
-      isUrl(item, true),
-    ),
-  },
-} as const satisfies Record<string, { kind: 'secret' | 'var'; rule: z.ZodType }>
-
-type Rules = { [Name in keyof typeof VARIABLES]: (typeof VARIABLES)[Name]['rule'] }
-
-const environment = z.object(
-  Object.fromEntries(Object.entries(VARIABLES).map(([name, { rule }]) => [name, rule])) as Rules,
-)
-
-/** The settings variables as the environment holds them (all optional text). */
-export type SettingsVariables = z.input<typeof environment>
 
 /** Everything the gateway reads from its environment besides bindings, parsed and checked. */
 export interface Settings {
@@ -198,7 +61,7 @@ export interface Settings {
 /** The upstream used when a key is set without a base URL. */
 const OPENAI_BASE_URL = 'https://api.openai.com/v1'
 
-function toSettings(vars: z.output<typeof environment>): Settings {
+function toSettings(vars: ParsedVariables): Settings {
   const demo = vars.UPSTREAM_BASE_URL === null && vars.UPSTREAM_API_KEY === null
   const deadlines = {
     timeoutMs: vars.UPSTREAM_TIMEOUT_MS,

@@ -1,6 +1,6 @@
 /** The model registry: every entry is consistent, and what the rest of the gateway derives from it. */
 import { describe, expect, it } from 'vitest'
-import { estimateCost } from '../src/access/pricing'
+import { estimateCost } from '../src/billing/prices'
 import {
   DEFAULT_MODEL,
   imageOutputTokens,

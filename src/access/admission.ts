@@ -2,8 +2,9 @@
  * What a request brings to its account's ledger to be admitted, and what it gets back, so the
  * ledger decides in one call; and the checks on a key that come before any window.
  */
+
+import type { KeyRecord } from '../principal'
 import type { RateWindow } from './client-windows'
-import type { KeyRecord } from './key-record'
 
 export type { RateWindow }
 

@@ -1,20 +1,20 @@
 /**
- * Who is calling, and may they call now. Managed keys (sk-gw-/pk-gw-) are looked up by hash in
- * their ledger, which checks the key and its origin and then counts the request, in one call;
- * GATEWAY_KEYS stays as the operator's simple bootstrap (no limits). Anonymous callers, when
- * allowed, are limited per client (an IPv6 client by its /64). Secure by default: with a real
- * upstream and no keys, nobody gets in unless PUBLIC_ACCESS=true; only the demo is open.
+ * Who is calling, and may they call now: the operator's GATEWAY_KEYS, managed keys (checked and
+ * counted by their ledger in one call), or anonymous callers when allowed, limited per client.
  */
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { endTime, startTime } from 'hono/timing'
-import type { AppEnv, Principal } from '../env'
-import { type Failure, fail } from '../errors'
+import { ledgerName, ledgerOf } from '../billing/ledger-name'
+import type { AppEnv } from '../env'
+import { fail } from '../errors'
+import type { Failure } from '../failure'
+import type { Principal } from '../principal'
+import { isManagedKey } from '../principal'
 import type { Settings } from '../settings'
+import { sha256Hex } from '../stream/bytes'
 import type { Admission, RateWindow } from './admission'
 import { clientBucket } from './client-address'
-import { isManagedKey } from './key-record'
-import { hashSecret, ledger } from './keys'
 
 /** Whether callers without a key get in: PUBLIC_ACCESS, or the demo generator with no keys. */
 export function anonymousAccess(settings: Settings): boolean {
@@ -80,7 +80,7 @@ export async function admitClient(
 ): Promise<{ client: string; window: RateWindow }> {
   const client = clientOf(c)
   if (client === null) fail(NO_CLIENT_ADDRESS)
-  const admission = await ledger(c.env, `${account}:${client}`).admit({ limit })
+  const admission = await ledgerOf(c.env, ledgerName(account, client)).admit({ limit })
   if (!admission.allowed) fail(refusal(admission, null))
   const { remaining, reset } = admission
   return { client, window: { limit: admission.limit, remaining, reset } }
@@ -123,10 +123,10 @@ function refusal(
  * requests never use up the key's window and an unknown key leaves nothing stored.
  */
 export async function admitManagedKey(c: Context<AppEnv>, token: string): Promise<Caller> {
-  const name = `key:${await hashSecret(token)}`
+  const name = ledgerName('key', await sha256Hex(token))
   const origin = requestOrigin(c)
   const settings = c.var.settings
-  const admission = await ledger(c.env, name).admit({
+  const admission = await ledgerOf(c.env, name).admit({
     limit: settings.rateLimitPerMinute,
     key: { origin, client: clientOf(c), clientLimit: settings.publishableClientRateLimitPerMinute },
   })
@@ -137,7 +137,11 @@ export async function admitManagedKey(c: Context<AppEnv>, token: string): Promis
   return { principal, window: { limit, remaining, reset } }
 }
 
-/** Decides who the caller is, or throws the matching 401/403/429. */
+/**
+ * Decides who the caller is, or throws the matching 401/403/429. Secure by default: with a real
+ * upstream and no keys, nobody gets in unless PUBLIC_ACCESS=true; only the demo is open.
+ * Anonymous callers are limited per client (an IPv6 client by its /64).
+ */
 export async function authenticate(c: Context<AppEnv>): Promise<Caller> {
   const settings = c.var.settings
   const keys = settings.gatewayKeys
@@ -147,7 +151,7 @@ export async function authenticate(c: Context<AppEnv>): Promise<Caller> {
     // Compare against every key, so timing does not reveal which one matched.
     const matches = await Promise.all(keys.map((key) => secretsEqual(token, key)))
     const keyIndex = matches.indexOf(true)
-    if (keyIndex >= 0) return { principal: { kind: 'key', keyIndex }, window: null }
+    if (keyIndex >= 0) return { principal: { kind: 'operator', keyIndex }, window: null }
     fail({ kind: 'invalid_api_key' })
   }
   if (!anonymousAccess(settings)) {
@@ -180,4 +184,20 @@ export const requireCaller = createMiddleware<AppEnv>(async (c, next) => {
   if (window)
     for (const [name, value] of Object.entries(rateLimitHeaders(window)))
       c.res.headers.set(name, value)
+})
+
+/** Middleware: lets through requests with the ADMIN_TOKEN, or answers 401/403. */
+export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.header('authorization'))
+  const expected = c.var.settings.adminToken
+  if (!expected)
+    fail({
+      kind: 'forbidden',
+      code: 'admin_disabled',
+      param: null,
+      message: 'The admin API is off: set the ADMIN_TOKEN secret.',
+    })
+  if (!token) fail({ kind: 'missing_api_key' })
+  if (!(await secretsEqual(token, expected))) fail({ kind: 'invalid_api_key' })
+  await next()
 })

@@ -1,8 +1,6 @@
 /**
- * Which client a request counts against, for per-client limits (anonymous callers, signed embeds):
- * the address Cloudflare saw, CF-Connecting-IP, which a client cannot set. An IPv4 address is one
- * client; an IPv6 client is its /64, the smallest block a subscriber is given (RFC 6177), so one
- * host cannot escape a limit by walking through its 2^64 addresses.
+ * Which client a request counts against for per-client limits: the address Cloudflare saw, and
+ * for IPv6 its /64 (RFC 6177), so one host cannot escape a limit by walking its addresses.
  */
 
 /** The bucket name of a client: `198.51.100.7`, or `2001:db8:1:2::/64`; null without an address. */

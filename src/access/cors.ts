@@ -1,9 +1,6 @@
 /**
- * CORS for browsers: exact-origin allowlist (CORS_ORIGINS, plus every live publishable key's
- * origins; a request with a publishable key is then checked against that key's own list).
- * Preflights allow Authorization, Content-Type and the headers the openai SDK sends from
- * browsers (X-Stainless-*, OpenAI-*). Hand-written because hono/cors can't allow headers by
- * prefix: it either lists them all or echoes whatever a page asks for.
+ * CORS for browsers: an exact-origin allowlist (CORS_ORIGINS and live publishable keys' origins).
+ * Hand-written because hono/cors cannot allow headers by prefix (X-Stainless-*, OpenAI-*).
  */
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv, Bindings } from '../env'

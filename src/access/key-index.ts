@@ -5,7 +5,7 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import type { Bindings } from '../env'
-import type { KeyRecord } from './key-record'
+import type { KeyRecord } from '../principal'
 
 export interface IndexEntry {
   record: KeyRecord

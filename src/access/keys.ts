@@ -1,30 +1,17 @@
 /**
- * Managed client keys: made, listed, credited and revoked through the admin API. A key is shown
- * once, at creation; only its SHA-256 is kept (it names the key's ledger), so looking a key up
- * never compares secrets at all. Secret keys (`sk-gw-…`) are for servers; publishable keys
- * (`pk-gw-…`) for browsers, bound to an origin allowlist.
+ * Managed client keys, made, listed, credited and revoked through the admin API. Only a key's
+ * SHA-256 is kept (it names the key's ledger); the secret is shown once, at creation.
  */
+
+import type { Usage } from '../billing/ledger'
+import { ledgerName, ledgerOf } from '../billing/ledger-name'
+import { MICROS_PER_USD, usd } from '../billing/prices'
 import type { Bindings } from '../env'
-import { KEY_PREFIXES, type KeyRecord, type Permissions } from './key-record'
-import { MICROS_PER_USD } from './pricing'
+import { KEY_PREFIXES, type KeyRecord, type Permissions } from '../principal'
+import { base64Url, sha256Hex } from '../stream/bytes'
 
-function randomText(bytes: number): string {
-  const raw = crypto.getRandomValues(new Uint8Array(bytes))
-  return btoa(String.fromCharCode(...raw))
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '')
-}
-
-export async function hashSecret(secret: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret))
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
-}
-
-/** The ledger that owns an account: `key:<hash>`, `ip:<address>` or `budget:<day>`. */
-export function ledger(env: Bindings, name: string) {
-  return env.LEDGERS.get(env.LEDGERS.idFromName(name))
-}
+/** `bytes` random bytes as base64url text. */
+const randomText = (bytes: number) => base64Url(crypto.getRandomValues(new Uint8Array(bytes)))
 
 export function keyIndex(env: Bindings) {
   return env.KEY_INDEX.get(env.KEY_INDEX.idFromName('index'))
@@ -49,7 +36,7 @@ export async function createKey(
   input: NewKey,
 ): Promise<{ record: KeyRecord; secret: string }> {
   const secret = `${KEY_PREFIXES[input.kind]}${randomText(24)}`
-  const hash = await hashSecret(secret)
+  const hash = await sha256Hex(secret)
   const record: KeyRecord = {
     id: `key_${randomText(9)}`,
     name: input.name,
@@ -64,7 +51,7 @@ export async function createKey(
   }
   const balance =
     input.balance_usd === undefined ? null : Math.round(input.balance_usd * MICROS_PER_USD)
-  await ledger(env, `key:${hash}`).setup(record, balance)
+  await ledgerOf(env, ledgerName('key', hash)).setup(record, balance)
   await keyIndex(env).add({ record, hash })
   return { record, secret }
 }
@@ -77,7 +64,29 @@ export async function updateKey(
 ) {
   const entry = await keyIndex(env).get(id)
   if (!entry) return null
-  const record = await ledger(env, `key:${entry.hash}`).update(patch)
+  const record = await ledgerOf(env, ledgerName('key', entry.hash)).update(patch)
   if (record) await keyIndex(env).replace({ record, hash: entry.hash })
   return { record, hash: entry.hash }
+}
+
+/** A key as the admin API shows it, with its ledger's usage (`hash` null: none): never its secret. */
+export async function shownKey(env: Bindings, record: KeyRecord, hash: string | null) {
+  const usage: Usage | null = hash ? await ledgerOf(env, ledgerName('key', hash)).usage() : null
+  return {
+    id: record.id,
+    name: record.name,
+    kind: record.kind,
+    origins: record.origins,
+    permissions: record.permissions,
+    rate_limit_per_minute: record.rateLimitPerMinute,
+    client_rate_limit_per_minute: record.clientRateLimitPerMinute ?? null,
+    cache_scope: record.cacheScope ?? 'shared',
+    created_at: record.createdAt,
+    revoked: record.revoked,
+    balance_usd: usage?.balanceMicros == null ? null : usd(usage.balanceMicros),
+    spent_usd: usage ? usd(usage.spentMicros) : 0,
+    requests: usage?.requests ?? 0,
+    anomalies: usage?.anomalies ?? 0,
+    unbilled_usd: usage ? usd(usage.unbilledMicros ?? 0) : 0,
+  }
 }

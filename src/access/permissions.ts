@@ -2,9 +2,10 @@
  * What a caller may do: the deployment's ALLOWED_MODELS, then a managed key's own permissions
  * (models, and ceilings on n, size and quality). A refusal is a 403 naming what was refused.
  */
-import type { Principal } from '../env'
+
 import { fail } from '../errors'
 import { largestPixels, parseSize, pixelsOf } from '../models'
+import type { Principal } from '../principal'
 import type { NormalizedImageRequest } from '../schema/image-request'
 import type { Settings } from '../settings'
 
@@ -25,7 +26,7 @@ function areaOf(req: NormalizedImageRequest): number {
  * else asking gets the cached result as usual (a page must not be able to spend on every view).
  */
 export function mayRegenerate(principal: Principal): boolean {
-  if (principal.kind === 'key') return true
+  if (principal.kind === 'operator') return true
   return (
     principal.kind === 'managed' &&
     principal.record.kind === 'secret' &&
@@ -40,7 +41,8 @@ export function mayRegenerate(principal: Principal): boolean {
  */
 export function mayFetchUrls(principal: Principal): boolean {
   return (
-    principal.kind === 'key' || (principal.kind === 'managed' && principal.record.kind === 'secret')
+    principal.kind === 'operator' ||
+    (principal.kind === 'managed' && principal.record.kind === 'secret')
   )
 }
 

@@ -40,8 +40,8 @@ async function* hitPieces(
   if (shape === 'json') yield JSON_OPENING
   const source = { store, meta: manifest.result, origin }
   for (const [index, image] of manifest.images.entries()) {
-    const view = { kind, index, prefix: null, suffix: null, payload: null }
-    yield* storedImageBytes(shape, view, image, source)
+    const framing = { kind, index, prefix: null, suffix: null, payload: null }
+    yield* storedImageBytes(shape, framing, image, source)
   }
   if (shape === 'json') yield jsonClosing(manifest.result)
 }

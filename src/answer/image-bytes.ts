@@ -4,7 +4,7 @@
  * subscribers catching up) re-encode it from R2 in 3-byte groups. Both give the same bytes, so a
  * subscriber that fell behind mid-image can continue from the byte where it stopped.
  */
-import type { ImageView } from '../result/pieces'
+import type { ImageFraming } from '../result/pieces'
 import { imageUrl, type ResultMeta, type StoredImage } from '../result/result'
 import { base64Pieces } from '../stream/base64'
 import { JSON_IMAGE_TAIL, jsonImageHead } from './json'
@@ -12,31 +12,31 @@ import type { AnswerShape } from './shapes'
 import { completedHead, completedTail, urlFrame } from './sse'
 
 /** Bytes before an image's base64 (null: this shape carries no base64). */
-export function imageHead(shape: AnswerShape, view: ImageView): Uint8Array | null {
-  if (shape === 'sse') return view.prefix ?? completedHead(view.kind)
-  if (shape === 'json') return jsonImageHead(view.index)
+export function imageHead(shape: AnswerShape, framing: ImageFraming): Uint8Array | null {
+  if (shape === 'sse') return framing.prefix ?? completedHead(framing.kind)
+  if (shape === 'json') return jsonImageHead(framing.index)
   return null
 }
 
 /** Bytes after an image's base64 (null: this shape carries no base64). */
 export function imageTail(
   shape: AnswerShape,
-  view: ImageView,
+  framing: ImageFraming,
   meta: ResultMeta,
 ): Uint8Array | null {
-  if (shape === 'sse') return view.suffix ?? completedTail(meta)
+  if (shape === 'sse') return framing.suffix ?? completedTail(meta)
   if (shape === 'json') return JSON_IMAGE_TAIL
   return null
 }
 
 /** The completed event of an SSE answer with URLs. */
 export function imageLinkFrame(
-  view: ImageView,
+  framing: ImageFraming,
   meta: ResultMeta,
   origin: string,
   image: StoredImage,
 ): Uint8Array {
-  return urlFrame(view.kind, view.payload, meta, imageUrl(origin, image))
+  return urlFrame(framing.kind, framing.payload, meta, imageUrl(origin, image))
 }
 
 /** Length of the base64 text of `bytes` bytes (padded). */
@@ -56,18 +56,18 @@ export interface StoredImageSource {
 /** A stored image in `shape`, from byte `skip` of what the live image would have sent. */
 export async function* storedImageBytes(
   shape: AnswerShape,
-  view: ImageView,
+  framing: ImageFraming,
   image: StoredImage,
   source: StoredImageSource,
   skip = 0,
 ): AsyncGenerator<Uint8Array> {
   if (shape === 'sse-url') {
-    const frame = imageLinkFrame(view, source.meta, source.origin, image)
+    const frame = imageLinkFrame(framing, source.meta, source.origin, image)
     if (skip < frame.length) yield frame.subarray(skip)
     return
   }
-  const head = imageHead(shape, view)
-  const tail = imageTail(shape, view, source.meta)
+  const head = imageHead(shape, framing)
+  const tail = imageTail(shape, framing, source.meta)
   if (!head || !tail) return
   let rest = skip
   if (rest < head.length) yield head.subarray(rest)

@@ -4,14 +4,13 @@
  * upstreams), completed events with a URL instead of base64, and the error frame the openai SDK
  * raises (its data is the OpenAI envelope as JSON, never Hono's plain-text default).
  */
-import type { Failure } from '../errors'
+import type { Failure } from '../failure'
 import { publicError } from '../public-error'
 import { completedEvent, type ImageKind } from '../result/events'
 import type { ResultMeta } from '../result/result'
 import { encoder } from '../stream/bytes'
 
 export const KEEPALIVE = encoder.encode(': keep-alive\n\n')
-export const DEFAULT_KEEPALIVE_MS = 15_000
 
 /** One SSE frame; multi-line data is split into several `data:` lines as the spec requires. */
 export function sseFrame(event: string, data: string): Uint8Array {

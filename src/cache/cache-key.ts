@@ -1,15 +1,9 @@
 /**
- * The cache key: a SHA-256 over a canonical, versioned serialization of the normalized fields that
- * change the picture, and of who made it and for whom: the upstream (the demo generator, or the
- * operator's base URL, so a demo picture never answers a paid request) and the cache scope (a
- * key that keeps its own cache). Fields that don't change the picture (user, stream,
- * partial_images, response_format) are left out, so they never split the cache. An edit adds
- * its input fidelity and the SHA-256 of every input picture and of the mask, in order, after the
- * same fields (so generations' keys are what they always were). Clients never choose a key; it is
- * always derived.
+ * The cache key: a versioned SHA-256 of what changes the picture, and of who made it and for
+ * whom. Clients never choose a key; it is always derived.
  */
 import type { NormalizedImageRequest } from '../schema/image-request'
-import { hex } from '../stream/bytes'
+import { sha256Hex } from '../stream/bytes'
 
 /** Bump when the recipe changes, so old entries are simply never looked up again. */
 const CACHE_KEY_VERSION = 'v2'
@@ -22,7 +16,12 @@ export interface CacheContext {
   scope: string | null
 }
 
-/** The output-affecting fields, in a fixed order. */
+/**
+ * The output-affecting fields, in a fixed order. Fields that don't change the picture (user,
+ * stream, partial_images, response_format) are left out, so they never split the cache. An edit
+ * adds its input fidelity and the SHA-256 of every input picture and of the mask, in order, after
+ * the same fields (so generations' keys are what they always were).
+ */
 export function keyFields(req: NormalizedImageRequest) {
   return {
     model: req.model,
@@ -52,7 +51,8 @@ export type KeyFields = ReturnType<typeof keyFields>
 
 /**
  * Hex SHA-256 of the JSON array `[version, upstream, scope, ...key fields]` (arrays keep the
- * order explicit).
+ * order explicit). The upstream is the demo generator or the operator's base URL, so a demo
+ * picture never answers a paid request; the scope is a key that keeps its own cache.
  */
 export async function cacheKey(
   req: NormalizedImageRequest,
@@ -65,5 +65,5 @@ export async function cacheKey(
     context.scope,
     ...Object.values(fields),
   ])
-  return hex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical)))
+  return sha256Hex(canonical)
 }

@@ -1,11 +1,9 @@
 /**
- * This data centre's cache (the Workers Cache API, `caches.default`) in front of R2. R2 keeps an
- * object in one region; the edge cache keeps what this data centre has served, so repeat views
- * of immutable images and lookups of stored results cost no R2 round trip (nor a class B
- * operation). Entries are keyed by path under a fixed internal origin, so the host a request came
- * in on never splits them.
+ * This data centre's cache (the Workers Cache API) in front of R2: repeat views of immutable
+ * images and lookups of stored results cost no R2 round trip (nor a class B operation).
  */
 
+/** Entries are keyed by path under a fixed origin, so the host a request came in on never splits them. */
 const ORIGIN = 'https://edge-cache.gateway.internal'
 
 /** The cache request for `path`, carrying the conditional and range headers of `from`. */

@@ -1,9 +1,6 @@
 /**
  * The result store as the worker reads it: through this data centre's edge cache first, R2 only
- * when the data centre has not seen the object yet. A stored result's manifest is kept for at
- * most MANIFEST_EDGE_SECONDS (and never past its TTL), so a replaced entry is stale here for at
- * most that long; images are immutable and kept as long as the edge cache likes. Writes and the
- * generation's owner always use R2 itself.
+ * when the data centre has not seen the object yet. Writes and the generation's owner use R2.
  */
 
 import { IMAGE_TYPES, type StoredImage } from '../result/result'
@@ -19,6 +16,11 @@ export const IMMUTABLE = 'public, max-age=31536000, immutable'
 /** Runs work after the answer (the request's waitUntil). */
 export type Defer = (work: Promise<unknown>) => void
 
+/**
+ * A stored result's manifest is kept here for at most MANIFEST_EDGE_SECONDS (and never past its
+ * TTL), so a replaced entry is stale here for at most that long; images are immutable and kept
+ * as long as the edge cache likes.
+ */
 export class NearbyStore {
   constructor(
     readonly store: ResultStore,

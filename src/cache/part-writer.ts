@@ -1,12 +1,6 @@
 /**
- * Writes one R2 object whose length is not known in advance, in bounded memory. Bytes are copied
- * into pooled 256 KiB blocks; an object that fits in one part (5 MiB) is a single `put`, a larger
- * one a multipart upload whose parts (all the same size but the last, as R2 requires) go up as
- * they fill. Blocks stream to R2 through a FixedLengthStream (no joined copy) and return to the
- * pool once R2 has read them. While one part uploads the next fills; a third waits (`write`
- * resolves late), so an object in flight costs about two parts, whatever its size; with `serial`
- * (uploads whose source can simply wait, like a request body) a full part waits for its own
- * upload, so it costs one.
+ * Writes one R2 object whose length is not known in advance, in bounded memory: one `put` when it
+ * fits in a part (5 MiB), else a multipart upload whose parts go up as they fill.
  */
 import { BLOCK_BYTES, giveBuffer, takeBuffer } from '../stream/buffer-pool'
 
@@ -20,6 +14,13 @@ export interface PartWriterOptions {
   serial?: boolean
 }
 
+/**
+ * Bytes are copied into pooled 256 KiB blocks, streamed to R2 through a FixedLengthStream (no
+ * joined copy) and returned to the pool once R2 has read them; parts are all the same size but the
+ * last, as R2 requires. While one part uploads the next fills and a third waits (`write` resolves
+ * late), so an object in flight costs about two parts; with `serial` (a source that can simply
+ * wait, like a request body) a full part waits for its own upload, so it costs one.
+ */
 export class PartWriter {
   /** Filled blocks; the last one may be partly filled (`fill` bytes). */
   private blocks: Uint8Array[] = []

@@ -1,8 +1,6 @@
 /**
- * The R2 storage schema. Each image is its own binary object (`images/{id}.{ext}`, with its
- * content type); a small JSON manifest per cache key (`manifests/{key}.json`) lists them. The
- * manifest is written last, so an entry exists only once every image of it is stored: a failed
- * or truncated generation never becomes visible, and its already-written images are deleted.
+ * The R2 storage schema: each image its own object (`images/{id}.{ext}`), and per cache key a
+ * manifest listing them, written last, so an entry exists only once every image of it is stored.
  */
 import { IMAGE_TYPES, type ImageExt, type ResultMeta, type StoredImage } from '../result/result'
 import { hex } from '../stream/bytes'

@@ -1,26 +1,21 @@
 /**
  * Images at the size the page needs: a stored image resized (never up) and re-encoded by the
- * Cloudflare Images binding, at a width from a small fixed ladder, so the number of distinct
- * variants (and the operator's transformation bill) stays bounded. A variant is made once,
- * stored in R2 next to its original (`variants/{id}-w{width}.{format}`), and served like any
- * stored image. Two first requests at once may both make it; they write the same bytes.
- * A width at or above the picture's own is its full width; at full width in its own format, a
- * variant would be the original re-encoded, so the original itself is served instead.
+ * Images binding, at a width from a small fixed ladder, so variants (and their bill) stay bounded.
  */
 
 import { z } from 'zod'
-import { VARIANT_FORMATS as FORMAT_NAMES, VARIANT_WIDTHS } from '../../public/embed-fields.js'
+import { VARIANT_FORMATS as FORMAT_NAMES, VARIANT_WIDTHS } from '../../shared/embed-fields.js'
 import { fail } from '../errors'
-import { ImageProbe } from '../inputs/probe'
 import type { ImageExt } from '../result/result'
 import { wholeNumber } from '../schema/query-text'
 import { largeChunks } from '../stream/chunk-reader'
+import { ImageProbe } from '../stream/image-probe'
 import { PartWriter } from './part-writer'
 import { imagePath } from './store'
 
 export { VARIANT_WIDTHS }
 
-/** The formats a variant may have (public/embed-fields.js), with their media types. */
+/** The formats a variant may have (shared with the page), with their media types. */
 export const VARIANT_FORMATS = {
   webp: 'image/webp',
   avif: 'image/avif',
@@ -65,7 +60,13 @@ export const variantFields = {
  */
 export const MAX_VARIANTS = VARIANT_WIDTHS.length * FORMAT_NAMES.length + FORMAT_NAMES.length - 1
 
-/** The variant asked for by `width` and `format`: null for the original (no width, its format). */
+/**
+ * The variant asked for by `width` and `format`: null for the original (no width, its format). A
+ * width at or above the picture's own is its full width; at full width in its own format a variant
+ * would be the original re-encoded, so the original itself is served. A variant is made once,
+ * stored next to its original (`variants/{id}-w{width}.{format}`) and served like any stored
+ * image; two first requests at once may both make it (the same bytes).
+ */
 export function variantSpec(query: VariantQuery, originalExt: ImageExt): VariantSpec | null {
   const format = query.format ?? originalExt
   if (query.width === undefined && format === originalExt) return null

@@ -5,11 +5,11 @@
  */
 
 import { z } from 'zod'
-import { EMBED_FIELDS } from '../../public/embed-fields.js'
+import { EMBED_FIELDS } from '../../shared/embed-fields.js'
 import { VARIANT_WIDTHS, type VariantQuery, variantFields } from '../cache/variants'
-import type { Principal } from '../env'
 import { fail } from '../errors'
 import type { Failure } from '../failure'
+import type { Principal } from '../principal'
 import { checkImageRules, type ImageRequest, imageFields } from '../schema/image-request'
 import { wholeNumber } from '../schema/query-text'
 import type { Settings } from '../settings'
@@ -67,7 +67,7 @@ export const signRequestSchema = z
 export interface EmbedQuery {
   request: ImageRequest
   watch: 'sse' | 'redirect'
-  view: VariantQuery
+  variant: VariantQuery
 }
 
 /** GET /v1/images/embed: the query of an embed URL, as the request it stands for. */
@@ -104,7 +104,7 @@ export const embedQuerySchema = z
       const request = embedRequest(fields)
       checkImageRules(request, ctx)
       const watch = stream === '1' || stream === 'true' ? 'sse' : 'redirect'
-      return { request, watch, view: { width, format } }
+      return { request, watch, variant: { width, format } }
     },
   )
 

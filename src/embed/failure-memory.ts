@@ -1,13 +1,10 @@
 /**
- * Failures of embed URLs, remembered briefly: a URL whose prompt the upstream refuses (moderation)
- * or whose generation fails answers that same error (status and envelope) for FAILURE_TTL_SECONDS
- * without calling the upstream again, however many visitors load the page. Kept in the Workers
- * Cache API (per data center, best effort), keyed by a hash of the URL's signed text, which a
- * visitor cannot vary.
+ * Failures of embed URLs, remembered briefly: a URL that failed answers that same error for a
+ * minute without the upstream, however many visitors load the page.
  */
-import { hashSecret } from '../access/keys'
 import type { Failure } from '../failure'
 import { type ErrorEnvelope, type PublicError, publicError } from '../public-error'
+import { sha256Hex } from '../stream/bytes'
 import { canonicalQuery } from './signing'
 
 /** How long a failed embed answers with its error before the upstream is tried again. */
@@ -49,14 +46,17 @@ function isPublicError(value: unknown): value is PublicError {
   return typeof status === 'number' && isEnvelope(body) && typeof headers === 'object'
 }
 
-/** The remembered error of one embed URL. */
+/**
+ * The remembered error of one embed URL. Kept in the Cache API (per data centre, best effort),
+ * keyed by a hash of the URL's signed text, which a visitor cannot vary.
+ */
 export class FailureMemory {
   private constructor(readonly key: string) {}
 
   /** The memory of `url`: its entry is named by the SHA-256 of the URL's signed text. */
   static async of(url: URL): Promise<FailureMemory> {
     // SHA-256 in hex, as key secrets are hashed: the text itself (a prompt) stays out of the key.
-    const hash = await hashSecret(canonicalQuery(url.searchParams))
+    const hash = await sha256Hex(canonicalQuery(url.searchParams))
     // On the worker's own host, as Cloudflare advises for Cache API keys.
     return new FailureMemory(`${url.origin}/v1/images/embed/failures/${hash}`)
   }

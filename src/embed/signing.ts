@@ -1,16 +1,16 @@
 /**
- * Signed embed URLs: the site owner signs an image's parameters with EMBED_SIGNING_SECRET
- * (HMAC-SHA256 over a canonical query string), so only URLs the owner made can spend money.
- * Pure Web Crypto (its one import is plain data), so the `npm run sign` CLI (Node) shares this
- * exact code.
+ * Signed embed URLs: HMAC-SHA256 over a canonical query string, so only URLs the operator signed
+ * can spend money. Pure Web Crypto, so the `npm run sign` CLI (Node) shares this exact code.
  */
-import { VIEW_FIELDS } from '../../public/embed-fields.js'
+import { VARIANT_FIELDS } from '../../shared/embed-fields.js'
+// With its extension: the sign CLI runs this module in Node, which resolves no other way.
+import { base64Url } from '../stream/bytes.ts'
 
 /**
  * Query parameters that are not signed: the signature itself, the answer's transport, and how the
  * visitor sees the picture (width, format), none of which spends anything upstream.
  */
-const UNSIGNED = new Set<string>(['sig', 'stream', ...VIEW_FIELDS])
+const UNSIGNED = new Set<string>(['sig', 'stream', ...VARIANT_FIELDS])
 
 /** The signed text: every other parameter, sorted by name, percent-encoded, joined by `&`. */
 export function canonicalQuery(params: URLSearchParams): string {
@@ -29,12 +29,6 @@ async function hmacKey(secret: string) {
   ])
 }
 
-function toBase64Url(bytes: ArrayBuffer | Uint8Array): string {
-  let binary = ''
-  for (const byte of new Uint8Array(bytes)) binary += String.fromCharCode(byte)
-  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
-}
-
 /**
  * The bytes of unpadded base64url text, or null for anything else: a length no encoding has (atob
  * would throw), padding, or spare bits set (so each signature has exactly one spelling).
@@ -43,13 +37,13 @@ function fromBase64Url(text: string): Uint8Array | null {
   if (!/^[A-Za-z0-9_-]+$/.test(text) || text.length % 4 === 1) return null
   const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'))
   const bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0))
-  return toBase64Url(bytes) === text ? bytes : null
+  return base64Url(bytes) === text ? bytes : null
 }
 
 /** The signature for these parameters. */
 async function signParams(secret: string, params: URLSearchParams): Promise<string> {
   const data = new TextEncoder().encode(canonicalQuery(params))
-  return toBase64Url(await crypto.subtle.sign('HMAC', await hmacKey(secret), data))
+  return base64Url(await crypto.subtle.sign('HMAC', await hmacKey(secret), data))
 }
 
 /** Whether `sig` signs these parameters (Web Crypto's verify compares in constant time). */

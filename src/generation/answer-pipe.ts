@@ -1,9 +1,6 @@
 /**
- * A subscriber's answer on its way to the client: an ordered queue of byte chunks (or chunks still
- * being made), written into a native pipe the worker hands to its client untouched. The queue is
- * bounded by its subscriber, which watches `queuedBytes`; this module only moves bytes, keeps a
- * window of writes in flight so chunks flow back to back, releases each pooled chunk once its
- * reader has it, and tells how long its reader has taken nothing (a stalled reader).
+ * A subscriber's answer on its way to the client: an ordered, bounded queue of byte chunks written
+ * into a native pipe the worker hands to its client untouched.
  */
 import type { ChunkRef } from '../stream/buffer-pool'
 
@@ -32,6 +29,11 @@ export interface PipeEvents {
   ended(): void
 }
 
+/**
+ * Only moves bytes: keeps a window of writes in flight so chunks flow back to back, releases each
+ * pooled chunk once its reader has it, and tells how long its reader has taken nothing (stalled).
+ * Its subscriber bounds the queue by watching `queuedBytes`.
+ */
 export class AnswerPipe {
   readonly body: ReadableStream<Uint8Array>
   private readonly queue: QueuedBytes[] = []

@@ -7,12 +7,12 @@ import type { AnswerShape } from '../answer/shapes'
 import type { ChunkRef } from '../stream/buffer-pool'
 import { holdRecord } from './parking'
 import { recordedBytes } from './recorded'
+import type { SubscribedGeneration } from './subscription'
 import type { Cursor, Outcome, Unit } from './units'
-import type { GenerationView } from './view'
 
 /** The subscriber a catch-up writes for. */
 export interface CatchUpSink {
-  readonly gen: GenerationView<unknown>
+  readonly gen: SubscribedGeneration<unknown>
   readonly shape: AnswerShape
   readonly origin: string
   /** The answer has ended (or its reader left). */

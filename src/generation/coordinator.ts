@@ -1,27 +1,27 @@
 /**
  * The one owner of each cache key (a Durable Object named by the key): concurrent identical
- * requests join a single upstream generation and all get its result. The generation is the
- * owner's, not any client's: it runs to its end and is stored even if every client leaves
- * (bounded by the platform: see README, "One generation per picture"), and by its total
- * deadline. A failure reaches every waiter at once; the next request starts afresh. Only the
- * waiter that starts a generation pays (joiners and hits never reserve): see `join`.
- *
- * Each waiter gets its answer's finished bytes (SSE or JSON) as a stream the worker passes to its
- * client untouched, or, for URL answers and embeds, what it needs to answer once images are stored.
+ * requests join a single upstream generation, which is the owner's, not any client's.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { type BillingRef, type Payer, refund, reserve, settleGeneration } from '../access/billing'
 import type { AnswerShape } from '../answer/shapes'
-import { discardInputs, openInput } from '../cache/inputs'
+import {
+  type BillingRef,
+  type Payer,
+  refund,
+  reserve,
+  settleGeneration,
+} from '../billing/reservations'
+import { openInput, releaseInputs, type StoredInputs } from '../cache/inputs'
 import { ResultStore, randomId } from '../cache/store'
 import type { Bindings } from '../env'
-import type { Failure } from '../errors'
+import type { Failure } from '../failure'
 import type { ResultMeta } from '../result/result'
 import { kindOf, type NormalizedImageRequest } from '../schema/image-request'
+import type { UpstreamSettings } from '../settings'
 import { callUpstream } from '../upstream/client'
 import type { UpstreamPayload } from '../upstream/payload'
 import { readUpstreamAnswer } from '../upstream/read-answer'
-import { targetFromSettings, type UpstreamSettings } from '../upstream/target'
+import { targetFromSettings } from '../upstream/target'
 import { failureOf } from './errors'
 import { DEFAULT_GRACE_MS, Generation } from './generation'
 import { ResultWriter } from './result-writer'
@@ -32,16 +32,13 @@ export type { JoinResult }
 export interface JoinRequest {
   key: string
   request: NormalizedImageRequest
-  /** What to send upstream: a generation's JSON body, or an edit's fields and stored pictures. */
+  /** What to send upstream with the request's prompt: the fields, and an edit's pictures. */
   payload: UpstreamPayload
   /**
-   * An edit's temporary input objects, deleted once they are no longer needed: at once when the
-   * request joins a running generation, else when its own generation ends, unless `keepInputs`
-   * and that generation's result is stored (its manifest lists them).
+   * An edit's stored pictures, the owner's from the call on: released at once when the request
+   * joins a running generation, else when its own generation ends (kept if its result lists them).
    */
-  discard: string[]
-  /** The operator keeps the inputs of edits whose result is stored (KEEP_EDIT_INPUTS). */
-  keepInputs: boolean
+  inputs: StoredInputs
   /** Which upstream to call, resolved by the worker that received the request. */
   upstream: UpstreamSettings
   /** A cache bypass: generate even if an entry exists, and replace it. */
@@ -77,6 +74,14 @@ interface Running {
   decide: (refusal: Failure | null) => void
 }
 
+/**
+ * A generation runs to its end and is stored even if every client leaves (bounded by the platform
+ * and by its total deadline). A failure reaches every waiter at once; the next request starts
+ * afresh. Only the waiter that starts a generation pays (joiners and hits never reserve).
+ *
+ * Each waiter gets its answer's finished bytes (SSE or JSON) as a stream the worker passes to its
+ * client untouched, or, for URL answers and embeds, what it needs once images are stored.
+ */
 export class GenerationCoordinator extends DurableObject<Bindings> {
   private running: Running | null = null
   private readonly work = new Set<Promise<void>>()
@@ -100,7 +105,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
         return refusal ? { kind: 'failed', failure: refusal } : answerFrom(running, join)
       if (refusal) continue
       // A joiner's picture is paid for by whoever started the generation; its inputs are unused.
-      this.ctx.waitUntil(discardInputs(this.env.IMAGES, join.discard))
+      this.ctx.waitUntil(releaseInputs(this.env.IMAGES, join.inputs, false))
       return answerFrom(running, join)
     }
   }
@@ -143,7 +148,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       replace: join.replace,
       keepImagesOnFailure: wantsUrls(join.shape),
       generationId: id,
-      keptInputs: keptInputs(join),
+      inputs: join.inputs,
     })
     const meta = requestedMeta(join.request)
     const kind = kindOf(join.request)
@@ -187,6 +192,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       const target = targetFromSettings(join.upstream)
       const called = Date.now()
       const upstream = await callUpstream(target, {
+        prompt: join.request.prompt,
         payload: join.payload,
         open: (object) => openInput(this.env.IMAGES, object),
         signal: deadline.signal,
@@ -218,17 +224,11 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       clearTimeout(timer)
       decide(null) // a generation that ended before it was paid for: waiters see how it ended
       if (billing && !paid) await refund(this.env, billing)
-      if (!writer.inputsListed) await discardInputs(this.env.IMAGES, join.discard)
+      await releaseInputs(this.env.IMAGES, join.inputs, writer.inputsListed)
       if (this.running === running) this.running = null
       generation.whenIdle(() => this.track(writer.cleanup().catch(() => {})))
     }
   }
-}
-
-/** An edit's input pictures that outlive it if its result is stored, in upstream order. */
-function keptInputs({ payload, keepInputs }: JoinRequest): string[] {
-  if (payload.kind !== 'edit' || !keepInputs) return []
-  return payload.files.map((file) => file.object)
 }
 
 /** A promise for both waits, or the one there is, or null. */

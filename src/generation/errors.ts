@@ -1,5 +1,6 @@
 /** Classifies anything thrown while a generation runs as a public failure. */
-import { type Failure, GatewayError } from '../errors'
+import { GatewayError } from '../errors'
+import type { Failure } from '../failure'
 import { UpstreamDeadlineError, UpstreamStalledError } from '../stream/chunk-reader'
 import { MalformedBodyError } from '../stream/malformed'
 

@@ -1,11 +1,6 @@
 /**
  * Keeps the frames that are not finished images (partial images, other events) for subscribers
- * that fall behind mid-frame or join late. A frame is copied into pooled blocks as it streams by;
- * one under 5 MiB stays there while it is the newest (late joiners replay it) or while a reader
- * holds it, and is dropped after, costing no R2 write. A larger one goes to R2 as it streams
- * (`spill/{generation}/{seq}`, in parts) and is read back by range; those are deleted when the
- * generation and its last reader are done, and an R2 lifecycle rule on `spill/` removes any an
- * evicted owner left behind (README).
+ * that fall behind mid-frame or join late: in pooled memory while small, else in R2.
  */
 import { PartWriter } from '../cache/part-writer'
 import { type ChunkRef, giveBuffer, UNPOOLED } from '../stream/buffer-pool'
@@ -57,6 +52,13 @@ class HeldFrame implements SpilledFrame, ChunkRef {
   }
 }
 
+/**
+ * A frame is copied into pooled blocks as it streams by; one under 5 MiB stays there while it is
+ * the newest (late joiners replay it) or while a reader holds it, and is dropped after, costing no
+ * R2 write. A larger one goes to R2 as it streams (`spill/{generation}/{seq}`, in parts) and is
+ * read back by range; those are deleted when the generation and its last reader are done, and an
+ * R2 lifecycle rule on `spill/` removes any an evicted owner left behind.
+ */
 export class FrameSpill {
   private writer: PartWriter | null = null
   private resolve: ((frame: SpilledFrame) => void) | null = null

@@ -1,8 +1,6 @@
 /**
- * One generation as its owner runs it: records each piece from the upstream as a unit (spilled
- * frame or stored image, through the ResultWriter), hands it to every live subscriber, and keeps
- * the SSE streams alive while the upstream is quiet. Joining costs a constant: a new subscriber
- * reads the records (R2), not a copy of anything in memory.
+ * One generation as its owner runs it: each upstream piece recorded as a unit (a spilled frame or
+ * a stored image), handed to every live subscriber; joining costs a constant (the records, in R2).
  */
 
 import type { AnswerShape } from '../answer/shapes'
@@ -12,8 +10,8 @@ import type { Piece } from '../result/pieces'
 import type { ResultMeta, StoredImage } from '../result/result'
 import type { ResultWriter } from './result-writer'
 import { Subscriber } from './subscriber'
+import type { SubscribedGeneration } from './subscription'
 import { frameUnit, type ImageUnit, type Outcome, type Started, type Unit } from './units'
-import type { GenerationView } from './view'
 
 /**
  * How long the owner waits for a live reader over its limit before it falls behind: long enough
@@ -35,7 +33,7 @@ export const STALLED_PARK_MS = 10_000
  */
 export const STALLED_CUT_MS = 5 * 60_000
 
-export class Generation implements GenerationView<Subscriber> {
+export class Generation implements SubscribedGeneration<Subscriber> {
   readonly units: Unit[] = []
   outcome: Outcome | null = null
   upstream: Started | null = null
@@ -167,7 +165,7 @@ export class Generation implements GenerationView<Subscriber> {
         return this.current
       case 'image-begin': {
         const stored = this.writer.beginImage()
-        const view = {
+        const framing = {
           kind: this.kind,
           index: piece.index,
           prefix: piece.prefix,
@@ -177,7 +175,7 @@ export class Generation implements GenerationView<Subscriber> {
         const unit: ImageUnit = {
           seq,
           kind: 'image',
-          view,
+          framing,
           ended: false,
           stored,
           base64Length: 0,
@@ -195,8 +193,8 @@ export class Generation implements GenerationView<Subscriber> {
       }
       case 'image-end': {
         const unit = this.current as ImageUnit
-        unit.view.suffix = piece.suffix
-        unit.view.payload = piece.payload
+        unit.framing.suffix = piece.suffix
+        unit.framing.payload = piece.payload
         const plain = this.writer.endImage(piece.payload)
         unit.resumable = plain && unit.base64Length % 4 === 0
         return unit

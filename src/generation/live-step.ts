@@ -50,7 +50,7 @@ export function liveStep(answer: LiveAnswer, piece: Piece, unit: Unit): LiveStep
       return inside ? step({ leave: true }) : null
     case 'image-begin': {
       if (unit.kind !== 'image') return null
-      const head = imageHead(shape, unit.view)
+      const head = imageHead(shape, unit.framing)
       return step({ answer: true, enter: true, bytes: head ? [head] : [] })
     }
     case 'base64':
@@ -58,11 +58,11 @@ export function liveStep(answer: LiveAnswer, piece: Piece, unit: Unit): LiveStep
     case 'image-end': {
       if (!inside || unit.kind !== 'image') return null
       const bytes: LiveStep['bytes'] = []
-      const tail = imageTail(shape, unit.view, answer.meta)
+      const tail = imageTail(shape, unit.framing, answer.meta)
       if (tail) bytes.push(tail)
       if (shape === 'sse-url') {
         const frame = unit.stored.then((image) =>
-          imageLinkFrame(unit.view, answer.meta, answer.origin, image),
+          imageLinkFrame(unit.framing, answer.meta, answer.origin, image),
         )
         frame.catch(() => {}) // the pump reports it, if it is still there to
         bytes.push(frame)

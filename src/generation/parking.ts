@@ -1,8 +1,6 @@
 /**
- * A parked answer (its reader took nothing for a while, so nothing more is written to it): what
- * of its queue is dropped, where it resumes from the records, and the record of the frame it stood
- * in, kept readable until then (a frame held in memory is let go once a newer one ends, unless
- * someone holds it).
+ * A parked answer (its reader took nothing for a while, so nothing more is written to it): what of
+ * its queue is dropped, where it resumes from the records, and the frame it stood in, kept for it.
  */
 import type { ChunkRef } from '../stream/buffer-pool'
 import type { AnswerPipe, QueuedBytes } from './answer-pipe'

@@ -32,7 +32,7 @@ export async function* recordedBytes(
     throw new Error('an image sent with escapes cannot be continued from its stored copy')
   }
   imageReady()
-  for await (const bytes of storedImageBytes(shape, unit.view, image, source, offset)) {
+  for await (const bytes of storedImageBytes(shape, unit.framing, image, source, offset)) {
     yield { bytes, ref: UNPOOLED }
   }
 }

@@ -1,11 +1,9 @@
 /**
- * Stores what a generation makes as it streams through: each image decoded into R2 (in bounded
- * parts), each other frame spilled for subscribers that fall behind, and, once the upstream
- * finished and every image is stored, the manifest that makes the result an entry (create-only).
- * An incomplete or failed generation never becomes one; its images are deleted unless their
- * URLs were already handed out.
+ * Stores what a generation makes as it streams through, and commits it as a cache entry (its
+ * manifest, create-only) only once the upstream finished and every image is stored.
  */
 import { keyFields } from '../cache/cache-key'
+import type { StoredInputs } from '../cache/inputs'
 import { MANIFEST_VERSION, type ResultStore } from '../cache/store'
 import { pickMeta, type ResultMeta, type StoredImage } from '../result/result'
 import type { NormalizedImageRequest } from '../schema/image-request'
@@ -23,10 +21,15 @@ export interface WriterContext {
   keepImagesOnFailure: boolean
   /** Names this generation's spilled frames. */
   generationId: string
-  /** An edit's input pictures to keep if the result is stored: its manifest lists them. */
-  keptInputs: string[]
+  /** An edit's pictures: if the operator keeps them, a stored result's manifest lists them. */
+  inputs: StoredInputs
 }
 
+/**
+ * Each image is decoded into R2 in bounded parts, each other frame spilled for subscribers that
+ * fall behind. An incomplete or failed generation never becomes an entry; its images are deleted
+ * unless their URLs were already handed out.
+ */
 export class ResultWriter {
   private image: ImageWriter | null = null
   private readonly images: Promise<StoredImage>[] = []
@@ -102,6 +105,7 @@ export class ResultWriter {
     if (stored.length === 0) throw new MalformedBodyError('an answer without images')
     // Fewer images than asked for is an incomplete result: delivered, never kept.
     if (stored.length === this.ctx.request.n) {
+      const kept = this.ctx.inputs.keep ? [...this.ctx.inputs.objects] : []
       const committed = await this.ctx.store.commit(
         {
           version: MANIFEST_VERSION,
@@ -110,11 +114,11 @@ export class ResultWriter {
           request: keyFields(this.ctx.request),
           result: this.result,
           images: stored,
-          ...(this.ctx.keptInputs.length > 0 ? { inputs: this.ctx.keptInputs } : {}),
+          ...(kept.length > 0 ? { inputs: kept } : {}),
         },
         this.ctx.replace,
       )
-      this.inputsListed = committed && this.ctx.keptInputs.length > 0
+      this.inputsListed = committed && kept.length > 0
       if (!committed && !this.ctx.keepImagesOnFailure) await this.ctx.store.discard(stored)
     } else if (!this.ctx.keepImagesOnFailure) {
       await this.ctx.store.discard(stored)

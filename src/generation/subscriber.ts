@@ -16,8 +16,8 @@ import { AnswerPipe } from './answer-pipe'
 import { CatchUp, type CatchUpSink } from './catch-up'
 import { liveStep } from './live-step'
 import { Parking } from './parking'
+import type { Head, SubscribedGeneration } from './subscription'
 import type { Cursor, Outcome, Unit } from './units'
-import type { GenerationView, Head } from './view'
 
 /** Bytes a live subscriber may have waiting unread before the owner waits for it. */
 export const LAG_LIMIT_BYTES = 1024 * 1024
@@ -48,7 +48,7 @@ export class Subscriber {
   private lastPush = Date.now()
 
   constructor(
-    private readonly gen: GenerationView<Subscriber>,
+    private readonly gen: SubscribedGeneration<Subscriber>,
     readonly shape: AnswerShape,
     private readonly origin: string,
   ) {

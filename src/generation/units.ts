@@ -3,8 +3,8 @@
  * finished image (kept as a spilled copy) and each image (kept in R2). Subscribers that fall
  * behind or join late read these records instead of anything held in memory.
  */
-import type { Failure } from '../errors'
-import type { ImageView } from '../result/pieces'
+import type { Failure } from '../failure'
+import type { ImageFraming } from '../result/pieces'
 import type { ResultMeta, StoredImage } from '../result/result'
 import type { SpilledFrame } from './frame-spill'
 
@@ -33,7 +33,7 @@ export function frameUnit(seq: number, event: string, spill: Promise<SpilledFram
 export interface ImageUnit {
   seq: number
   kind: 'image'
-  view: ImageView
+  framing: ImageFraming
   ended: boolean
   stored: Promise<StoredImage>
   /** Base64 characters the upstream sent for it. */

@@ -34,9 +34,8 @@ import { type Picture, readMultipartEdit } from './read-multipart'
 export interface EditBody {
   fields: EditFields
   request: NormalizedImageRequest
+  /** What goes upstream besides the prompt: the fields, and every stored picture. */
   payload: UpstreamPayload
-  /** Every stored picture's object. */
-  objects: string[]
 }
 
 const refuse = (message: string, param: string | null, code: string): never =>
@@ -54,6 +53,8 @@ export interface EditBodyRules {
   urls: UrlInputRules
   /** REQUEST_BODY_TIMEOUT_MS. */
   bodyTimeoutMs: number
+  /** Refuses (throws) a request the caller may not make, while the pictures are still the reader's. */
+  admit: (request: NormalizedImageRequest) => void
 }
 
 /** An edit's body read and its pictures stored. */
@@ -97,8 +98,9 @@ export async function readEditBody(
       mask: pictures.mask?.stored.image ?? null,
     })
     const files = [...pictures.images, ...(pictures.mask ? [pictures.mask] : [])].map(upstreamFile)
+    rules.admit(normalized)
     const payload: UpstreamPayload = { kind: 'edit', fields: editUpstreamFields(fields), files }
-    return { fields, request: normalized, payload, objects: objectsOf(pictures) }
+    return { fields, request: normalized, payload }
   } catch (error) {
     await store.discard(objectsOf(pictures))
     throw error

@@ -10,7 +10,7 @@ import type { InputImage } from '../result/inputs'
 import { sniffImage } from '../result/result'
 import { type ChunkRef, UNPOOLED } from '../stream/buffer-pool'
 import { concat, hex } from '../stream/bytes'
-import { ImageProbe } from './probe'
+import { ImageProbe } from '../stream/image-probe'
 
 /** One stored picture: what the request knows of it, whether it has alpha, and its object. */
 export interface StoredInput {

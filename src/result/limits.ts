@@ -1,8 +1,6 @@
 /**
  * How large an upstream answer may be before it counts as malformed, derived from the largest
- * documented output: the model registry's largest image (gpt-image-2 at 3840x2160, 8.3 Mpx) and
- * the contract's largest request (n = 10, 3 partial images each). Beyond these the gateway stops
- * reading instead of passing on (and paying R2 for) an answer no real generation can give.
+ * documented output, so the gateway stops reading one no real generation can give.
  */
 import { largestPixels, MODEL_IDS } from '../models'
 
@@ -27,7 +25,7 @@ export const MAX_IMAGE_BASE64 = Math.ceil(MAX_IMAGE_BYTES / 3) * 4
 export const MAX_EVENT_BYTES = MAX_IMAGE_BASE64 + 64 * 1024
 
 /** A whole upstream body: every image of the largest request with every partial image. */
-export const MAX_BODY_BYTES = MAX_EVENT_BYTES * MAX_IMAGES * (1 + MAX_PARTIAL_IMAGES)
+export const MAX_UPSTREAM_ANSWER_BYTES = MAX_EVENT_BYTES * MAX_IMAGES * (1 + MAX_PARTIAL_IMAGES)
 
 /** The JSON around the images (ids, sizes, usage): metadata only. */
 export const MAX_SKELETON_BYTES = 1024 * 1024

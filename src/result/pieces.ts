@@ -1,8 +1,6 @@
 /**
- * The pieces a generation is made of as it streams through the gateway, from the upstream to the
- * generation's owner and on to every answer. Image bytes travel as base64 text slices exactly as
- * the upstream sent them, and other events as their exact SSE bytes: nothing is decoded or
- * re-encoded on the way (only the owner decodes images, once, into R2).
+ * The pieces a generation is made of on its way from the upstream to every answer: images as the
+ * base64 slices the upstream sent, other events as their exact bytes; nothing is re-encoded.
  */
 import type { ChunkRef } from '../stream/buffer-pool'
 import type { ImageKind } from './events'
@@ -35,7 +33,7 @@ export type Piece =
   | { kind: 'meta'; meta: Partial<ResultMeta> }
 
 /** What is known of one finished image besides its bytes, for writing it into answers. */
-export interface ImageView {
+export interface ImageFraming {
   /** Names the events it is written in (`image_generation.*` or `image_edit.*`). */
   kind: ImageKind
   index: number

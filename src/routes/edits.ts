@@ -10,10 +10,11 @@ import { shapeOf } from '../answer/shapes'
 import { wantsFreshResult } from '../cache/freshness'
 import { InputStore } from '../cache/inputs'
 import { fail } from '../errors'
+import { obtain } from '../gateway/obtain'
 import { readEditBody } from '../inputs/edit-body'
 import { editFormSchema, editJsonSchema, MAX_INPUT_IMAGES } from '../schema/edit-request'
 import { editStreamEventSchema, imagesResponseSchema } from '../schema/responses'
-import { obtain } from './obtain'
+import { gatewayContext } from './gateway-context'
 import { CLIENT_KEY, errorResponses, KEY_ERRORS, openApiRouter, SLOW_BODY } from './openapi'
 
 export const edits = openApiRouter()
@@ -98,27 +99,20 @@ edits.openapi(route, async (c) => {
   const store = new InputStore(c.env.IMAGES)
   const principal = c.get('principal')
   const hosts = settings.editImageUrlHosts
-  const edit = await readEditBody(c.req.raw, store, {
+  const { request, payload } = await readEditBody(c.req.raw, store, {
     urls: {
       policy: { hosts, ownHost: new URL(c.req.url).hostname },
       callerMayFetch: hosts !== null || mayFetchUrls(principal),
     },
     bodyTimeoutMs: settings.requestBodyTimeoutMs,
+    admit: (request) => authorize(settings, principal, request),
   })
-  try {
-    authorize(settings, principal, edit.request)
-  } catch (error) {
-    await store.discard(edit.objects)
-    throw error
-  }
-  try {
-    const replace = mayRegenerate(principal) && wantsFreshResult(c.req.header('cache-control'))
-    const keepInputs = settings.keepEditInputs
-    const work = { payload: edit.payload, discard: edit.objects, keepInputs }
-    const obtained = await obtain(c, work, edit.request, shapeOf(edit.request), replace)
-    return obtained.kind === 'response' ? obtained.response : fail({ kind: 'internal' })
-  } catch (error) {
-    await store.discard(edit.objects)
-    throw error
-  }
+  const replace = mayRegenerate(principal) && wantsFreshResult(c.req.header('cache-control'))
+  const obtained = await obtain(gatewayContext(c), {
+    request,
+    payload,
+    shape: shapeOf(request),
+    replace,
+  })
+  return obtained.kind === 'response' ? obtained.response : fail({ kind: 'internal' })
 })

@@ -1,7 +1,6 @@
 /**
- * POST /v1/images/generations: authenticate, validate, authorize, obtain the answer (cache or
- * the one generation for this picture). Reads top to bottom like the request's way through the
- * gateway (DESIGN.md).
+ * POST /v1/images/generations: authenticate, validate, authorize, then the gateway core answers
+ * (from the cache, or the one generation for this picture).
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireCaller } from '../access/auth'
@@ -9,9 +8,11 @@ import { authorize, mayRegenerate } from '../access/permissions'
 import { shapeOf } from '../answer/shapes'
 import { wantsFreshResult } from '../cache/freshness'
 import { fail } from '../errors'
+import { obtain } from '../gateway/obtain'
 import { imageRequestSchema, normalize } from '../schema/image-request'
 import { imagesResponseSchema, streamEventSchema } from '../schema/responses'
-import { obtainAnswer } from './obtain'
+import { generationPayload } from '../upstream/payload'
+import { gatewayContext } from './gateway-context'
 import { BODY_ERRORS, CLIENT_KEY, errorResponses, KEY_ERRORS, openApiRouter } from './openapi'
 import { jsonBody } from './request-body'
 
@@ -59,6 +60,8 @@ images.openapi(generations, async (c) => {
   authorize(c.var.settings, principal, request)
   const replace =
     mayRegenerate(principal) && wantsFreshResult(c.req.valid('header')['cache-control'])
-  const obtained = await obtainAnswer(c, input, request, shapeOf(request), replace)
+  const payload = generationPayload(input)
+  const ask = { request, payload, shape: shapeOf(request), replace }
+  const obtained = await obtain(gatewayContext(c), ask)
   return obtained.kind === 'response' ? obtained.response : fail({ kind: 'internal' })
 })

@@ -1,11 +1,10 @@
 /**
- * GET /v1/models: the models this gateway offers, in OpenAI's list shape (so `client.models.list()`
- * works), each with its capabilities from src/models.ts, plus what the whole gateway accepts.
- * The page builds its form from this, so it offers exactly what the validator allows. Public:
- * it holds no secrets and spends nothing.
+ * GET /v1/models: the models this gateway offers in OpenAI's list shape, each with its capabilities,
+ * plus what the whole gateway accepts. The page builds its form from this. Public: it spends nothing.
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { anonymousAccess } from '../access/auth'
+import { DEMO_FORMATS } from '../demo/encode'
 import { fail } from '../errors'
 import { capabilitiesOf, DEFAULT_MODEL, largestPixels, MODEL_IDS, type ModelId } from '../models'
 import { MAX_IMAGES, MAX_PARTIAL_IMAGES } from '../result/limits'
@@ -18,7 +17,6 @@ import {
 } from '../schema/image-request'
 import { modelListSchema, modelSchema } from '../schema/responses'
 import type { Settings } from '../settings'
-import { DEMO_FORMATS } from '../upstream/demo/encode'
 import { errorResponses, NO_KEY, openApiRouter } from './openapi'
 
 export const models = openApiRouter()

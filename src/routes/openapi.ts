@@ -1,6 +1,6 @@
 /**
- * Routes that document themselves: zod schemas validate each route and generate GET /openapi.json
- * (OpenAPI 3.1), so the description cannot drift from the code; /docs renders it.
+ * Routes that document themselves: each is a `createRoute` validated by its own zod schemas (the
+ * one OpenAI-style 400 as hook), and GET /openapi.json is generated from them; /docs renders it.
  */
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from '../env'

@@ -9,11 +9,12 @@ import { fail } from '../errors'
 import { bodyChunks } from '../inputs/body-chunks'
 
 /** Largest accepted body: a 32000-character prompt is at most 128 KiB of UTF-8, plus the rest. */
-export const MAX_BODY_BYTES = 256 * 1024
+export const MAX_REQUEST_BODY_BYTES = 256 * 1024
 
-const tooLarge = (): never => fail({ kind: 'payload_too_large', limitBytes: MAX_BODY_BYTES })
+const tooLarge = (): never =>
+  fail({ kind: 'payload_too_large', limitBytes: MAX_REQUEST_BODY_BYTES })
 
-/** The body as text, read within `timeoutMs` and refused past MAX_BODY_BYTES. */
+/** The body as text, read within `timeoutMs` and refused past MAX_REQUEST_BODY_BYTES. */
 async function bodyText(body: ReadableStream<Uint8Array> | null, timeoutMs: number) {
   if (!body) return ''
   const decoder = new TextDecoder()
@@ -21,14 +22,14 @@ async function bodyText(body: ReadableStream<Uint8Array> | null, timeoutMs: numb
   let size = 0
   for await (const bytes of bodyChunks(body, timeoutMs)) {
     size += bytes.length
-    if (size > MAX_BODY_BYTES) tooLarge()
+    if (size > MAX_REQUEST_BODY_BYTES) tooLarge()
     text += decoder.decode(bytes, { stream: true })
   }
   return text + decoder.decode()
 }
 
 const readJson = createMiddleware<AppEnv>(async (c, next) => {
-  if (Number(c.req.header('content-length')) > MAX_BODY_BYTES) tooLarge()
+  if (Number(c.req.header('content-length')) > MAX_REQUEST_BODY_BYTES) tooLarge()
   const type = c.req.header('content-type') ?? null
   if (!type || !/^application\/json\s*(;|$)/i.test(type)) {
     fail({ kind: 'unsupported_media_type', received: type, accepts: ['json'] })

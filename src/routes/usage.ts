@@ -1,8 +1,8 @@
 /** GET /v1/usage: what the calling managed key has spent, has left, and saved through the cache. */
 import { createRoute } from '@hono/zod-openapi'
 import { requireCaller } from '../access/auth'
-import { ledger } from '../access/keys'
-import { usd } from '../access/pricing'
+import { ledgerOf } from '../billing/ledger-name'
+import { usd } from '../billing/prices'
 import { fail } from '../errors'
 import { usageResponseSchema } from '../schema/responses'
 import { CLIENT_KEY, errorResponses, KEY_ERRORS, openApiRouter } from './openapi'
@@ -31,7 +31,7 @@ usage.openapi(own, async (c) => {
       message: 'Usage is kept for managed keys (sk-gw-/pk-gw-); this request has none.',
     })
   }
-  const u = await ledger(c.env, principal.ledger).usage()
+  const u = await ledgerOf(c.env, principal.ledger).usage()
   return c.json(
     {
       object: 'usage' as const,

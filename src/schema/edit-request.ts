@@ -1,7 +1,6 @@
 /**
- * The contract of POST /v1/images/edits besides its pictures (streamed by src/inputs/): the fields
- * of generations plus per-model `input_fidelity`, as multipart text (all strings) or the JSON form
- * (pictures by URL); `normalizeEdit()` joins fields and pictures into one normalized request.
+ * The contract of POST /v1/images/edits besides its pictures: the fields of generations plus
+ * per-model `input_fidelity`, as multipart text or the JSON form (pictures by URL).
  */
 import { z } from 'zod'
 import {
@@ -168,15 +167,13 @@ export function normalizeEdit(fields: EditFields, pictures: EditPictures): Norma
 }
 
 /**
- * The text fields sent upstream: `model` and `prompt` always, other fields only when the client
- * set them, never one only this gateway understands (`output_format: "auto"`, `response_format`).
+ * The text fields sent upstream besides the prompt (which travels in the normalized request):
+ * `model` always, others only when the client set them, never one only this gateway understands
+ * (`output_format: "auto"`, `response_format`).
  */
 export function editUpstreamFields(fields: EditFields): [string, string][] {
-  const { model, prompt, output_format, response_format: _ours, ...rest } = fields
-  const out: [string, string][] = [
-    ['model', model ?? DEFAULT_MODEL],
-    ['prompt', prompt],
-  ]
+  const { model, prompt: _once, output_format, response_format: _ours, ...rest } = fields
+  const out: [string, string][] = [['model', model ?? DEFAULT_MODEL]]
   for (const [name, value] of Object.entries(rest))
     if (value != null) out.push([name, String(value)])
   if (output_format != null && output_format !== 'auto') out.push(['output_format', output_format])

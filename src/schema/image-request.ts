@@ -1,7 +1,6 @@
 /**
- * The request contract of POST /v1/images/generations (the seed's parameter table) as one zod
- * schema, with the per-model rules read from src/models.ts. `normalize()` turns a valid request
- * into one with every default resolved, which later stages (generation, cache key) rely on.
+ * The request contract of POST /v1/images/generations as one zod schema with the model registry's
+ * rules; `normalize()` resolves every default, which the cache key and the generation rely on.
  */
 import { z } from 'zod'
 import {
@@ -181,7 +180,7 @@ export interface NormalizedImageRequest {
   partial_images: number
   user: string | null
   response_format: (typeof RESPONSE_FORMATS)[number]
-  /** Edits only: the pictures it starts from (src/schema/edit-request.ts). */
+  /** Edits only: the pictures it starts from. */
   edit?: EditInputs
 }
 
@@ -211,12 +210,13 @@ export function normalize(req: ImageRequest): NormalizedImageRequest {
 }
 
 /**
- * The body sent upstream: `model` and `prompt` always, other fields only when the client set them,
- * and never a value only this gateway understands (`output_format: "auto"`, `response_format`).
+ * The fields sent upstream besides the prompt (which travels in the normalized request): `model`
+ * always, others only when the client set them, and never a value only this gateway understands
+ * (`output_format: "auto"`, `response_format`).
  */
-export function upstreamBody(req: ImageRequest): Record<string, unknown> {
-  const { model, prompt, output_format, response_format: _ours, ...rest } = req
-  const body: Record<string, unknown> = { model: model ?? DEFAULT_MODEL, prompt }
+export function upstreamFields(req: ImageRequest): Record<string, unknown> {
+  const { model, prompt: _once, output_format, response_format: _ours, ...rest } = req
+  const body: Record<string, unknown> = { model: model ?? DEFAULT_MODEL }
   // A field set to null was not set: it is left out, as one the client never sent.
   for (const [name, value] of Object.entries(rest)) if (value != null) body[name] = value
   if (output_format != null && output_format !== 'auto') body.output_format = output_format

@@ -146,7 +146,7 @@ export const modelListSchema = z.object({
     .meta({ description: 'What this deployment accepts as a whole.' }),
 })
 
-export const keyViewSchema = z.object({
+export const shownKeySchema = z.object({
   id: z.string(),
   name: z.string(),
   kind: z.enum(['secret', 'publishable']),
@@ -176,8 +176,8 @@ export const keyViewSchema = z.object({
   unbilled_usd: z.number().meta({ description: 'What those anomalies left uncharged.' }),
 })
 
-export const newKeyResponseSchema = keyViewSchema.extend({
+export const newKeyResponseSchema = shownKeySchema.extend({
   key: z.string().meta({ description: 'The secret: shown this once, never again.' }),
 })
 
-export const keyListSchema = z.object({ object: z.literal('list'), data: z.array(keyViewSchema) })
+export const keyListSchema = z.object({ object: z.literal('list'), data: z.array(shownKeySchema) })

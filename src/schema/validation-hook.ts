@@ -4,7 +4,8 @@
  * clients see the same errors they would see from OpenAI.
  */
 import type { core } from 'zod'
-import { type Failure, fail } from '../errors'
+import { fail } from '../errors'
+import type { Failure } from '../failure'
 
 type Issue = core.$ZodIssue
 

@@ -1,8 +1,6 @@
 /**
- * A body passed through untouched, with something to do once it has ended. A native pipe between
- * native streams: the bytes never enter this isolate's JavaScript, where a TransformStream would
- * take every chunk through the heap (measured: a bypass's 1 MB miss cost the worker 23 ms of CPU
- * and 56 MB at its peak that way, against 2 ms and 0.5 MB).
+ * A body passed through untouched, with something to do once it has ended: a native pipe, so the
+ * bytes never enter JavaScript (a TransformStream cost a 1 MB miss 23 ms of CPU and 56 MB, not 2).
  */
 
 /**

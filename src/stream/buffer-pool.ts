@@ -1,9 +1,6 @@
 /**
- * Fixed-size buffers (256 KiB) reused for the bytes that stream through the generation's owner:
- * upstream reads and the parts it writes to R2. Reusing them keeps those bytes from becoming
- * garbage: V8 only collects ArrayBuffers after tens of MB of them have piled up, which would
- * otherwise dominate an isolate's peak memory. A buffer goes back to the pool only when nothing
- * can still read it (a refcount for upstream chunks; a finished write for R2 parts).
+ * Fixed-size buffers (256 KiB) reused for the bytes that stream through the generation's owner,
+ * so they never become garbage (V8 collects ArrayBuffers only after tens of MB pile up).
  */
 
 export const BLOCK_BYTES = 256 * 1024
@@ -17,7 +14,10 @@ export function takeBuffer(): ArrayBuffer {
   return free.pop() ?? new ArrayBuffer(BLOCK_BYTES)
 }
 
-/** Returns a buffer nothing reads any more. */
+/**
+ * Returns a buffer nothing reads any more: a refcount decides for upstream chunks, a finished write
+ * for R2 parts.
+ */
 export function giveBuffer(buffer: ArrayBufferLike): void {
   if (buffer.byteLength !== BLOCK_BYTES || (buffer as ArrayBuffer).detached) return
   if (free.length < KEEP) free.push(buffer as ArrayBuffer)

@@ -1,4 +1,4 @@
-/** Small helpers for byte arrays. */
+/** Small helpers for bytes: joining them, and writing them as hex or base64url. */
 
 export const encoder = new TextEncoder()
 
@@ -16,6 +16,19 @@ export function concat(pieces: Uint8Array[], length?: number): Uint8Array {
 
 /** Lower-case hex of bytes (digests, random ids). */
 export function hex(bytes: ArrayBuffer | Uint8Array): string {
-  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)
-  return Array.from(view, (b) => b.toString(16).padStart(2, '0')).join('')
+  const array = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)
+  return Array.from(array, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** Lower-case hex of the SHA-256 of text's UTF-8: cache keys, key secrets, embed URLs. */
+export async function sha256Hex(text: string): Promise<string> {
+  return hex(await crypto.subtle.digest('SHA-256', encoder.encode(text)))
+}
+
+/** Unpadded base64url of bytes: random key text, signatures. */
+export function base64Url(bytes: ArrayBuffer | Uint8Array): string {
+  let binary = ''
+  for (const byte of bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes))
+    binary += String.fromCharCode(byte)
+  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
 }

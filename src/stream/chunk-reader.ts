@@ -1,13 +1,6 @@
 /**
- * Reads an upstream body in large chunks under two deadlines, with one timer per read loop rather
- * than a timer and a promise race per read. Where the body supports it, a BYOB reader takes
- * whatever has arrived (up to 256 KiB) per read, into a pooled buffer, instead of the runtime's
- * 4 KB pieces, so the per-chunk work downstream runs far less often. A chunk comes with a ref:
- * whoever keeps a view of it past the loop's turn retains it (see buffer-pool.ts).
- *
- * The idle deadline is reset by `progress()`, which the caller calls on each complete event: bytes
- * or comments trickling in do not count as progress. The total deadline comes as an AbortSignal.
- * When either passes, the body is cancelled and the loop throws.
+ * Reads an upstream body in large pooled chunks (a BYOB reader takes up to 256 KiB per read, not
+ * 4 KB pieces) under an idle and a total deadline, with one timer per read loop.
  */
 
 import {
@@ -49,6 +42,12 @@ export interface ChunkReaderOptions {
   signal?: AbortSignal
 }
 
+/**
+ * A chunk comes with a ref: whoever keeps a view of it past the loop's turn retains it. The idle
+ * deadline is reset by `progress()`, which the caller calls on each complete event (bytes or
+ * comments trickling in are no progress); the total deadline comes as an AbortSignal. When either
+ * passes, the body is cancelled and the loop throws.
+ */
 export class ChunkReader {
   private lastProgress = Date.now()
   private failure: Error | null = null

@@ -1,16 +1,16 @@
 /**
- * Finds ASCII bytes (line ends, quotes) in a chunk at memchr speed. `Uint8Array.prototype.indexOf`
- * walks bytes one by one (about 1 ns each in V8), which on megabytes of base64 was the largest
- * CPU cost of a stream; a string's `indexOf` is vectorised. So each 64 KiB window of the chunk is
- * decoded once, as UTF-8 (V8's ASCII fast path), and searched as text; several searches share
- * the windows. A window that is not plain ASCII is decoded one byte to one character
- * (windows-1252) instead, so text positions are always byte positions.
+ * Finds ASCII bytes (line ends, quotes) in a chunk at memchr speed: each 64 KiB window is decoded
+ * once and searched as text, since `Uint8Array#indexOf` walks bytes one by one.
  */
 
 const WINDOW = 64 * 1024
 const ascii = new TextDecoder()
 const oneToOne = new TextDecoder('windows-1252')
 
+/**
+ * A chunk's windows as text: UTF-8 (V8's ASCII fast path), or one byte to one character
+ * (windows-1252) for a window that is not plain ASCII, so text positions are byte positions.
+ */
 export class ChunkText {
   private readonly windows: string[] = []
 

@@ -1,11 +1,7 @@
 /**
- * Finds the `"b64_json": "..."` strings in Images API JSON (an answer body, or the data of a
- * completed event) as it streams by, over bytes: the sink gets each image's base64 as ranges of
- * the incoming chunks, never as one string, and everything else (a small skeleton of metadata)
- * is kept and parsed at the end (another key may be asked for: an edit's `image_url`).
- * Hand-written because streaming JSON libraries step through every character in JavaScript and
- * hand values over as strings; here the only per-byte work in an image is one native `indexOf`
- * for its closing quote.
+ * Finds the `"b64_json"` strings in Images API JSON as it streams by: each image's base64 reaches
+ * the sink as ranges of the chunks, never one string. Hand-written: streaming JSON libraries step
+ * through every character and hand values over as strings.
  */
 import { concat } from './bytes'
 import type { ChunkText } from './chunk-text'
@@ -27,6 +23,11 @@ const MAX_GAP = 32
 
 type Match = { end: number } | 'partial' | 'none'
 
+/**
+ * Everything but the images (a small skeleton of metadata) is kept and parsed at the end, where
+ * another key may be asked for (an edit's `image_url`); the only per-byte work in an image is one
+ * native `indexOf` for its closing quote.
+ */
 export class JsonImageScanner {
   private skeleton: Uint8Array[] = []
   private skeletonBytes = 0

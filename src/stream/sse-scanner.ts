@@ -1,13 +1,6 @@
 /**
- * Finds server-sent event frames in a byte stream (WHATWG HTML, "Interpreting an event stream")
- * without decoding it: line ends are found with native `indexOf`, so megabytes of base64 on one
- * data line cost two memchr scans per chunk. The sink is told where each frame begins (once its
- * type is known: at its first data line), gets the frame's raw bytes and its data content as
- * ranges of the chunks (no copies), and hears when the blank line ends it. Blocks without data
- * (comments, keep-alives) are not frames and are dropped, as a browser would.
- *
- * Hand-written because eventsource-parser works on decoded strings, which would mean decoding
- * and copying every partial image that passes through.
+ * Finds server-sent event frames in a byte stream without decoding it (native `indexOf` for line
+ * ends). Hand-written: eventsource-parser works on decoded strings, which would copy every image.
  */
 import { concat } from './bytes'
 import { ChunkText } from './chunk-text'
@@ -39,6 +32,12 @@ const decoder = new TextDecoder()
 type LineState = 'start' | 'name' | 'value'
 type Field = 'data' | 'event' | 'ignored'
 
+/**
+ * Frames by WHATWG HTML, "Interpreting an event stream". The sink is told where each frame begins
+ * (at its first data line, once its type is known), gets its raw bytes and its data as ranges of
+ * the chunks (no copies), and hears when the blank line ends it. Blocks without data (comments,
+ * keep-alives) are not frames and are dropped, as a browser would.
+ */
 export class SseScanner {
   private head: Uint8Array[] = []
   private headBytes = 0

@@ -1,11 +1,9 @@
 /**
- * Calls the upstream images endpoint (generations, or edits with their pictures streamed from R2
- * into a multipart body): the operator's key, a deadline for response headers, and at most one
- * retry, only for failures where retrying can help (5xx, network, timeout) and only before
- * anything reached the client (this returns before the body is read). No client signal is taken:
- * a generation belongs to its owner, not to whichever client asked first.
+ * Calls the upstream images endpoint: the operator's key, a deadline for its headers, and one retry
+ * only where retrying helps (5xx, network, timeout), before anything reached a client.
  */
-import { type Failure, fail } from '../errors'
+import { fail } from '../errors'
+import type { Failure } from '../failure'
 import { failureFromUpstream } from './error-mapping'
 import { multipartBody } from './multipart-body'
 import { type OpenInput, UPSTREAM_PATHS, type UpstreamPayload } from './payload'
@@ -14,6 +12,8 @@ import type { UpstreamTarget } from './target'
 const RETRY_DELAY_MS = 250
 
 export interface UpstreamCall {
+  /** The prompt, which joins the payload's fields after `model`, as the API lists them. */
+  prompt: string
   payload: UpstreamPayload
   /** Reads an edit's stored pictures. */
   open?: OpenInput
@@ -23,17 +23,24 @@ export interface UpstreamCall {
 
 /** A fresh body for one attempt, and its content type. */
 function bodyOf(call: UpstreamCall): { body: BodyInit; contentType: string } {
-  const { payload } = call
+  const { payload, prompt } = call
   if (payload.kind === 'generation') {
-    return { body: JSON.stringify(payload.body), contentType: 'application/json' }
+    const { model, ...rest } = payload.fields
+    return { body: JSON.stringify({ model, prompt, ...rest }), contentType: 'application/json' }
   }
+  const [model, ...rest] = payload.fields
+  const fields: [string, string][] = [...(model ? [model] : []), ['prompt', prompt], ...rest]
   const open: OpenInput = call.open ?? (() => Promise.resolve(null))
-  return multipartBody(payload.fields, payload.files, open)
+  return multipartBody(fields, payload.files, open)
 }
 
 type Attempt = { ok: true; response: Response } | { ok: false; failure: Failure }
 
-/** Sends the generation request; resolves with a 2xx response whose body is not yet read. */
+/**
+ * Sends the request; resolves with a 2xx response whose body is not yet read. An edit's pictures
+ * stream from R2 into its multipart body. No client signal is taken: a generation belongs to its
+ * owner, not to whichever client asked first.
+ */
 export async function callUpstream(target: UpstreamTarget, call: UpstreamCall): Promise<Response> {
   const first = await attempt(target, call)
   if (first.ok) return first.response

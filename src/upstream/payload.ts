@@ -1,7 +1,8 @@
 /**
- * What the owner sends upstream, as plain data (it crosses to the Durable Object): a generation's
- * JSON body, or an edit's text fields and stored pictures (streamed into multipart-body.ts).
+ * What the owner sends upstream besides the prompt, as plain data (it crosses to the Durable
+ * Object): a generation's JSON fields, or an edit's text fields and stored pictures.
  */
+import { type ImageRequest, upstreamFields } from '../schema/image-request'
 
 export interface UpstreamFile {
   /** The multipart field: `image`, `image[]` or `mask`. */
@@ -10,13 +11,26 @@ export interface UpstreamFile {
   /** From the picture's bytes, never from what the client declared. */
   contentType: string
   bytes: number
-  /** The R2 object holding it (src/cache/inputs.ts). */
+  /** The R2 object holding it. */
   object: string
 }
 
+/** The prompt is not here: it travels once, in the normalized request, and joins these fields. */
 export type UpstreamPayload =
-  | { kind: 'generation'; body: Record<string, unknown> }
+  /** `model` and the other fields the client set. */
+  | { kind: 'generation'; fields: Record<string, unknown> }
+  /** `model` first, then the other text fields the client set; and the pictures. */
   | { kind: 'edit'; fields: [string, string][]; files: UpstreamFile[] }
+
+/** The payload of a generation request as the client sent it. */
+export function generationPayload(input: ImageRequest): UpstreamPayload {
+  return { kind: 'generation', fields: upstreamFields(input) }
+}
+
+/** An edit's stored pictures (R2 objects), in upstream order; none for a generation. */
+export function inputObjects(payload: UpstreamPayload): string[] {
+  return payload.kind === 'edit' ? payload.files.map((file) => file.object) : []
+}
 
 /** The upstream endpoint of each kind of request, under its base URL. */
 export const UPSTREAM_PATHS = { generation: '/images/generations', edit: '/images/edits' } as const

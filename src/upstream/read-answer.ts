@@ -3,7 +3,7 @@
  * deadlines and the body-size limit. `afterChunk` lets the consumer hold the read (R2 uploads
  * that fall behind), so a slow store slows the upstream instead of filling memory.
  */
-import { MAX_BODY_BYTES } from '../result/limits'
+import { MAX_UPSTREAM_ANSWER_BYTES } from '../result/limits'
 import type { Piece } from '../result/pieces'
 import { ChunkReader } from '../stream/chunk-reader'
 import { MalformedBodyError } from '../stream/malformed'
@@ -31,7 +31,7 @@ export async function readUpstreamAnswer(
   let total = 0
   for await (const { bytes, ref } of reader.chunks()) {
     total += bytes.length
-    if (total > MAX_BODY_BYTES) throw new MalformedBodyError('the answer is too large')
+    if (total > MAX_UPSTREAM_ANSWER_BYTES) throw new MalformedBodyError('the answer is too large')
     answer.push(bytes, ref)
     const wait = options.afterChunk()
     if (wait) await wait

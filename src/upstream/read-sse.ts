@@ -1,10 +1,7 @@
 /**
- * Reads an upstream SSE answer into generation pieces. Frames that are not finished images
- * (partial images, other events) pass on as their exact bytes; a completed image event (a
- * generation's `image_generation.completed` or an edit's `image_edit.completed`) passes on as its
- * base64 slices plus the bytes around them (its `prefix` and `suffix`), so the event can be
- * forwarded byte for byte and the image decoded once, into R2. Error events become failures;
- * nothing of theirs is forwarded.
+ * Reads an upstream SSE answer into generation pieces: other frames pass on as their exact bytes,
+ * a completed image as its base64 slices and the bytes around them, so it is forwarded byte for
+ * byte and decoded once, into R2. Error events become failures; nothing of theirs is forwarded.
  */
 import { GatewayError } from '../errors'
 import { COMPLETED_EVENTS } from '../result/events'

@@ -1,30 +1,19 @@
 /**
  * Which upstream answers: the operator's OpenAI-compatible API, or the built-in demo generator
- * when neither UPSTREAM_BASE_URL nor UPSTREAM_API_KEY is set (src/settings.ts decides). Both are reached through a
- * fetch-shaped function, so forwarding, retries and error mapping are one code path.
+ * when none is set. Both are reached through fetch, so forwarding, retries and errors are one path.
  */
+
+import { DEMO_MAX_INPUT_PIXELS, DEMO_MAX_JPEG_PIXELS, demoMaxPixels } from '../demo/decode-picture'
+import { demoFetch } from '../demo/demo-upstream'
+import { isDemoFormat } from '../demo/encode'
 import { fail } from '../errors'
 import type { NormalizedImageRequest } from '../schema/image-request'
-import { DEMO_MAX_INPUT_PIXELS, DEMO_MAX_JPEG_PIXELS, demoMaxPixels } from './demo/decode-picture'
-import { demoFetch } from './demo/demo-upstream'
-import { isDemoFormat } from './demo/encode'
+import type { UpstreamSettings } from '../settings'
 
-export interface UpstreamTarget {
-  kind: 'remote' | 'demo'
-  /** Base URL without a trailing slash, e.g. https://api.openai.com/v1 */
-  baseUrl: string
-  apiKey: string | null
-  /** How long to wait for response headers (for a non-stream request: the whole generation). */
-  timeoutMs: number
-  /** How long a response body may go without a complete event before it counts as stalled. */
-  idleTimeoutMs: number
-  /** How long the whole generation may take, headers and body. */
-  totalTimeoutMs: number
+/** An upstream and the fetch-shaped function it is called through. */
+export interface UpstreamTarget extends UpstreamSettings {
   fetch: (request: Request) => Promise<Response>
 }
-
-/** An upstream as plain data, so it can be handed to the generation's owner (a Durable Object). */
-export type UpstreamSettings = Omit<UpstreamTarget, 'fetch'>
 
 /** The callable upstream for settings: the demo generator, or the network. */
 export function targetFromSettings(settings: UpstreamSettings): UpstreamTarget {

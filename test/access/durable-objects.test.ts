@@ -7,8 +7,8 @@ import { evictDurableObject, reset, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { KeyIndex } from '../../src/access/key-index'
-import type { KeyRecord } from '../../src/access/key-record'
-import type { AccessLedger } from '../../src/access/ledger'
+import type { AccessLedger } from '../../src/billing/ledger'
+import type { KeyRecord } from '../../src/principal'
 
 /** How long the tests' reservations are held. */
 const HOLD_MS = 60_000

@@ -4,7 +4,7 @@
  * image input price. A balance that cannot cover the reservation refuses before any call.
  */
 import { describe, expect, it } from 'vitest'
-import { costOf, estimateCost } from '../../src/access/pricing'
+import { costOf, estimateCost } from '../../src/billing/prices'
 import { defaultInputFidelity, MODEL_IDS, MODELS } from '../../src/models'
 import type { InputImage } from '../../src/result/inputs'
 import { normalizeEdit } from '../../src/schema/edit-request'

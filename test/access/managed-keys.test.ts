@@ -5,7 +5,7 @@
 import { runInDurableObject } from 'cloudflare:test'
 import { env as bindings } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { hashSecret } from '../../src/access/keys'
+import { sha256Hex } from '../../src/stream/bytes'
 import { CLIENT_KEY, callGateway, ENVS, fakeUpstream } from '../helpers/gateway'
 import { ADMIN, createKey, env, errorOf, gen } from '../helpers/keys'
 
@@ -113,7 +113,7 @@ describe('managed keys', () => {
     fakeUpstream()
     for (const key of ['sk-gw-made-up-1', 'pk-gw-made-up-2']) {
       expect((await gen(key, {}, { origin: 'https://site.example' })).status).toBe(401)
-      const stub = bindings.LEDGERS.get(bindings.LEDGERS.idFromName(`key:${await hashSecret(key)}`))
+      const stub = bindings.LEDGERS.get(bindings.LEDGERS.idFromName(`key:${await sha256Hex(key)}`))
       const stored = await runInDurableObject(stub, async (_, state) => state.storage.list())
       expect(stored.size).toBe(0)
     }

@@ -7,17 +7,18 @@
 import { runInDurableObject } from 'cloudflare:test'
 import { env as bindings } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { payerFor } from '../../src/access/billing'
-import { hashSecret } from '../../src/access/keys'
+import { payerFor } from '../../src/billing/reservations'
 import { cacheKey } from '../../src/cache/cache-key'
-import type { Principal } from '../../src/env'
 import type {
   GenerationCoordinator,
   JoinRequest,
   JoinResult,
 } from '../../src/generation/coordinator'
-import { imageRequestSchema, normalize, upstreamBody } from '../../src/schema/image-request'
+import type { Principal } from '../../src/principal'
+import { imageRequestSchema, normalize } from '../../src/schema/image-request'
 import { settingsOf } from '../../src/settings'
+import { sha256Hex } from '../../src/stream/bytes'
+import { generationPayload } from '../../src/upstream/payload'
 import { errorReply, FAKE_UPSTREAM_URL, gate, imageStreamFrames } from '../fakes/upstream'
 import { ENVS, fakeUpstream, GATEWAY_URL, settled } from '../helpers/gateway'
 import { createKey, errorOf, gen, usage } from '../helpers/keys'
@@ -31,7 +32,7 @@ async function keyWith(balance_usd: number) {
   const principal: Principal = {
     kind: 'managed',
     id,
-    ledger: `key:${await hashSecret(key)}`,
+    ledger: `key:${await sha256Hex(key)}`,
     record: {
       id,
       name: 'k',
@@ -66,9 +67,8 @@ async function joinOf(prompt: string, principal: Principal): Promise<JoinRequest
   return {
     key: await cacheKey(request, { upstream: FAKE_UPSTREAM_URL, scope: null }),
     request,
-    payload: { kind: 'generation', body: upstreamBody(input) },
-    discard: [],
-    keepInputs: false,
+    payload: generationPayload(input),
+    inputs: { objects: [], keep: false },
     upstream: settings.upstream,
     replace: false,
     shape: 'json',

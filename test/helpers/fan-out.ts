@@ -28,7 +28,7 @@ export function setup(graceMs = GRACE_MS) {
     replace: false,
     keepImagesOnFailure: false,
     generationId: crypto.randomUUID(),
-    keptInputs: [],
+    inputs: { objects: [], keep: false },
   })
   const gen = new Generation(store, { created: 1 }, writer, 60_000, graceMs)
   gen.start({ upstreamRequestId: 'req_1', upstreamKind: 'remote', upstreamFirstByteMs: 5 })

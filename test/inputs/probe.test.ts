@@ -7,8 +7,8 @@
 import fc from 'fast-check'
 import { encode as encodePng } from 'fast-png'
 import { describe, expect, it } from 'vitest'
-import { ImageProbe } from '../../src/inputs/probe'
 import { hex } from '../../src/stream/bytes'
+import { ImageProbe } from '../../src/stream/image-probe'
 import { jpeg, png, webp } from '../helpers/edits'
 
 function probe(chunks: Uint8Array[]) {

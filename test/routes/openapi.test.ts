@@ -2,7 +2,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import { describe, expect, it } from 'vitest'
 import type { z } from 'zod'
-import { VIEW_FIELDS } from '../../public/embed-fields.js'
+import { VARIANT_FIELDS } from '../../shared/embed-fields.js'
 import { EMBED_FIELDS } from '../../src/embed/embed-request'
 import app from '../../src/index'
 import { imageRequestSchema } from '../../src/schema/image-request'
@@ -113,12 +113,12 @@ describe('GET /openapi.json', () => {
     expect(sign?.schema.additionalProperties).toBe(false)
     const query = doc.paths['/v1/images/embed']?.get?.parameters?.map((p) => p.name)
     expect(query?.sort()).toEqual(
-      [...EMBED_FIELDS, ...VIEW_FIELDS, 'sig', 'exp', 'key', 'stream'].sort(),
+      [...EMBED_FIELDS, ...VARIANT_FIELDS, 'sig', 'exp', 'key', 'stream'].sort(),
     )
     const variants = doc.paths['/v1/images/{file}']?.get?.parameters?.filter(
       (p) => p.in === 'query',
     )
-    expect(variants?.map((p) => p.name).sort()).toEqual([...VIEW_FIELDS].sort())
+    expect(variants?.map((p) => p.name).sort()).toEqual([...VARIANT_FIELDS].sort())
     const file = doc.paths['/v1/images/{file}']?.get?.parameters?.find((p) => p.in === 'path')
     expect(file).toMatchObject({ name: 'file', schema: { pattern: expect.any(String) } })
   })

@@ -5,7 +5,7 @@
  * what was reserved.
  */
 import { describe, expect, it } from 'vitest'
-import { demoFetch } from '../../src/upstream/demo/demo-upstream'
+import { demoFetch } from '../../src/demo/demo-upstream'
 import { file, form, jpeg, png, postEdit } from '../helpers/edits'
 import { ENVS, fakeUpstream, settled } from '../helpers/gateway'
 import { ADMIN, createKey, usage } from '../helpers/keys'

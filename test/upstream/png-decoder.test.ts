@@ -8,9 +8,9 @@ import fc from 'fast-check'
 import { encode } from 'fast-png'
 import { zlibSync } from 'fflate'
 import { describe, expect, it } from 'vitest'
-import { BoundedInflate, InflateError } from '../../src/upstream/demo/bounded-inflate'
-import { decodePicture } from '../../src/upstream/demo/decode-picture'
-import { decodePng, Undecodable } from '../../src/upstream/demo/png-decoder'
+import { BoundedInflate, InflateError } from '../../src/demo/bounded-inflate'
+import { decodePicture } from '../../src/demo/decode-picture'
+import { decodePng, Undecodable } from '../../src/demo/png-decoder'
 import { jpeg } from '../helpers/edits'
 import {
   bombPng,

@@ -1,18 +1,14 @@
 /**
- * Paying for generations, all in one place. The worker names who would pay (a managed key's
- * ledger, or the day's anonymous budget) and the most the request can cost; the generation's
- * owner reserves that only when it really starts a generation, held for at most its deadlines (an
- * exhausted balance is that caller's 403 before any call), so joins and cache hits never
- * reserve. After the call, the owner settles the cost the upstream reports (or the reserved
- * estimate when it reports none), never more than was held, or refunds on failure. Cache hits
- * count as money saved. Neither routes nor the owner compute prices.
+ * Paying for generations: the worker names who would pay and the most it can cost; the owner
+ * reserves when it really starts a generation, then settles what the upstream reports or refunds.
  */
-import type { Bindings, Principal } from '../env'
+import type { Bindings } from '../env'
 import type { Failure } from '../failure'
+import type { Principal } from '../principal'
 import type { NormalizedImageRequest } from '../schema/image-request'
 import type { Settings } from '../settings'
-import { ledger } from './keys'
-import { costOf, estimateCost, MICROS_PER_USD, usd } from './pricing'
+import { ledgerKind, ledgerName, ledgerOf } from './ledger-name'
+import { costOf, estimateCost, MICROS_PER_USD, usd } from './prices'
 
 /** A reservation to settle: the ledger's name, the reservation's id and what it holds. */
 export interface BillingRef {
@@ -40,18 +36,22 @@ export interface Payer {
  */
 const HOLD_MARGIN_MS = 5 * 60_000
 
-/** Who would pay for a miss; null when nobody pays (bootstrap keys, signed embeds, the demo). */
+/**
+ * Who would pay for a miss; null when nobody pays (the operator's keys, signed embeds, the demo).
+ * Joins and cache hits never reserve; an exhausted balance is that caller's 403 before any call;
+ * a settlement never charges more than was held. Cache hits count as money saved.
+ */
 export function payerFor(
   settings: Settings,
   principal: Principal,
   request: NormalizedImageRequest,
 ): Payer | null {
-  if (settings.demo || principal.kind === 'key' || principal.kind === 'signed') return null
+  if (settings.demo || principal.kind === 'operator' || principal.kind === 'signed') return null
   const micros = estimateCost(request)
   const holdMs = settings.upstream.timeoutMs + settings.upstream.totalTimeoutMs + HOLD_MARGIN_MS
   if (principal.kind === 'managed') return { ledger: principal.ledger, micros, holdMs }
   const initialMicros = Math.round(settings.dailyBudgetUsd * MICROS_PER_USD)
-  const budget = `budget:${new Date().toISOString().slice(0, 10)}`
+  const budget = ledgerName('budget', new Date().toISOString().slice(0, 10))
   return { ledger: budget, micros, holdMs, initialMicros }
 }
 
@@ -64,7 +64,7 @@ export async function reserve(
   payer: Payer,
 ): Promise<{ ok: true; billing: BillingRef } | { ok: false; failure: Failure }> {
   const { micros, holdMs, initialMicros } = payer
-  const reservation = await ledger(env, payer.ledger).reserve(micros, holdMs, initialMicros)
+  const reservation = await ledgerOf(env, payer.ledger).reserve(micros, holdMs, initialMicros)
   if (reservation.ok) {
     const billing = { ledger: payer.ledger, reservationId: reservation.id, reservedMicros: micros }
     return { ok: true, billing }
@@ -93,7 +93,7 @@ export function settleGeneration(
   usage: Record<string, unknown> | undefined,
 ): Promise<void> {
   const cost = usage ? costOf(request, usage) : ref.reservedMicros
-  return ledger(env, ref.ledger).settle(ref.reservationId, cost)
+  return ledgerOf(env, ref.ledger).settle(ref.reservationId, cost)
 }
 
 /**
@@ -102,12 +102,12 @@ export function settleGeneration(
  */
 export async function refund(env: Bindings, ref: BillingRef): Promise<void> {
   try {
-    await ledger(env, ref.ledger).refund(ref.reservationId)
+    await ledgerOf(env, ref.ledger).refund(ref.reservationId)
   } catch (error) {
     console.error(
       JSON.stringify({
         event: 'refund_failed',
-        ledger: ref.ledger.split(':')[0],
+        ledger: ledgerKind(ref.ledger),
         reservationId: ref.reservationId,
         error: error instanceof Error ? error.name : 'unknown',
       }),
@@ -123,5 +123,5 @@ export function recordHit(
   usage: Record<string, unknown> | undefined,
 ): Promise<void> | null {
   if (principal.kind !== 'managed') return null
-  return ledger(env, principal.ledger).recordHit(costOf(request, usage))
+  return ledgerOf(env, principal.ledger).recordHit(costOf(request, usage))
 }

@@ -1,15 +1,15 @@
 /**
- * The demo upstream's edits: the multipart body read with the gateway's own scanner, keeping only
- * the first picture and the mask, answered with that picture retouched (retouch.ts), with partials.
+ * The demo upstream's edits: the multipart body read with the gateway's own scanner, keeping the
+ * first picture and the mask, answered with that picture retouched, with partial images.
  */
-import { editFormSchema, normalizeEdit } from '../../schema/edit-request'
-import { concat } from '../../stream/bytes'
-import { boundaryOf, MultipartScanner } from '../../stream/multipart'
+import { concat } from '../stream/bytes'
+import { boundaryOf, MultipartScanner } from '../stream/multipart'
 import { answer, errorAnswer } from './answers'
 import { decodePicture } from './decode-picture'
 import { encodeImage } from './encode'
 import { seedOf } from './picture'
-import { answerSpec, demoFormat, invalid, resolve } from './resolve'
+import { demoRequest } from './request'
+import { answerSpec, demoFormat, resolve } from './resolve'
 import { retouch } from './retouch'
 
 interface Parts {
@@ -61,8 +61,8 @@ export async function demoEdit(request: Request): Promise<Response> {
     return errorAnswer('Send the edit as multipart/form-data.', null, 'invalid_request')
   }
   const parts = await readParts(request.body, boundary)
-  const parsed = editFormSchema.safeParse(parts.fields)
-  if (!parsed.success) return invalid(parsed.error, parts.fields)
+  const req = demoRequest(parts.fields, 'edit')
+  if (req instanceof Response) return req
   if (!parts.image) {
     return errorAnswer(
       "Missing required parameter: 'image'.",
@@ -75,11 +75,10 @@ export async function demoEdit(request: Request): Promise<Response> {
     return errorAnswer(`The image: ${source}.`, 'image', 'invalid_image_format')
   const mask = parts.mask ? decodePicture(parts.mask) : null
   if (typeof mask === 'string') return errorAnswer(`The mask: ${mask}.`, 'mask', 'invalid_mask')
-  const req = normalizeEdit(parsed.data, { images: [], mask: null })
   const format = demoFormat(req)
   if (format instanceof Response) return format
   const r = resolve(req, format, autoSize(source.width, source.height))
-  const fidelity = req.edit?.input_fidelity === 'high' ? HIGH_FIDELITY_TOKENS : 0
+  const fidelity = req.input_fidelity === 'high' ? HIGH_FIDELITY_TOKENS : 0
   const spec = answerSpec(req, r, parts.images * (TILE_TOKENS + fidelity))
   const transparent = r.background === 'transparent'
   return answer(spec, req.stream, (index, block) => {

@@ -4,8 +4,8 @@
  * Anything it cannot read is a reason to tell the client, never an exception.
  */
 import { decode as decodeJpeg } from 'jpeg-js'
-import { ImageProbe } from '../../inputs/probe'
-import { largestPixels, MODEL_IDS } from '../../models'
+import { largestPixels, MODEL_IDS } from '../models'
+import { ImageProbe } from '../stream/image-probe'
 import { decodePng, type Rgba, Undecodable } from './png-decoder'
 
 export type { Rgba }

@@ -1,7 +1,6 @@
 /**
  * A PNG's pixels within a budget: IHDR is judged before anything inflates, and the image data
- * inflates to exactly the bytes IHDR implies, row by row into the picture (png-pixels.ts).
- * Hand-written: fast-png takes no limit, inflates all it is given at once and holds it twice.
+ * inflates to exactly the bytes IHDR implies, row by row. Hand-written: fast-png takes no limit.
  */
 import { BoundedInflate, InflateError } from './bounded-inflate'
 import { CHANNELS, type PngColours, type PngHeader, PngRows, Undecodable } from './png-pixels'

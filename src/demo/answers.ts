@@ -2,9 +2,9 @@
  * The demo upstream's answers as the real API writes them, JSON or SSE (partials, then completed),
  * each image's base64 in slices; generations and edits share them but for their event names.
  */
-import { completedEvent, type ImageKind, partialImageEvent } from '../../result/events'
-import { encodeBase64 } from '../../stream/base64'
-import { streamFrom } from '../../stream/iterable-stream'
+import { completedEvent, type ImageKind, partialImageEvent } from '../result/events'
+import { encodeBase64 } from '../stream/base64'
+import { streamFrom } from '../stream/iterable-stream'
 
 /** Encodes image `index` of the answer; `block` > 1 gives a coarse preview (a partial image). */
 export type Render = (index: number, block: number) => Uint8Array

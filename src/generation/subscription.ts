@@ -3,7 +3,7 @@
  * owner waits for before handing the body to the worker).
  */
 import type { ResultStore } from '../cache/store'
-import type { Failure } from '../errors'
+import type { Failure } from '../failure'
 import type { ResultMeta, StoredImage } from '../result/result'
 import type { Outcome, Unit } from './units'
 
@@ -14,7 +14,7 @@ export type Head =
   | { kind: 'cached' }
 
 /** What a subscriber reads of the generation it waits on. */
-export interface GenerationView<Subscriber = unknown> {
+export interface SubscribedGeneration<Subscriber = unknown> {
   readonly units: readonly Unit[]
   readonly outcome: Outcome | null
   readonly started: boolean

@@ -1,24 +1,18 @@
 /**
- * The built-in demo upstream: a tiny OpenAI-compatible images endpoint that paints procedural
- * pictures, and edits given ones (edit.ts), so a fresh `npm start` shows the whole product with no
- * key. It answers JSON or SSE (partial images, then completed) exactly like the real API, and the
- * gateway reaches it through the same forwarding code as a real upstream. Images are made one at
- * a time as the body is read.
+ * The built-in demo upstream: an OpenAI-compatible images endpoint that paints and edits pictures,
+ * answering JSON or SSE like the real API, so a fresh `npm start` shows the whole product with no
+ * key. The gateway reaches it through fetch, like any upstream.
  */
 import { Hono } from 'hono'
-import {
-  imageRequestSchema,
-  type NormalizedImageRequest,
-  normalize,
-} from '../../schema/image-request'
 import { answer } from './answers'
 import { demoEdit } from './edit'
 import { encodeImage } from './encode'
 import { paintPicture, seedOf } from './picture'
-import { answerSpec, demoFormat, invalid, type Resolved, resolve } from './resolve'
+import { type DemoRequest, demoRequest } from './request'
+import { answerSpec, demoFormat, type Resolved, resolve } from './resolve'
 
 /** Paints and encodes image `index` of a request; `block` > 1 gives a coarse preview. */
-function renderImage(req: NormalizedImageRequest, r: Resolved, index: number, block: number) {
+function renderImage(req: DemoRequest, r: Resolved, index: number, block: number) {
   const channels = r.format === 'jpeg' || r.background === 'transparent' ? 4 : 3
   const pixels = paintPicture({
     width: r.width,
@@ -38,10 +32,8 @@ function renderImage(req: NormalizedImageRequest, r: Resolved, index: number, bl
 const demo = new Hono()
 
 demo.post('/v1/images/generations', async (c) => {
-  const body: unknown = await c.req.json().catch(() => null)
-  const parsed = imageRequestSchema.safeParse(body)
-  if (!parsed.success) return invalid(parsed.error, body)
-  const req = normalize(parsed.data)
+  const req = demoRequest(await c.req.json().catch(() => null), 'generation')
+  if (req instanceof Response) return req
   const format = demoFormat(req)
   if (format instanceof Response) return format
   const r = resolve(req, format)

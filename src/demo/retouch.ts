@@ -1,7 +1,6 @@
 /**
- * The demo's editing: the prompt's palette laid over the first picture (decoded by
- * decode-picture.ts), the mask's transparent region repainted with the demo's landscape.
- * Hand-written: it is the demo's own look, like picture.ts.
+ * The demo's editing: the prompt's palette laid over the first picture, the mask's transparent
+ * region repainted with the demo's landscape. Hand-written: it is the demo's own look.
  */
 import type { Rgba } from './decode-picture'
 import { hsl, mix, paintPicture, type Rgb } from './picture'

@@ -1,5 +1,5 @@
-// The parameters an embed URL may carry, shared by the gateway (src/embed/embed-request.ts
-// imports this file), the page's snippets and embed.js, so all three always agree.
+// The parameters an embed URL may carry, shared by the gateway, the page's snippets and embed.js,
+// so all three always agree. The worker serves it at /embed-fields.js, to any origin.
 
 /** What the picture is: the image parameters. */
 export const PICTURE_FIELDS = /** @type {const} */ ([
@@ -25,6 +25,6 @@ export const EMBED_FIELDS = /** @type {const} */ ([...PICTURE_FIELDS, 'partial_i
  * variants, and the operator's transformation bill, stays bounded) and a format. Not signed (they
  * spend nothing upstream); they need the gateway's Images binding.
  */
-export const VIEW_FIELDS = /** @type {const} */ (['width', 'format'])
+export const VARIANT_FIELDS = /** @type {const} */ (['width', 'format'])
 export const VARIANT_WIDTHS = /** @type {const} */ ([256, 384, 512, 768, 1024, 1536, 2048])
 export const VARIANT_FORMATS = /** @type {const} */ (['webp', 'avif', 'jpeg', 'png'])

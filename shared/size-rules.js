@@ -1,5 +1,5 @@
-// Size rules, shared word for word by the gateway's validator (src/models.ts imports this file)
-// and the page (public/app.js), so the two can never disagree. Plain JS: the page has no build.
+// Size rules, shared word for word by the gateway's validator and the page's form, so the two can
+// never disagree. Plain JS: the page has no build; the worker serves it at /size-rules.js.
 
 const SIZE_PATTERN = /^([1-9]\d{0,5})x([1-9]\d{0,5})$/
 

@@ -1,8 +1,6 @@
 /**
- * The demo generator's painter: a procedural landscape (sky gradient, sun with glow, layered
- * ridges fading into haze) whose palette and shapes come from a seed, so one prompt always gives
- * one picture. `block` > 1 paints a coarse preview of the same picture, used for partial images.
- * Hand-written because it is the product's own look, not a general algorithm a library offers.
+ * The demo generator's painter: a procedural landscape whose palette and shapes come from a seed, so
+ * one prompt always gives one picture. Hand-written: it is the product's own look.
  */
 
 export interface PictureSpec {
@@ -111,7 +109,11 @@ function composeScene(spec: PictureSpec): Scene {
   return { skyTop, skyHorizon, sun, layers: layers.reverse() }
 }
 
-/** Paints the picture into a new pixel buffer of width × height × channels bytes. */
+/**
+ * Paints the picture into a new pixel buffer of width × height × channels bytes: a sky gradient,
+ * a sun with its glow, layered ridges fading into haze. `block` > 1 paints a coarse preview of
+ * the same picture, used for partial images.
+ */
 export function paintPicture(spec: PictureSpec): Uint8Array {
   const { width, height, channels, block } = spec
   const scene = composeScene(spec)

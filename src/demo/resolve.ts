@@ -1,14 +1,11 @@
 /**
  * What the demo upstream makes of a request: `auto` values resolved as the real API reports them,
- * the usage it reports, and the refusals shared by generations and edits.
+ * the usage it reports, and the formats it refuses.
  */
-import type { z } from 'zod'
-import { capabilitiesOf, imageOutputTokens, PARTIAL_IMAGE_TOKENS, parseSize } from '../../models'
-import { publicError } from '../../public-error'
-import type { NormalizedImageRequest } from '../../schema/image-request'
-import { describeIssue } from '../../schema/validation-hook'
+import { capabilitiesOf, imageOutputTokens, PARTIAL_IMAGE_TOKENS, parseSize } from '../models'
 import { type AnswerSpec, errorAnswer } from './answers'
 import { type DemoFormat, isDemoFormat } from './encode'
+import type { DemoRequest } from './request'
 
 /** What the demo resolves `auto` values to, as the real API reports them back. */
 export interface Resolved {
@@ -21,11 +18,7 @@ export interface Resolved {
 }
 
 /** `auto` resolved; `autoSize` is what size `auto` means here (an edit: the input's shape). */
-export function resolve(
-  req: NormalizedImageRequest,
-  format: DemoFormat,
-  autoSize?: string,
-): Resolved {
+export function resolve(req: DemoRequest, format: DemoFormat, autoSize?: string): Resolved {
   const size = req.size === 'auto' ? (autoSize ?? capabilitiesOf(req.model).defaultSize) : req.size
   const { width, height } = parseSize(size) ?? { width: 1024, height: 1024 }
   const quality = req.quality === 'auto' ? 'medium' : req.quality
@@ -34,13 +27,13 @@ export function resolve(
 }
 
 /** What the answer says besides its images; `imageTokens` are an edit's input pictures'. */
-export function answerSpec(req: NormalizedImageRequest, r: Resolved, imageTokens = 0): AnswerSpec {
+export function answerSpec(req: DemoRequest, r: Resolved, imageTokens = 0): AnswerSpec {
   const perImage = imageOutputTokens(req.model, r.quality, r.width * r.height)
   const text = Math.ceil(req.prompt.length / 4)
   const output = req.n * (perImage + PARTIAL_IMAGE_TOKENS * req.partial_images)
   const input = text + imageTokens
   return {
-    kind: req.edit ? 'edit' : 'generation',
+    kind: req.kind,
     n: req.n,
     partialImages: req.stream ? req.partial_images : 0,
     size: r.size,
@@ -56,17 +49,8 @@ export function answerSpec(req: NormalizedImageRequest, r: Resolved, imageTokens
   }
 }
 
-/** A request the demo cannot take: the first issue, worded as the gateway words it. */
-export function invalid(error: z.ZodError, body: unknown): Response {
-  const [issue] = error.issues
-  const message = issue
-    ? publicError(describeIssue(issue, body)).body.error.message
-    : 'Invalid request.'
-  return errorAnswer(message, issue?.path.join('.') ?? null, 'invalid_value')
-}
-
 /** Refuses an output format the demo cannot encode, or returns it. */
-export function demoFormat(req: NormalizedImageRequest): DemoFormat | Response {
+export function demoFormat(req: DemoRequest): DemoFormat | Response {
   if (isDemoFormat(req.output_format)) return req.output_format
   return errorAnswer(
     `The demo generator cannot encode ${req.output_format}.`,

@@ -1,17 +1,12 @@
 /**
- * One consistent owner per account (a Durable Object): a managed key (named by its secret's
- * hash), an anonymous client IP, or a day's anonymous budget. It keeps the key's record, a
- * balance in micro-dollars with reservations, a one-minute rate window (and a publishable key's
- * windows per client) and usage counters.
- * Reservations are made before an upstream call and settled (never above what was held) or
- * refunded after, so the balance minus what is held is never negative, whatever the concurrency;
- * a reservation whose generation vanished (its owner evicted or redeployed) expires by an alarm.
+ * One consistent owner per account (a Durable Object): a key's record, its balance with
+ * reservations, its rate windows and usage counters; the balance minus holds is never negative.
  */
 import { DurableObject } from 'cloudflare:workers'
+import { type Admission, type Entry, keyRefusal, shown } from '../access/admission'
+import { ClientWindows, standing, type Window } from '../access/client-windows'
 import type { Bindings } from '../env'
-import { type Admission, type Entry, keyRefusal, shown } from './admission'
-import { ClientWindows, standing, type Window } from './client-windows'
-import type { KeyRecord } from './key-record'
+import type { KeyRecord } from '../principal'
 
 export interface Usage {
   balanceMicros: number | null
@@ -45,6 +40,11 @@ export type Reservation = { ok: true; id: string } | { ok: false; availableMicro
 /** Expired reservation ids remembered for late settlements. */
 const MAX_EXPIRED_IDS = 100
 
+/**
+ * Reservations are made before an upstream call and settled (never above what was held) or
+ * refunded after, whatever the concurrency; a reservation whose generation vanished (its owner
+ * evicted or redeployed) expires by an alarm.
+ */
 export class AccessLedger extends DurableObject<Bindings> {
   private state: State = {
     record: null,

@@ -1,7 +1,6 @@
 /**
- * What the gateway keeps about a managed key: its prefix, name, kind, origins, permissions and
- * rates. Its own module (importing nothing) because the environment's types, the settings (which
- * keep managed prefixes out of GATEWAY_KEYS) and the ledger that stores a key all need it.
+ * Who calls (the Principal), and what the gateway keeps about a managed key. On the ground floor:
+ * the environment's types, the settings and the ledger that stores a key all need it.
  */
 
 export const KEY_PREFIXES = { secret: 'sk-gw-', publishable: 'pk-gw-' } as const
@@ -44,3 +43,13 @@ export interface KeyRecord {
    */
   cacheScope?: 'shared' | 'key'
 }
+
+/** Who is calling. */
+export type Principal =
+  /** The operator, by a GATEWAY_KEYS key (its index, never its value): no balance, no limit. */
+  | { kind: 'operator'; keyIndex: number }
+  /** A managed key; `ledger` names its AccessLedger. */
+  | { kind: 'managed'; id: string; ledger: string; record: KeyRecord }
+  /** An embed URL signed with EMBED_SIGNING_SECRET: the operator's own spending, like a bootstrap key. */
+  | { kind: 'signed' }
+  | { kind: 'anonymous'; ip: string }

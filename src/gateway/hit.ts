@@ -1,0 +1,30 @@
+/**
+ * A cache hit's answer, in exactly the shape a miss would have (the one place a hit's body is
+ * made), and the saving counted on a managed key's ledger.
+ */
+
+import { hitBody } from '../answer/hit'
+import { answerResponse } from '../answer/respond'
+import { recordHit } from '../billing/reservations'
+import type { NearbyStore } from '../cache/nearby'
+import type { Manifest } from '../cache/store'
+import { fail } from '../errors'
+import { kindOf } from '../schema/image-request'
+import type { Ask, Obtained } from './ask'
+import type { GatewayContext } from './context'
+
+export function answerHit(
+  ctx: GatewayContext,
+  { request, shape }: Ask,
+  entry: Manifest,
+  store: NearbyStore,
+): Obtained {
+  const counting = recordHit(ctx.env, ctx.principal, request, entry.result.usage)
+  if (counting) ctx.waitUntil(counting)
+  const [first] = entry.images
+  if (shape === 'redirect') {
+    return first ? { kind: 'image', image: first, cache: 'HIT' } : fail({ kind: 'internal' })
+  }
+  const body = hitBody(shape, entry, store, ctx.origin, kindOf(request))
+  return { kind: 'response', response: answerResponse(shape, body, { 'x-cache': 'HIT' }) }
+}
