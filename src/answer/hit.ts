@@ -1,16 +1,15 @@
 /**
- * Answers a cache hit in exactly the shape a miss would have: images are read back from R2 one
- * at a time and base64-encoded in 3-byte slices as the client reads (backpressure), so a hit
- * never holds an image, let alone a whole answer. URL answers don't read images at all.
+ * Answers a cache hit with the renderer a miss of its shape uses: images are read back from R2 one
+ * at a time as the client reads (backpressure). URL answers don't read images at all.
  */
 import type { Manifest } from '../cache/store'
 import type { ImageKind } from '../result/events'
 import { imageUrl } from '../result/result'
 import { streamFrom } from '../stream/iterable-stream'
-import { type ImageReader, storedImageBytes } from './image-bytes'
-import { JSON_OPENING, jsonClosing, urlAnswer } from './json'
-import { type AnswerShape, showsFrames } from './shapes'
-import { KEEPALIVE } from './sse'
+import { urlAnswer } from './json'
+import { rendererOf, type StreamShape } from './renderers'
+import type { AnswerShape } from './shapes'
+import { type ImageReader, storedImageBytes } from './stored-image'
 
 /** The body of a hit's answer (not for redirects, which need only the first image's URL). */
 export function hitBody(
@@ -30,18 +29,19 @@ export function hitBody(
 }
 
 async function* hitPieces(
-  shape: AnswerShape,
+  shape: StreamShape,
   manifest: Manifest,
   store: ImageReader,
   origin: string,
   kind: ImageKind,
 ): AsyncGenerator<Uint8Array> {
-  if (showsFrames(shape)) yield KEEPALIVE
-  if (shape === 'json') yield JSON_OPENING
+  const renderer = rendererOf(shape)
+  yield renderer.opening
   const source = { store, meta: manifest.result, origin }
   for (const [index, image] of manifest.images.entries()) {
     const view = { kind, index, prefix: null, suffix: null, payload: null }
-    yield* storedImageBytes(shape, view, image, source)
+    for await (const piece of storedImageBytes(renderer, view, image, source)) yield piece.bytes
   }
-  if (shape === 'json') yield jsonClosing(manifest.result)
+  const closing = renderer.closing(manifest.result)
+  if (closing) yield closing
 }

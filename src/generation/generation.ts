@@ -5,7 +5,7 @@
  * reads the records (R2), not a copy of anything in memory.
  */
 
-import type { AnswerShape } from '../answer/shapes'
+import type { StreamShape } from '../answer/renderers'
 import type { ResultStore } from '../cache/store'
 import type { ImageKind } from '../result/events'
 import type { Piece } from '../result/pieces'
@@ -69,7 +69,7 @@ export class Generation implements GenerationView<Subscriber> {
   }
 
   /** A new streaming answer (SSE or base64 JSON) on this generation. */
-  subscribe(shape: AnswerShape, origin: string): Subscriber {
+  subscribe(shape: StreamShape, origin: string): Subscriber {
     const subscriber = new Subscriber(this, shape, origin)
     this.subscribers.add(subscriber)
     subscriber.start()
