@@ -6,7 +6,6 @@
  */
 import { endTime, setMetric, startTime } from 'hono/timing'
 import { payerFor, recordHit } from '../access/billing'
-import { hitBody } from '../answer/hit'
 import { answerResponse, type CacheStatus } from '../answer/respond'
 import type { AnswerShape } from '../answer/shapes'
 import { type CacheContext, cacheKey } from '../cache/cache-key'
@@ -17,6 +16,7 @@ import type { AppContext, Principal } from '../env'
 import { fail } from '../errors'
 import type { Failure } from '../failure'
 import type { JoinRequest, JoinResult } from '../generation/coordinator'
+import { hitBody } from '../generation/hit'
 import type { StoredImage } from '../result/result'
 import {
   type ImageRequest,
