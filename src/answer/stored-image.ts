@@ -4,7 +4,7 @@
  */
 import type { ImageView } from '../result/pieces'
 import { imageUrl, type ResultMeta, type StoredImage } from '../result/result'
-import { base64Pieces } from '../stream/base64'
+import { base64Chunks } from '../stream/base64'
 import { UNPOOLED } from '../stream/buffer-pool'
 import type { Chunk } from '../stream/chunk-reader'
 import type { Renderer } from './renderers'
@@ -23,7 +23,10 @@ export interface StoredImageSource {
   origin: string
 }
 
-/** A stored image as `renderer` writes it, from byte `skip` of what the live image sent. */
+/**
+ * A stored image as `renderer` writes it, from byte `skip` of what the live image sent. The base64
+ * comes in pooled chunks, each valid until the loop asks for the next (retain its ref to keep it).
+ */
 export async function* storedImageBytes(
   renderer: Renderer,
   view: ImageView,
@@ -46,7 +49,7 @@ export async function* storedImageBytes(
     if (rest < text) {
       const body = await source.store.readImage(image, Math.floor(rest / 4) * 3)
       if (!body) throw new Error(`stored image ${image.id} is gone`)
-      for await (const bytes of base64Pieces(body, rest % 4)) yield { bytes, ref: UNPOOLED }
+      yield* base64Chunks(body, rest % 4)
     }
     rest = Math.max(0, rest - text)
     const tail = unskipped(base64.tail(view, source.meta))
