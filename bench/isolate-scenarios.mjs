@@ -153,9 +153,13 @@ export async function cpuScenarios(rig) {
     results.file = await cpu(CPU_RUNS, () => fetch(url), 'file')
     const hitCpu = await cpu(CPU_RUNS, () => post(base, hit), 'hit')
     results.hit = { ...hitCpu, note: `x-cache ${hitCache}` }
+    // The same hit answered with URLs reads no image: what a hit costs besides its bytes.
+    const urls = { ...hit, response_format: 'url' }
+    results.hitUrl = await cpu(CPU_RUNS, () => post(base, urls), 'hit-url')
   } catch (error) {
     results.file = { failed: `no stored image: ${error.message}` }
     results.hit = { failed: results.file.failed, note: 'not run' }
+    results.hitUrl = { failed: results.file.failed }
   }
   return results
 }

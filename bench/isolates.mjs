@@ -124,7 +124,17 @@ try {
   memory.h = stalled?.reading ?? skipped
   const cpu = ONLY.has('cpu')
     ? await cpuScenarios(rig)
-    : skip(['floor', 'miss', 'missOwned', 'streamMiss', 'embedStream', 'editMiss', 'file', 'hit'])
+    : skip([
+        'floor',
+        'miss',
+        'missOwned',
+        'streamMiss',
+        'embedStream',
+        'editMiss',
+        'file',
+        'hit',
+        'hitUrl',
+      ])
   const lag = ONLY.has('lag') ? await lagScenario(rig, fake.url) : skipped
   const edge = ONLY.has('edge') ? await edgeScenario(rig) : skipped
   // The demo upstream decodes edit pictures: a gateway without an upstream, on its own port.
@@ -177,6 +187,11 @@ try {
     ],
     ['CPU per GET of a stored 1 MB image', ...cpuCells(cpu.file), na],
     ['CPU per cache hit (1 MB image, base64 JSON)', ...cpuCells(cpu.hit), na],
+    [
+      'CPU per cache hit of the same result with URLs (reads no image)',
+      ...cpuCells(cpu.hitUrl),
+      na,
+    ],
   ].map(([measure, worker, coordinator, both, processes, direct]) => [
     measure,
     worker,

@@ -12,9 +12,3 @@ export function shapeOf(request: {
   if (request.stream) return request.response_format === 'url' ? 'sse-url' : 'sse'
   return request.response_format === 'url' ? 'json-url' : 'json'
 }
-
-/** Shapes that show partial images and other upstream events. */
-export const showsFrames = (shape: AnswerShape) => shape === 'sse' || shape === 'sse-url'
-
-/** Shapes that carry images' base64. */
-export const showsBase64 = (shape: AnswerShape) => shape === 'sse' || shape === 'json'

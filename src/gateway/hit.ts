@@ -3,7 +3,7 @@
  * made), and the saving counted on a managed key's ledger.
  */
 
-import { hitBody } from '../answer/hit'
+import { hitBody } from '../generation/hit'
 import { answerResponse } from '../answer/respond'
 import { recordHit } from '../billing/reservations'
 import type { NearbyStore } from '../cache/nearby'

@@ -3,17 +3,17 @@
  * it was inside, then like a late joiner (every image, the newest other event), then live again.
  * Bytes are added once its reader has taken most of what waits; stopped when the reader parks.
  */
-import type { AnswerShape } from '../answer/shapes'
+import type { Renderer } from '../answer/renderers'
 import type { ChunkRef } from '../stream/buffer-pool'
 import { holdRecord } from './parking'
 import { recordedBytes } from './recorded'
-import type { SubscribedGeneration } from './subscription'
 import type { Cursor, Outcome, Unit } from './units'
+import type { SubscribedGeneration } from './subscription'
 
 /** The subscriber a catch-up writes for. */
 export interface CatchUpSink {
   readonly gen: SubscribedGeneration<unknown>
-  readonly shape: AnswerShape
+  readonly renderer: Renderer
   readonly origin: string
   /** The answer has ended (or its reader left). */
   readonly closed: boolean
@@ -102,7 +102,7 @@ export class CatchUp {
     const { sink } = this
     sink.at(unit.seq, offset)
     const source = { store: sink.gen.store, meta: sink.gen.meta, origin: sink.origin }
-    const pieces = recordedBytes(unit, offset, sink.shape, source, () => sink.answer())
+    const pieces = recordedBytes(unit, offset, sink.renderer, source, () => sink.answer())
     try {
       for (;;) {
         if (!(await sink.room()) || !this.going) throw new Stopped()

@@ -3,7 +3,7 @@
  * a stored image), handed to every live subscriber; joining costs a constant (the records, in R2).
  */
 
-import type { AnswerShape } from '../answer/shapes'
+import type { StreamShape } from '../answer/renderers'
 import type { ResultStore } from '../cache/store'
 import type { ImageKind } from '../result/events'
 import type { Piece } from '../result/pieces'
@@ -67,7 +67,7 @@ export class Generation implements SubscribedGeneration<Subscriber> {
   }
 
   /** A new streaming answer (SSE or base64 JSON) on this generation. */
-  subscribe(shape: AnswerShape, origin: string): Subscriber {
+  subscribe(shape: StreamShape, origin: string): Subscriber {
     const subscriber = new Subscriber(this, shape, origin)
     this.subscribers.add(subscriber)
     subscriber.start()

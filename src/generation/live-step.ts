@@ -3,10 +3,9 @@
  * or leaves, and the bytes it adds in its shape (the upstream's own bytes, shared, or the edges of
  * an image, or, for URL answers, the completed event with the image's URL once it is stored).
  */
-import { imageHead, imageLinkFrame, imageTail } from '../answer/image-bytes'
-import { type AnswerShape, showsBase64, showsFrames } from '../answer/shapes'
+import type { Renderer } from '../answer/renderers'
 import type { Piece } from '../result/pieces'
-import type { ResultMeta } from '../result/result'
+import { imageUrl, type ResultMeta } from '../result/result'
 import { type ChunkRef, UNPOOLED } from '../stream/buffer-pool'
 import type { Unit } from './units'
 
@@ -22,7 +21,7 @@ export interface LiveStep {
 }
 
 export interface LiveAnswer {
-  shape: AnswerShape
+  renderer: Renderer
   meta: ResultMeta
   origin: string
   /** Whether it is inside this piece's unit. */
@@ -40,29 +39,29 @@ const step = (partial: Partial<LiveStep>): LiveStep => ({
 
 /** What `answer` does with `piece` of `unit`; null: nothing. */
 export function liveStep(answer: LiveAnswer, piece: Piece, unit: Unit): LiveStep | null {
-  const { shape, inside } = answer
+  const { renderer, inside } = answer
   switch (piece.kind) {
     case 'frame-begin':
-      return showsFrames(shape) ? step({ enter: true }) : null
+      return renderer.events ? step({ enter: true }) : null
     case 'frame-bytes':
       return inside ? step({ bytes: [piece.bytes], ref: piece.ref }) : null
     case 'frame-end':
       return inside ? step({ leave: true }) : null
     case 'image-begin': {
       if (unit.kind !== 'image') return null
-      const head = imageHead(shape, unit.framing)
+      const head = renderer.base64?.head(unit.framing)
       return step({ answer: true, enter: true, bytes: head ? [head] : [] })
     }
     case 'base64':
-      return inside && showsBase64(shape) ? step({ bytes: [piece.bytes], ref: piece.ref }) : null
+      return inside && renderer.base64 ? step({ bytes: [piece.bytes], ref: piece.ref }) : null
     case 'image-end': {
       if (!inside || unit.kind !== 'image') return null
+      const { base64, link } = renderer
       const bytes: LiveStep['bytes'] = []
-      const tail = imageTail(shape, unit.framing, answer.meta)
-      if (tail) bytes.push(tail)
-      if (shape === 'sse-url') {
+      if (base64) bytes.push(base64.tail(unit.framing, answer.meta))
+      if (link) {
         const frame = unit.stored.then((image) =>
-          imageLinkFrame(unit.framing, answer.meta, answer.origin, image),
+          link(unit.framing, answer.meta, imageUrl(answer.origin, image)),
         )
         frame.catch(() => {}) // the pump reports it, if it is still there to
         bytes.push(frame)

@@ -3,21 +3,21 @@
  * back, or a stored image rendered in the answer's shape, from byte `offset` of what it would have
  * sent live. Bytes come with the chunk they live in, held until the caller takes the next.
  */
-import { type StoredImageSource, storedImageBytes } from '../answer/image-bytes'
-import { type AnswerShape, showsFrames } from '../answer/shapes'
-import { type ChunkRef, UNPOOLED } from '../stream/buffer-pool'
+import type { Renderer } from '../answer/renderers'
+import { type StoredImageSource, storedImageBytes } from '../answer/stored-image'
+import type { Chunk } from '../stream/chunk-reader'
 import type { Unit } from './units'
 
 /** `imageReady` runs once an image unit's stored copy is there, before its first bytes. */
 export async function* recordedBytes(
   unit: Unit,
   offset: number,
-  shape: AnswerShape,
+  renderer: Renderer,
   source: StoredImageSource,
   imageReady: () => void,
-): AsyncGenerator<{ bytes: Uint8Array; ref: ChunkRef }> {
+): AsyncGenerator<Chunk> {
   if (unit.kind === 'frame') {
-    if (!showsFrames(shape)) return
+    if (!renderer.events) return
     const frame = await unit.spill
     frame.ref.retain()
     try {
@@ -32,7 +32,5 @@ export async function* recordedBytes(
     throw new Error('an image sent with escapes cannot be continued from its stored copy')
   }
   imageReady()
-  for await (const bytes of storedImageBytes(shape, unit.framing, image, source, offset)) {
-    yield { bytes, ref: UNPOOLED }
-  }
+  yield* storedImageBytes(renderer, unit.framing, image, source, offset)
 }

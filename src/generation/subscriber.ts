@@ -1,14 +1,9 @@
 /**
- * One request waiting on a generation, with a streaming answer (SSE, or base64 JSON). Live, it
- * gets each piece as the upstream sends it (shared, never copied), through a queue bounded in
- * bytes; the owner waits for a reader over LAG_LIMIT_BYTES only for a short grace, then it drops
- * what waits and continues like a late joiner (the rest of its event, the newest partial image,
- * every finished image from R2, then live). A reader that takes nothing for a while is parked:
- * nothing more is written to it and it holds no read of the records until it takes again.
+ * One streaming answer on a generation, paced: live pieces through a queue bounded in bytes, then
+ * the records for a reader that fell behind (after a grace) or joined late; a reader that takes
+ * nothing is parked. Its bytes are its shape's renderer's; a cache hit is one on an ended generation.
  */
-import { JSON_OPENING, jsonClosing } from '../answer/json'
-import { type AnswerShape, showsFrames } from '../answer/shapes'
-import { errorFrame, KEEPALIVE } from '../answer/sse'
+import { type Renderer, rendererOf, type StreamShape } from '../answer/renderers'
 import { GatewayError } from '../errors'
 import type { Piece } from '../result/pieces'
 import { type ChunkRef, UNPOOLED } from '../stream/buffer-pool'
@@ -16,8 +11,8 @@ import { AnswerPipe } from './answer-pipe'
 import { CatchUp, type CatchUpSink } from './catch-up'
 import { liveStep } from './live-step'
 import { Parking } from './parking'
-import type { Head, SubscribedGeneration } from './subscription'
 import type { Cursor, Outcome, Unit } from './units'
+import type { SubscribedGeneration, Head } from './subscription'
 
 /** Bytes a live subscriber may have waiting unread before the owner waits for it. */
 export const LAG_LIMIT_BYTES = 1024 * 1024
@@ -46,12 +41,15 @@ export class Subscriber {
   private readonly parking = new Parking()
   private detached = false
   private lastPush = Date.now()
+  /** Writes the bytes of its answer's shape; this class only paces them. */
+  private readonly renderer: Renderer
 
   constructor(
     private readonly gen: SubscribedGeneration<Subscriber>,
-    readonly shape: AnswerShape,
+    shape: StreamShape,
     private readonly origin: string,
   ) {
+    this.renderer = rendererOf(shape)
     this.head = new Promise((resolve) => {
       this.settleHead = resolve
     })
@@ -94,14 +92,13 @@ export class Subscriber {
 
   /** Starts the answer: live from the next event, or catching up on what happened already. */
   start(): void {
-    if (showsFrames(this.shape)) this.push(KEEPALIVE, -1)
-    if (this.shape === 'json') this.push(JSON_OPENING, -1)
+    this.push(this.renderer.opening, -1)
     if (this.gen.started) this.onStarted()
     if (this.gen.units.length > 0 || this.gen.outcome) this.catchUp({ seq: 0, offset: 0 })
   }
 
   onStarted(): void {
-    if (showsFrames(this.shape)) this.answer()
+    if (this.renderer.events) this.answer()
   }
 
   /** Settles the head without an answer (a cached result, or a failure before any byte). */
@@ -117,9 +114,9 @@ export class Subscriber {
   /** A piece of the generation, as it happens. */
   onPiece(piece: Piece, unit: Unit | null): void {
     if (this.mode !== 'live' || this.closed || !unit) return
-    const { shape, origin } = this
+    const { renderer, origin } = this
     const inside = this.unitSeq === unit.seq
-    const step = liveStep({ shape, meta: this.gen.meta, origin, inside }, piece, unit)
+    const step = liveStep({ renderer, meta: this.gen.meta, origin, inside }, piece, unit)
     if (!step) return
     if (step.answer) this.answer()
     if (step.enter) this.enter(unit.seq)
@@ -134,8 +131,9 @@ export class Subscriber {
 
   /** Sends a keep-alive comment if the stream is between events and has been quiet. */
   keepAlive(now: number, quietMs: number): void {
-    if (!showsFrames(this.shape) || this.closed || this.mode === 'parked') return
-    if (now - this.lastPush >= quietMs && this.unitSeq === -1) this.push(KEEPALIVE, -1)
+    const beat = this.renderer.keepAlive
+    if (!beat || this.closed || this.mode === 'parked') return
+    if (now - this.lastPush >= quietMs && this.unitSeq === -1) this.push(beat, -1)
   }
 
   /**
@@ -227,7 +225,7 @@ export class Subscriber {
     const pipe = this.pipe
     return {
       gen: this.gen,
-      shape: this.shape,
+      renderer: this.renderer,
       origin: this.origin,
       get closed() {
         return pipe.closed
@@ -252,17 +250,21 @@ export class Subscriber {
     if (outcome.kind === 'cached') {
       this.settle({ kind: 'cached' })
     } else if (outcome.kind === 'done') {
-      if (this.shape === 'json') this.push(jsonClosing(outcome.meta), -1)
+      const closing = this.renderer.closing(outcome.meta)
+      if (closing) this.push(closing, -1)
       this.answer()
       this.close()
     } else if (!this.headSettled) {
       this.settle({ kind: 'failed', failure: outcome.failure })
-    } else if (showsFrames(this.shape) && this.unitSeq === -1) {
-      this.push(errorFrame(outcome.failure), -1)
-      this.close()
     } else {
-      // Inside an event or a JSON body: nothing can be added that a client would not misread.
-      this.fail(new GatewayError(outcome.failure))
+      // Inside an event or a JSON body, nothing can be added that a client would not misread.
+      const frame = this.unitSeq === -1 ? this.renderer.failure(outcome.failure) : null
+      if (!frame) {
+        this.fail(new GatewayError(outcome.failure))
+        return
+      }
+      this.push(frame, -1)
+      this.close()
     }
   }
 

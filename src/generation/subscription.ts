@@ -2,7 +2,7 @@
  * What a subscriber knows of the generation it waits on, and how its answer begins (the head the
  * owner waits for before handing the body to the worker).
  */
-import type { ResultStore } from '../cache/store'
+import type { ImageReader } from '../answer/stored-image'
 import type { Failure } from '../failure'
 import type { ResultMeta, StoredImage } from '../result/result'
 import type { Outcome, Unit } from './units'
@@ -18,7 +18,8 @@ export interface SubscribedGeneration<Subscriber = unknown> {
   readonly units: readonly Unit[]
   readonly outcome: Outcome | null
   readonly started: boolean
-  readonly store: ResultStore
+  /** Where its images are read back from. */
+  readonly store: ImageReader
   /** What the request asked for: describes rebuilt completed events. */
   readonly meta: ResultMeta
   /** Resolves at the next change (a unit ended, the generation ended). */

@@ -1,16 +1,15 @@
 /**
- * Base64 in slices, with the runtime's native TC39 methods (Uint8Array.fromBase64, setFromBase64,
- * toBase64: several times faster than node:buffer in workerd). Decoding works on 4-character
- * groups and encoding on 3-byte groups, so an image of any size passes through in fixed-size
- * slices (tens of KB, where these calls are fastest) and is never one string or one array.
- * They are not in TypeScript's lib yet, hence the small declarations here.
+ * Base64 in slices with the runtime's native TC39 methods (setFromBase64, toBase64: several times
+ * faster than node:buffer in workerd): an image passes through in fixed-size slices, never whole.
  */
 
-import { type ChunkRef, PooledChunk, takeBuffer } from './buffer-pool'
+import { BLOCK_BYTES, type ChunkRef, PooledChunk, takeBuffer } from './buffer-pool'
 import { encoder } from './bytes'
-import { largeChunks } from './chunk-reader'
+import type { Chunk } from './chunk-reader'
+import { evenChunks } from './even-chunks'
 import { MalformedBodyError } from './malformed'
 
+// Not in TypeScript's lib yet, hence these small declarations.
 interface FromBase64Options {
   lastChunkHandling?: 'loose' | 'strict' | 'stop-before-partial'
 }
@@ -113,47 +112,30 @@ export class Base64Decoder {
   }
 }
 
-/** Bytes encoded per slice when they arrive in one large piece: 48 KiB (a multiple of 3). */
-const ENCODE_SLICE = 48 * 1024
+/** Bytes encoded per native call: 192 KiB, a multiple of 3 whose text fills one pooled block. */
+export const ENCODE_BYTES = (BLOCK_BYTES / 4) * 3
 
 /**
- * The base64 text of a byte stream, as byte slices of at most 64 KiB, encoded in 3-byte groups
- * as the bytes arrive. `skipChars` drops the text's first characters (0–3): a stream that starts
- * at byte 3k of an image continues its base64 from character 4k + skipChars.
+ * The base64 text of a byte stream, in chunks of up to one pooled block (256 KiB): the bytes are
+ * read 192 KiB at a time and each read is encoded by one native call, written into a pooled block
+ * (`encodeInto`, no copy of its own). A chunk's ref is released when the loop asks for the next
+ * one: retain it to keep the bytes longer. `skipChars` drops the text's first characters (0–3): a
+ * stream that starts at byte 3k of an image continues its base64 from character 4k + skipChars.
  */
-export async function* base64Pieces(
+export async function* base64Chunks(
   body: ReadableStream<Uint8Array>,
   skipChars = 0,
-): AsyncGenerator<Uint8Array> {
-  let carry: Uint8Array | null = null
+): AsyncGenerator<Chunk> {
   let skip = skipChars
-  const emit = (bytes: Uint8Array) => {
-    const text = encodeBase64(bytes)
-    const out = encoder.encode(skip > 0 ? text.slice(skip) : text)
+  for await (const bytes of evenChunks(body, ENCODE_BYTES)) {
+    const block = new Uint8Array(takeBuffer())
+    const { written } = encoder.encodeInto(encodeBase64(bytes), block)
+    const ref = new PooledChunk(block.buffer)
+    try {
+      yield { bytes: block.subarray(Math.min(skip, written), written), ref }
+    } finally {
+      ref.release()
+    }
     skip = 0
-    return out
   }
-  for await (const chunk of largeChunks(body)) {
-    let at = 0
-    if (carry) {
-      // Complete the group left over from the last chunk, rather than copy this chunk to join it.
-      const need = 3 - carry.length
-      const group: Uint8Array = new Uint8Array(Math.min(3, carry.length + chunk.length))
-      group.set(carry)
-      group.set(chunk.subarray(0, need), carry.length)
-      at = Math.min(need, chunk.length)
-      carry = null
-      if (group.length < 3) {
-        carry = group
-        continue
-      }
-      yield emit(group)
-    }
-    const whole = chunk.length - ((chunk.length - at) % 3)
-    for (; at < whole; at += ENCODE_SLICE) {
-      yield emit(chunk.subarray(at, Math.min(whole, at + ENCODE_SLICE)))
-    }
-    if (whole < chunk.length) carry = chunk.slice(whole)
-  }
-  if (carry) yield emit(carry)
 }

@@ -5,6 +5,7 @@
  * the generation is told (`tend`), never waited for.
  */
 import { describe, expect, it, vi } from 'vitest'
+import { rendererOf } from '../../src/answer/renderers'
 import { CatchUp, type CatchUpSink } from '../../src/generation/catch-up'
 import { STALLED_CUT_MS, STALLED_PARK_MS } from '../../src/generation/generation'
 import type { Piece } from '../../src/result/pieces'
@@ -174,7 +175,7 @@ describe('stalled readers', () => {
     })
     const sink: CatchUpSink = {
       gen,
-      shape: 'sse',
+      renderer: rendererOf('sse'),
       origin: ORIGIN,
       closed: false,
       room: () => {

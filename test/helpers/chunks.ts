@@ -18,3 +18,16 @@ export function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
     },
   })
 }
+
+/** A byte stream of the chunks (read BYOB, as R2 bodies are), one chunk per pull. */
+export function byteStreamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
+  const rest = chunks.filter((chunk) => chunk.length > 0)
+  return new ReadableStream({
+    type: 'bytes',
+    pull(controller) {
+      const chunk = rest.shift()
+      if (chunk) controller.enqueue(chunk.slice())
+      else controller.close()
+    },
+  })
+}

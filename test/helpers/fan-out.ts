@@ -8,7 +8,9 @@ import { ResultStore } from '../../src/cache/store'
 import { Generation } from '../../src/generation/generation'
 import { ResultWriter } from '../../src/generation/result-writer'
 import { LAG_LIMIT_BYTES, type Subscriber } from '../../src/generation/subscriber'
+import type { ImageKind } from '../../src/result/events'
 import type { Piece } from '../../src/result/pieces'
+import type { ResultMeta } from '../../src/result/result'
 import { normalize } from '../../src/schema/image-request'
 import { encodeBase64 } from '../../src/stream/base64'
 import { UNPOOLED } from '../../src/stream/buffer-pool'
@@ -19,18 +21,27 @@ export const ORIGIN = 'https://gateway.test'
 /** How long the owner waits for a reader over its limit (a second in production). */
 export const GRACE_MS = 50
 
-export function setup(graceMs = GRACE_MS) {
+/** `n` images are asked for; `meta` is what the request asked for; `kind` names its events. */
+export interface SetupOptions {
+  n?: number
+  meta?: ResultMeta
+  kind?: ImageKind
+}
+
+export function setup(graceMs = GRACE_MS, options: SetupOptions = {}) {
   const store = new ResultStore(env.IMAGES, null)
+  const key = crypto.randomUUID()
   const writer = new ResultWriter({
-    request: normalize({ prompt: 'a fox' }),
-    key: crypto.randomUUID(),
+    request: normalize({ prompt: 'a fox', n: options.n ?? 1 }),
+    key,
     store,
     replace: false,
     keepImagesOnFailure: false,
     generationId: crypto.randomUUID(),
     inputs: { objects: [], keep: false },
   })
-  const gen = new Generation(store, { created: 1 }, writer, 60_000, graceMs)
+  const meta = options.meta ?? { created: 1 }
+  const gen = new Generation(store, meta, writer, 60_000, graceMs, options.kind)
   gen.start({ upstreamRequestId: 'req_1', upstreamKind: 'remote', upstreamFirstByteMs: 5 })
   // As the owner reads the upstream: no faster than the store and the live readers take it.
   const publish = async (piece: Piece) => {
@@ -38,7 +49,7 @@ export function setup(graceMs = GRACE_MS) {
     await writer.ready()
     await gen.ready()
   }
-  return { gen, writer, publish }
+  return { gen, writer, publish, key }
 }
 
 /** A partial-image frame of about `size` bytes, distinct per `index`. */

@@ -1,14 +1,14 @@
 /**
  * Base64 in slices: decoding pieces cut anywhere (escaped slashes included) gives the bytes;
- * encoding a stream cut anywhere gives the text, from any starting character.
+ * encoding a stream cut anywhere gives the text, from any starting character, in pooled chunks.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Base64Decoder, base64Pieces, encodeBase64 } from '../../src/stream/base64'
-import type { ChunkRef } from '../../src/stream/buffer-pool'
+import { Base64Decoder, base64Chunks, ENCODE_BYTES, encodeBase64 } from '../../src/stream/base64'
+import { type ChunkRef, PooledChunk } from '../../src/stream/buffer-pool'
 import { concat } from '../../src/stream/bytes'
 import { MalformedBodyError } from '../../src/stream/malformed'
-import { splitAt, streamOf } from '../helpers/chunks'
+import { byteStreamOf, splitAt, streamOf } from '../helpers/chunks'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -23,7 +23,7 @@ function decodeAll(pieces: Uint8Array[]): Uint8Array {
 
 async function encodeAll(stream: ReadableStream<Uint8Array>, skip = 0): Promise<string> {
   let text = ''
-  for await (const piece of base64Pieces(stream, skip)) text += decoder.decode(piece)
+  for await (const piece of base64Chunks(stream, skip)) text += decoder.decode(piece.bytes)
   return text
 }
 
@@ -80,17 +80,50 @@ describe('Base64Decoder', () => {
   })
 })
 
-describe('base64Pieces', () => {
-  it('encodes a stream cut anywhere, from any character (property)', async () => {
+describe('base64Chunks', () => {
+  it.each([
+    ['a stream made in JavaScript', streamOf],
+    ['a byte stream', byteStreamOf],
+  ])('encodes %s cut anywhere, from any character (property)', async (_label, make) => {
     await fc.assert(
       fc.asyncProperty(data, cuts, fc.nat(), async (bytes, points, at) => {
         const full = encodeBase64(bytes)
         const start = full.length === 0 ? 0 : at % full.length
         const from = Math.floor(start / 4) * 3
-        const stream = streamOf(splitAt(bytes.slice(from), points))
+        const stream = make(splitAt(bytes.slice(from), points))
         expect(await encodeAll(stream, start % 4)).toBe(full.slice(start))
       }),
       { numRuns: 50 },
     )
+  })
+
+  it('encodes 192 KiB per chunk into pooled blocks, whatever the reads', async () => {
+    const bytes = crypto.getRandomValues(new Uint8Array(65_536))
+    const big = concat(Array.from({ length: 10 }, (_, i) => bytes.map((b) => b ^ i)))
+    for (const make of [streamOf, byteStreamOf]) {
+      const sizes: number[] = []
+      let text = ''
+      for await (const { bytes: piece, ref } of base64Chunks(make(splitAt(big, [1000, 99_999])))) {
+        sizes.push(piece.length)
+        expect(ref).toBeInstanceOf(PooledChunk)
+        text += decoder.decode(piece)
+      }
+      expect(text).toBe(encodeBase64(big))
+      expect(sizes.slice(0, -1)).toEqual(sizes.slice(0, -1).map(() => (ENCODE_BYTES / 3) * 4))
+    }
+  })
+
+  it('keeps a retained chunk intact while the next ones are encoded', async () => {
+    const bytes = crypto.getRandomValues(new Uint8Array(ENCODE_BYTES / 4))
+    const big = concat(Array.from({ length: 12 }, (_, i) => bytes.map((b) => b ^ i)))
+    const kept: Uint8Array[] = []
+    const refs: ChunkRef[] = []
+    for await (const { bytes: piece, ref } of base64Chunks(byteStreamOf([big]))) {
+      ref.retain()
+      refs.push(ref)
+      kept.push(piece)
+    }
+    expect(decoder.decode(concat(kept))).toBe(encodeBase64(big))
+    for (const ref of refs) ref.release()
   })
 })
