@@ -3,12 +3,12 @@
  * made), and the saving counted on a managed key's ledger.
  */
 
-import { hitBody } from '../generation/hit'
 import { answerResponse } from '../answer/respond'
 import { recordHit } from '../billing/reservations'
 import type { NearbyStore } from '../cache/nearby'
 import type { Manifest } from '../cache/store'
 import { fail } from '../errors'
+import { hitBody } from '../generation/hit'
 import { kindOf } from '../schema/image-request'
 import type { Ask, Obtained } from './ask'
 import type { GatewayContext } from './context'

@@ -7,8 +7,8 @@ import type { Renderer } from '../answer/renderers'
 import type { ChunkRef } from '../stream/buffer-pool'
 import { holdRecord } from './parking'
 import { recordedBytes } from './recorded'
-import type { Cursor, Outcome, Unit } from './units'
 import type { SubscribedGeneration } from './subscription'
+import type { Cursor, Outcome, Unit } from './units'
 
 /** The subscriber a catch-up writes for. */
 export interface CatchUpSink {

@@ -9,8 +9,8 @@ import type { Manifest } from '../cache/store'
 import type { ImageKind } from '../result/events'
 import { imageUrl } from '../result/result'
 import { Subscriber } from './subscriber'
-import type { ImageUnit } from './units'
 import type { SubscribedGeneration } from './subscription'
+import type { ImageUnit } from './units'
 
 /** The body of a hit's answer (not for redirects, which need only the first image's URL). */
 export function hitBody(

@@ -11,8 +11,8 @@ import { AnswerPipe } from './answer-pipe'
 import { CatchUp, type CatchUpSink } from './catch-up'
 import { liveStep } from './live-step'
 import { Parking } from './parking'
+import type { Head, SubscribedGeneration } from './subscription'
 import type { Cursor, Outcome, Unit } from './units'
-import type { SubscribedGeneration, Head } from './subscription'
 
 /** Bytes a live subscriber may have waiting unread before the owner waits for it. */
 export const LAG_LIMIT_BYTES = 1024 * 1024
