@@ -17,6 +17,10 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**'],
+    // One runtime for every file (starting one per file cost more than the tests); storage and
+    // the harness's state are emptied after each test by the setup file.
+    isolate: false,
+    setupFiles: ['./test/helpers/setup.ts'],
     testTimeout: 30_000,
     silent: 'passed-only',
   },

@@ -9,7 +9,7 @@ import {
   waitOnExecutionContext,
 } from 'cloudflare:test'
 import { env as baseEnv } from 'cloudflare:workers'
-import { afterEach, expect, vi } from 'vitest'
+import { expect, vi } from 'vitest'
 import { forgetAllowedOrigins } from '../../src/access/cors'
 import type { Bindings } from '../../src/env'
 import type { GenerationCoordinator } from '../../src/generation/coordinator'
@@ -74,7 +74,11 @@ export async function settled(): Promise<void> {
   }
 }
 
-afterEach(async () => {
+/**
+ * After every test (registered for every file by the setup file): waits for its work, then empties
+ * storage and the caches, and fails the test if it reached for an address no fake answers.
+ */
+export async function afterTest(): Promise<void> {
   await settled()
   owners.clear()
   vi.unstubAllGlobals()
@@ -82,7 +86,7 @@ afterEach(async () => {
   forgetAllowedOrigins()
   const seen = unexpected.splice(0)
   expect(seen, 'unexpected outbound requests').toEqual([])
-})
+}
 
 /** Routes outbound fetches to `fake`; anything not aimed at the fake upstream is refused. */
 export function installFake(fake: FakeUpstream): FakeUpstream {
