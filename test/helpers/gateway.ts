@@ -38,8 +38,8 @@ export const ENVS = {
     UPSTREAM_API_KEY: OPERATOR_KEY,
     GATEWAY_KEYS: CLIENT_KEY,
   },
-  /** No upstream and no keys: the demo generator, open to all. */
-  demo: {},
+  /** No upstream and no keys: the demo generator, open to all, streaming without pauses. */
+  demo: { DEMO_PARTIAL_INTERVAL_MS: '0' },
 } satisfies Record<string, Partial<Bindings>>
 
 const unexpected: string[] = []
