@@ -9,7 +9,7 @@ import type { NormalizedImageRequest } from '../schema/image-request'
 type Described = Pick<ResultMeta, 'size' | 'quality' | 'background' | 'output_format'>
 
 /** The fields an answer (or event) lacks, filled from the request when it chose them. */
-export function withRequestFields<T extends Partial<Described>>(
+export function withRequestFields<T extends object>(
   reported: T,
   request: NormalizedImageRequest,
 ): T & Partial<Described> {
@@ -23,7 +23,8 @@ export function withRequestFields<T extends Partial<Described>>(
   }
   for (const field of ['size', 'quality', 'background', 'output_format'] as const) {
     const value = chosen[field]
-    if (typeof reported[field] !== 'string' && value !== undefined) filled[field] = value
+    const given = (reported as Partial<Record<string, unknown>>)[field]
+    if (typeof given !== 'string' && value !== undefined) filled[field] = value
   }
   return { ...reported, ...filled }
 }
