@@ -41,3 +41,4 @@ export default app
 export { KeyIndex } from './access/key-index'
 export { AccessLedger } from './access/ledger'
 export { GenerationCoordinator } from './generation/coordinator'
+export { UpstreamPool } from './pool/upstream-pool'
