@@ -4,7 +4,8 @@
  * of its weight's); otherwise when the first of them could.
  */
 import type { CapacitySpec } from './entry'
-import { availability, type HealthPolicy, type UpstreamHealth } from './health'
+import { availability } from './health'
+import type { HealthPolicy, UpstreamHealth } from './health-state'
 
 export interface Candidate {
   spec: CapacitySpec

@@ -4,7 +4,8 @@
  * seconds expire, and capacity used again frees a minute later. An estimate, never a promise.
  */
 import type { Candidate } from './choose'
-import { availability, type HealthPolicy, limitOf } from './health'
+import { availability, limitOf } from './health'
+import type { HealthPolicy } from './health-state'
 import { countIn, MINUTE_MS, releases } from './window'
 
 /** Past this many minutes ahead the figure is extrapolated, not simulated. */

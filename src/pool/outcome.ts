@@ -3,7 +3,7 @@
  * A request the upstream judged (a 400, a moderation block) says the upstream is up.
  */
 import type { Failure } from '../failure'
-import type { Outcome } from './health'
+import type { Outcome } from './health-state'
 
 /** `retryAfterMs`: a 429's wait to the millisecond, when the caller read it (retryAfterMs()). */
 export function outcomeOf(failure: Failure | null, retryAfterMs: number | null = null): Outcome {

@@ -6,18 +6,14 @@
 import { type Candidate, choose } from './choose'
 import type { CapacitySpec } from './entry'
 import { estimateWaitMs } from './estimate'
+import { admit, availability, disable, enable, settle } from './health'
 import {
-  admit,
-  availability,
   DEFAULT_POLICY,
-  disable,
-  enable,
   freshHealth,
   type HealthPolicy,
   type Outcome,
-  settle,
   type UpstreamHealth,
-} from './health'
+} from './health-state'
 import { type UpstreamView, viewOf } from './view'
 
 /** A granted upstream; handed back with the call's outcome. Plain data. */

@@ -6,7 +6,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import { MAX_UPSTREAMS } from './config'
 import type { CapacitySpec } from './entry'
-import type { Outcome, UpstreamHealth } from './health'
+import type { Outcome, UpstreamHealth } from './health-state'
 import { type AcquireFacts, type AcquireResult, type Grant, PoolScheduler } from './scheduler'
 import type { UpstreamView } from './view'
 

@@ -3,7 +3,8 @@
  * against its capacity, its last error (a category and a time, never a message), and its queue.
  */
 import type { CapacitySpec } from './entry'
-import { type ErrorCategory, type Phase, phaseOf, type UpstreamHealth } from './health'
+import { phaseOf } from './health'
+import type { ErrorCategory, Phase, UpstreamHealth } from './health-state'
 import { countIn, MINUTE_MS } from './window'
 
 export interface UpstreamView {

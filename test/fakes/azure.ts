@@ -6,15 +6,13 @@
  */
 import { Hono } from 'hono'
 import type { ModelId } from '../../src/models'
+import { azureRefusal, CONTENT_FILTER_BODIES, azureError as error } from './azure-rules'
 import { type RecordedBody, recordBody } from './record'
 import { sseEvent, TINY_PNG_B64 } from './upstream'
 
 export const FAKE_AZURE_URL = 'https://azure-east.test'
 export const AZURE_KEY = 'az-key-SECRET-6b1e0f'
 const MINUTE_MS = 60_000
-const SIZES = ['auto', '1024x1024', '1024x1536', '1536x1024']
-const FIELDS = ['prompt', 'n', 'size', 'quality', 'output_format', 'output_compression']
-const MORE = ['background', 'stream', 'partial_images', 'user', 'input_fidelity']
 
 export type AzureReply =
   | { kind: 'success' }
@@ -47,9 +45,6 @@ export interface FakeAzureOptions {
   imagesPerMinute?: number
   now?: () => number
 }
-
-const error = (status: number, body: Record<string, unknown>, headers?: Record<string, string>) =>
-  Response.json({ error: body }, { status, headers })
 
 export class FakeAzure {
   readonly calls: AzureCall[] = []
@@ -136,7 +131,7 @@ export class FakeAzure {
         message: 'The API deployment does not exist.',
       })
     call.deployment = deployment
-    const refusal = this.refusal(body, model, classic, endpoint === 'edits')
+    const refusal = azureRefusal(body, model, classic, endpoint === 'edits')
     if (refusal) return refusal
     if (endpoint === 'edits' && !(call.files ?? []).some((f) => /^image(\[\])?$/.test(f.field)))
       return error(400, {
@@ -149,41 +144,6 @@ export class FakeAzure {
     if (limited) return limited
     const reply = this.replies.shift() ?? { kind: 'success' }
     return this.answer(reply, body, endpoint === 'edits' ? 'image_edit' : 'image_generation', n)
-  }
-
-  /** Azure's parameter checks for gpt-image, in the order a request's fields are read. */
-  private refusal(body: Record<string, unknown>, model: ModelId, classic: boolean, edit: boolean) {
-    for (const name of Object.keys(body)) {
-      const known =
-        FIELDS.includes(name) ||
-        MORE.includes(name) ||
-        (name === 'model' && !classic) ||
-        (name === 'model' && classic && body.model === model) ||
-        (name === 'moderation' && !classic)
-      if (name === 'model' && classic && body.model !== model) {
-        return error(400, {
-          code: 'invalid_value',
-          param: 'model',
-          type: 'image_generation_user_error',
-          message: `The model '${String(body.model)}' does not exist.`,
-        })
-      }
-      if (!known || (name === 'input_fidelity' && (!edit || model === 'gpt-image-1-mini')))
-        return error(400, {
-          code: 'unknown_parameter',
-          param: name,
-          message: `Unknown parameter: '${name}'.`,
-        })
-    }
-    if (body.output_format === 'webp')
-      return error(400, {
-        code: 'invalid_value',
-        param: 'output_format',
-        message: 'webp is not supported',
-      })
-    if (body.size !== undefined && !SIZES.includes(String(body.size)))
-      return error(400, { code: 'invalid_value', param: 'size', message: 'Invalid size' })
-    return null
   }
 
   /** Exact sliding minute per deployment, counted in images. */
@@ -254,30 +214,4 @@ export class FakeAzure {
       }
     }
   }
-}
-
-const CONTENT_FILTER_BODIES = {
-  contentFilter: {
-    created: 1698435368,
-    error: { code: 'contentFilter', message: 'Your task failed as a result of our safety system.' },
-  },
-  content_policy_violation: {
-    error: {
-      code: 'content_policy_violation',
-      type: 'invalid_request_error',
-      message: 'Your request was rejected as a result of our safety system.',
-      inner_error: {
-        code: 'ResponsibleAIPolicyViolation',
-        content_filter_results: { jailbreak: { detected: false, filtered: false } },
-      },
-    },
-  },
-  moderation_blocked: {
-    error: {
-      message: 'Your request was rejected by the safety system.',
-      type: 'image_generation_user_error',
-      param: '',
-      code: 'moderation_blocked',
-    },
-  },
 }

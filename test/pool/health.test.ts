@@ -5,18 +5,13 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { CapacitySpec } from '../../src/pool/entry'
+import { admit, availability, disable, enable, phaseOf, settle } from '../../src/pool/health'
 import {
-  admit,
-  availability,
   DEFAULT_POLICY,
-  disable,
-  enable,
   freshHealth,
   type Outcome,
-  phaseOf,
-  settle,
   type UpstreamHealth,
-} from '../../src/pool/health'
+} from '../../src/pool/health-state'
 import { countIn, fitsAt, MINUTE_MS, record } from '../../src/pool/window'
 
 const T0 = 1_800_000_000_000 // a whole second

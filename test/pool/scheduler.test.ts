@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { choose } from '../../src/pool/choose'
 import type { CapacitySpec } from '../../src/pool/entry'
-import { DEFAULT_POLICY, freshHealth, type UpstreamHealth } from '../../src/pool/health'
+import { DEFAULT_POLICY, freshHealth, type UpstreamHealth } from '../../src/pool/health-state'
 import {
   type AcquireFacts,
   type AcquireResult,
