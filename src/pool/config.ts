@@ -6,14 +6,12 @@
 import { z } from 'zod'
 import { MODEL_IDS, type ModelId } from '../models'
 import { problemOf } from './config-problem'
-import type { Pool, PoolEntry, PoolProblem } from './entry'
+import { MAX_UPSTREAMS, type Pool, type PoolEntry, type PoolProblem } from './entry'
 
 /** The legacy upstream's name in the pool (logs and the admin view). */
 export const LEGACY_NAME = 'default'
 /** Where a legacy key without a base URL goes, as today. */
 const OPENAI_BASE_URL = 'https://api.openai.com/v1'
-/** Enough for any real deployment; bounds the capacity tracker's state. */
-export const MAX_UPSTREAMS = 32
 /** The first api-version with gpt-image (MS docs: "GPT-image-1 support" in 2025-04-01-preview). */
 const FIRST_IMAGE_API_VERSION = '2025-04-01'
 

@@ -7,6 +7,9 @@ import type { ModelId } from '../models'
 
 export type UpstreamKind = 'openai' | 'azure'
 
+/** Enough for any real deployment; bounds the capacity tracker's state. */
+export const MAX_UPSTREAMS = 32
+
 export interface PoolEntry {
   /** Unique in the pool; shown to the operator (admin view, logs), never to clients. */
   name: string

@@ -4,8 +4,7 @@
  * State per upstream is persisted (small, bounded); waiters live in memory, woken by its alarm.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { MAX_UPSTREAMS } from './config'
-import type { CapacitySpec } from './entry'
+import { type CapacitySpec, MAX_UPSTREAMS } from './entry'
 import type { Outcome, UpstreamHealth } from './health-state'
 import { type AcquireFacts, type AcquireResult, type Grant, PoolScheduler } from './scheduler'
 import type { UpstreamView } from './view'
@@ -96,11 +95,28 @@ function checkFacts(facts: AcquireFacts): void {
     Array.isArray(candidates) &&
     candidates.length >= 1 &&
     candidates.length <= MAX_UPSTREAMS &&
-    Number.isInteger(images) &&
-    images >= 1 &&
-    images <= MAX_IMAGES &&
+    candidates.every(isSpec) &&
+    whole(images, 1, MAX_IMAGES) &&
     Number.isFinite(maxWaitMs) &&
     maxWaitMs >= 0 &&
     maxWaitMs <= MAX_WAIT_MS
-  if (!ok) throw new TypeError('acquire: candidates 1..32, images 1..10, maxWaitMs 0..3600000')
+  if (!ok) {
+    throw new TypeError(
+      `acquire: candidates 1..${MAX_UPSTREAMS} capacity specs, images 1..${MAX_IMAGES}, maxWaitMs 0..${MAX_WAIT_MS}`,
+    )
+  }
+}
+
+const whole = (value: unknown, min: number, max: number) =>
+  Number.isInteger(value) && (value as number) >= min && (value as number) <= max
+
+function isSpec(spec: CapacitySpec): boolean {
+  return (
+    typeof spec?.name === 'string' &&
+    spec.name.length >= 1 &&
+    spec.name.length <= 63 &&
+    whole(spec.weight, 1, 1000) &&
+    (spec.imagesPerMinute === null || whole(spec.imagesPerMinute, 1, 100_000)) &&
+    (spec.imagesPer10s === null || whole(spec.imagesPer10s, 1, 100_000))
+  )
 }

@@ -126,6 +126,8 @@ describe('UpstreamPool', () => {
       { candidates: many, images: 1, maxWaitMs: 0 },
       { candidates: [spec('a')], images: 11, maxWaitMs: 0 },
       { candidates: [spec('a')], images: 1, maxWaitMs: Number.POSITIVE_INFINITY },
+      { candidates: [{ ...spec('a'), weight: Number.NaN }], images: 1, maxWaitMs: 0 },
+      { candidates: [{ ...spec('a'), imagesPerMinute: 0 }], images: 1, maxWaitMs: 0 },
     ]
     for (const facts of bad) {
       // Caught on the spot: an RPC rejection handed to expect().rejects is also reported unhandled.
@@ -133,7 +135,7 @@ describe('UpstreamPool', () => {
         () => null,
         (e: unknown) => e,
       )
-      expect(String(error)).toMatch(/candidates 1\.\.32, images 1\.\.10/)
+      expect(String(error)).toMatch(/candidates 1\.\.32 capacity specs, images 1\.\.10/)
     }
   })
 })
