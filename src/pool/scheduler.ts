@@ -63,6 +63,9 @@ export class PoolScheduler {
   private readonly specs = new Map<string, CapacitySpec>()
   private readonly current = new Map<string, number>()
   private queue: Waiter[] = []
+  /** The upstreams waiters wait for (a newcomer may not take them), and when to pump next. */
+  private held = new Set<string>()
+  private wakeAt: number | null = null
 
   constructor(
     private readonly store: HealthStore,
@@ -83,32 +86,44 @@ export class PoolScheduler {
     now: number,
     resolve?: (result: AcquireResult) => void,
   ): AcquireResult | null {
-    this.pump(now)
-    const held = new Set(this.queue.flatMap((waiter) => waiter.facts.candidates.map((c) => c.name)))
+    // Nothing a waiter waits for changes but with time (outcomes and operators pump at once).
+    if (this.wakeAt !== null && now >= this.wakeAt) this.pump(now)
     const choice = choose(
       this.candidates(facts),
       facts.images,
       now,
       this.policy,
       this.current,
-      held,
+      this.held,
     )
     if (choice.kind === 'now') return this.grant(choice.name, choice.probe, facts, now)
     if (choice.at === null) return { kind: 'unavailable' }
     const waitMs = this.estimate(facts, now, this.queue)
     const worth = resolve && facts.maxWaitMs > 0 && waitMs <= facts.maxWaitMs
     if (!worth || this.queue.length >= MAX_WAITERS) return { kind: 'wait', waitMs }
-    this.queue.push({ facts, deadline: now + facts.maxWaitMs, resolve })
+    const deadline = now + facts.maxWaitMs
+    this.queue.push({ facts, deadline, resolve })
+    for (const spec of facts.candidates) this.held.add(spec.name)
+    const at = choice.at > now ? Math.min(choice.at, deadline) : deadline
+    this.wakeAt = this.wakeAt === null ? at : Math.min(this.wakeAt, at)
     return null
   }
 
   /** Serves waiters in order: each upstream goes to the first waiter that can use it. */
   pump(now: number): void {
-    if (this.queue.length === 0) return
+    if (this.queue.length === 0) {
+      this.wakeAt = null
+      return
+    }
     const held = new Set<string>()
     const waiting: Waiter[] = []
     for (const waiter of this.queue) {
       const { facts } = waiter
+      // Behind others on every upstream it could use: only its deadline can end its wait.
+      if (waiter.deadline > now && facts.candidates.every((spec) => held.has(spec.name))) {
+        waiting.push(waiter)
+        continue
+      }
       const choice = choose(
         this.candidates(facts),
         facts.images,
@@ -127,21 +142,33 @@ export class PoolScheduler {
       }
     }
     this.queue = waiting
+    this.held = held
+    this.wakeAt = this.wakeFrom(now)
   }
 
   /** When something may change for a waiter (a deadline, capacity freeing); null: no waiters. */
-  nextWakeAt(now: number): number | null {
+  nextWakeAt(): number | null {
+    return this.wakeAt
+  }
+
+  /** The earliest deadline, or moment an upstream could take what a waiter asks of it. */
+  private wakeFrom(now: number): number | null {
     let wake: number | null = null
-    const seen = new Set<string>()
+    // Each upstream's asks, by distinct image count (at most 10 each): cheap for long queues.
+    const asks = new Map<string, [CapacitySpec, Set<number>]>()
     for (const { facts, deadline } of this.queue) {
       wake = wake === null ? deadline : Math.min(wake, deadline)
       for (const spec of facts.candidates) {
-        const key = `${spec.name}\n${facts.images}`
-        if (seen.has(key)) continue
-        seen.add(key)
-        const { at } = availability(this.health(spec.name), spec, facts.images, now, this.policy)
+        const known = asks.get(spec.name) ?? [spec, new Set<number>()]
+        known[1].add(facts.images)
+        asks.set(spec.name, known)
+      }
+    }
+    for (const [name, [spec, counts]] of asks) {
+      for (const images of counts) {
+        const { at } = availability(this.health(name), spec, images, now, this.policy)
         // Free now yet not taken: held for an earlier waiter, whose own time is counted.
-        if (at !== null && at > now) wake = Math.min(wake, at)
+        if (wake !== null && at !== null && at > now) wake = Math.min(wake, at)
       }
     }
     return wake

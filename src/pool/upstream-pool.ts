@@ -81,7 +81,7 @@ export class UpstreamPool extends DurableObject<Env> {
    * that moment changes. An alarm left over from waiters gone (an eviction) pumps nothing.
    */
   private arm(): void {
-    const wake = this.scheduler.nextWakeAt(Date.now())
+    const wake = this.scheduler.nextWakeAt()
     if (wake === null || wake === this.alarmAt) return
     this.alarmAt = wake
     this.ctx.storage.setAlarm(wake)

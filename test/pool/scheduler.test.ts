@@ -100,7 +100,7 @@ describe('PoolScheduler', () => {
     const second = queued(pool, facts(one, 1, 121_000), T0 + 200)
     expect([first.result, second.result]).toEqual([null, null])
     expect(pool.queueLength).toBe(2)
-    expect(pool.nextWakeAt(T0 + 300)).toBe(T0 + 61_000)
+    expect(pool.nextWakeAt()).toBe(T0 + 61_000)
     pool.pump(T0 + 61_000)
     expect(upstreamOf(first.result)).toBe('a')
     expect(second.result).toBeNull()
@@ -117,6 +117,18 @@ describe('PoolScheduler', () => {
     // One image would fit on `a` now, but the waiter ahead is first.
     expect(pool.acquire(facts([spec('a', 3)], 1), T0 + 2)).toMatchObject({ kind: 'wait' })
     expect(upstreamOf(pool.acquire(facts([spec('a', 3), spec('b')], 1), T0 + 3))).toBe('b')
+    pool.pump(T0 + 61_000)
+    expect(upstreamOf(big.result)).toBe('a')
+  })
+
+  it('wakes for what the first waiter needs, though a smaller ask behind it would fit now', () => {
+    const { pool } = scheduler()
+    const a = [spec('a', 3)]
+    pool.acquire(facts(a, 2), T0)
+    const big = queued(pool, facts(a, 2, 120_000), T0 + 1)
+    queued(pool, facts(a, 1, 120_000), T0 + 2)
+    pool.pump(T0 + 10)
+    expect(pool.nextWakeAt()).toBe(T0 + 61_000)
     pool.pump(T0 + 61_000)
     expect(upstreamOf(big.result)).toBe('a')
   })
