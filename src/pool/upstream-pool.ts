@@ -54,17 +54,23 @@ export class UpstreamPool extends DurableObject<Env> {
   }
 
   snapshot(specs: CapacitySpec[]): UpstreamView[] {
+    if (!Array.isArray(specs) || specs.length > MAX_UPSTREAMS || !specs.every(isSpec))
+      throw new TypeError(`snapshot: at most ${MAX_UPSTREAMS} capacity specs`)
     return this.scheduler.snapshot(specs, Date.now())
   }
 
   /** The operator puts an upstream back at once (after fixing its key, say). */
   enable(name: string): void {
+    checkName(name)
     this.scheduler.enable(name, Date.now())
     this.arm()
   }
 
   /** The operator takes an upstream out until `until` (Unix ms), or until enabled (null). */
   disable(name: string, until: number | null): void {
+    checkName(name)
+    if (until !== null && !Number.isFinite(until))
+      throw new TypeError('disable: until is a time or null')
     this.scheduler.disable(name, until, Date.now())
     this.arm()
   }
@@ -105,6 +111,11 @@ function checkFacts(facts: AcquireFacts): void {
       `acquire: candidates 1..${MAX_UPSTREAMS} capacity specs, images 1..${MAX_IMAGES}, maxWaitMs 0..${MAX_WAIT_MS}`,
     )
   }
+}
+
+function checkName(name: string): void {
+  if (typeof name !== 'string' || name.length < 1 || name.length > 63)
+    throw new TypeError('an upstream name is 1 to 63 characters')
 }
 
 const whole = (value: unknown, min: number, max: number) =>

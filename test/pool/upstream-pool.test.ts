@@ -137,5 +137,15 @@ describe('UpstreamPool', () => {
       )
       expect(String(error)).toMatch(/candidates 1\.\.32 capacity specs, images 1\.\.10/)
     }
+    const many33 = await stub.snapshot(many).then(
+      () => null,
+      (e: unknown) => e,
+    )
+    expect(String(many33)).toMatch(/at most 32/)
+    const badName = await stub.enable('x'.repeat(64)).then(
+      () => null,
+      (e: unknown) => e,
+    )
+    expect(String(badName)).toMatch(/1 to 63/)
   })
 })
