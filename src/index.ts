@@ -45,3 +45,4 @@ export default app
 export { KeyIndex } from './access/key-index'
 export { AccessLedger } from './billing/ledger'
 export { GenerationCoordinator } from './generation/coordinator'
+export { UpstreamPool } from './pool/upstream-pool'
