@@ -101,7 +101,8 @@ export function spyMessage(body: unknown, attempts = 1, id = 'm1'): SpyMessage {
 
 /** A batch of spy messages from queue `queue`. */
 export function spyBatch(queue: string, messages: SpyMessage[]): MessageBatch<unknown> {
-  return { queue, messages, ackAll: () => {}, retryAll: () => {} }
+  const metadata = { metrics: { backlogCount: 0, backlogBytes: 0 } }
+  return { queue, messages, metadata, ackAll: () => {}, retryAll: () => {} }
 }
 
 const b64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0))

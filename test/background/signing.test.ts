@@ -29,14 +29,12 @@ describe('webhook secrets', () => {
     expect(a).not.toBe(b)
   })
 
-  it.each([
-    'mysecret',
-    'whsec_',
-    'whsec_not base64!',
-    `whsec_${btoa('too short')}`,
-  ])('refuses %s', (secret) => {
-    expect(secretBytes(secret)).toBeNull()
-  })
+  it.each(['mysecret', 'whsec_', 'whsec_not base64!', `whsec_${btoa('too short')}`])(
+    'refuses %s',
+    (secret) => {
+      expect(secretBytes(secret)).toBeNull()
+    },
+  )
 })
 
 describe('signatures', () => {
