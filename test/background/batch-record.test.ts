@@ -8,9 +8,9 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'c
 import { env } from 'cloudflare:workers'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { BatchInit, BatchRecord } from '../../src/background/batches/batch-record'
+import type { BatchRecord } from '../../src/background/batches/batch-record'
 import { finishItem, newBatchState, startItem } from '../../src/background/batches/batch-state'
-import { publicBatch } from '../../src/background/batches/batch-view'
+import { type BatchInit, publicBatch } from '../../src/background/batches/batch-view'
 import { newRecordId } from '../../src/background/records'
 
 const OWNER = 'key_owner'

@@ -8,7 +8,7 @@ import { createMessageBatch } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import type { BatchCore, CoreOutcome, ObtainOptions } from '../../src/background/batches/batch-core'
-import type { BatchInit } from '../../src/background/batches/batch-record'
+import type { BatchInit } from '../../src/background/batches/batch-view'
 import {
   handleItemBatch,
   ITEM_MAX_ATTEMPTS,

@@ -7,9 +7,9 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { JobInit, JobRecord } from '../../src/background/jobs/job-record'
+import type { JobRecord } from '../../src/background/jobs/job-record'
 import { MAX_WAITERS } from '../../src/background/jobs/job-record'
-import { publicJob } from '../../src/background/jobs/job-view'
+import { type JobInit, publicJob } from '../../src/background/jobs/job-view'
 import { newRecordId } from '../../src/background/records'
 
 const OWNER = 'key_owner'

@@ -30,21 +30,10 @@ import {
   type StartDecision,
   startItem,
 } from './batch-state'
-import { type BatchView, publicBatch } from './batch-view'
+import { type BatchInit, type BatchView, publicBatch } from './batch-view'
 
 /** A failure's message is cut to this many characters. */
 const MAX_MESSAGE = 300
-
-export interface BatchInit {
-  id: string
-  ownerKeyId: string
-  total: number
-  maxCostMicros: number | null
-  webhook: WebhookTarget | null
-  now?: number
-  keepSeconds?: number
-  runSeconds?: number
-}
 
 interface BatchMeta {
   id: string
@@ -70,6 +59,8 @@ const failureKey = (index: number) => `fail:${String(index).padStart(4, '0')}`
 export class BatchRecord extends DurableObject<Env> {
   private meta: BatchMeta | null = null
   private state: BatchState | null = null
+  /** The alarm last set (ms), so a save sets it only when it moves. */
+  private alarmAt: number | null = null
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -166,6 +157,7 @@ export class BatchRecord extends DurableObject<Env> {
 
   /** At the run deadline, items still open fail; at expiry, the record goes. */
   override async alarm(): Promise<void> {
+    this.alarmAt = null
     if (!this.meta || !this.state) return
     const now = Date.now()
     const expiry = expiresAt(this.meta.life)
@@ -182,7 +174,7 @@ export class BatchRecord extends DurableObject<Env> {
       this.afterChange(now)
       return
     }
-    await this.ctx.storage.setAlarm(nextAlarm(this.meta.life))
+    this.setAlarm(nextAlarm(this.meta.life))
   }
 
   private putFailures(failures: ItemFailure[]): void {
@@ -203,7 +195,13 @@ export class BatchRecord extends DurableObject<Env> {
   private save(): void {
     if (!this.meta || !this.state) return
     this.ctx.storage.put({ meta: this.meta, state: this.state })
-    this.ctx.storage.setAlarm(nextAlarm(this.meta.life))
+    this.setAlarm(nextAlarm(this.meta.life))
+  }
+
+  private setAlarm(at: number): void {
+    if (at === this.alarmAt) return
+    this.alarmAt = at
+    this.ctx.storage.setAlarm(at)
   }
 
   private async currentView(): Promise<BatchView> {

@@ -1,7 +1,10 @@
 /**
- * What a batch looks like from outside: the record's view (micro-dollars, ms) and its public JSON
- * (`GET /v1/images/batches/{id}` answers it; the webhook carries it without the failures).
+ * What a batch looks like from outside: what makes one, the record's view (micro-dollars, ms) and
+ * its public JSON (`GET /v1/images/batches/{id}` answers it; the webhook carries it without the
+ * failures).
  */
+
+import type { WebhookTarget } from '../records'
 import type { BatchStatus, ItemFailure, ItemState } from './batch-state'
 
 export interface BatchView {
@@ -37,4 +40,15 @@ export function publicBatch(view: BatchView, withFailures = true) {
     ended_at: seconds(view.endedAt),
     expires_at: seconds(view.expiresAt),
   }
+}
+
+export interface BatchInit {
+  id: string
+  ownerKeyId: string
+  total: number
+  maxCostMicros: number | null
+  webhook: WebhookTarget | null
+  now?: number
+  keepSeconds?: number
+  runSeconds?: number
 }

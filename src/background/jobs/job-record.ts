@@ -26,6 +26,7 @@ import {
   newEventLog,
 } from './job-events'
 import {
+  type JobInit,
   type JobResponseFormat,
   type JobResultRef,
   type JobStatus,
@@ -35,17 +36,6 @@ import {
 
 /** SSE readers waiting on one job at once; more are answered at once and poll again. */
 export const MAX_WAITERS = 32
-
-export interface JobInit {
-  id: string
-  ownerKeyId: string
-  kind: ImageKind
-  responseFormat: JobResponseFormat
-  webhook: WebhookTarget | null
-  now?: number
-  keepSeconds?: number
-  runSeconds?: number
-}
 
 interface JobMeta {
   id: string
@@ -72,6 +62,8 @@ export class JobRecord extends DurableObject<Env> {
   private meta: JobMeta | null = null
   private log: EventLog = newEventLog()
   private waiters: (() => void)[] = []
+  /** The alarm last set (ms), so a save sets it only when it moves. */
+  private alarmAt: number | null = null
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -172,6 +164,7 @@ export class JobRecord extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.alarmAt = null
     if (!this.meta) return
     const now = Date.now()
     const expiry = expiresAt(this.meta.life)
@@ -187,7 +180,7 @@ export class JobRecord extends DurableObject<Env> {
       await this.end('failed', null, { kind: 'upstream_unavailable', cause: 'timeout' }, now)
       return
     }
-    await this.ctx.storage.setAlarm(nextAlarm(this.meta.life))
+    this.setAlarm(nextAlarm(this.meta.life))
   }
 
   private async end(
@@ -210,12 +203,18 @@ export class JobRecord extends DurableObject<Env> {
     if (!this.meta) return
     appendEvent(this.log, checkedEvent(type, data), now)
     this.ctx.storage.put({ meta: this.meta, log: this.log })
-    this.ctx.storage.setAlarm(nextAlarm(this.meta.life))
+    this.setAlarm(nextAlarm(this.meta.life))
     this.wake()
   }
 
   private wake(): void {
     for (const wake of this.waiters.splice(0)) wake()
+  }
+
+  private setAlarm(at: number): void {
+    if (at === this.alarmAt) return
+    this.alarmAt = at
+    this.ctx.storage.setAlarm(at)
   }
 
   private currentView(): JobView {

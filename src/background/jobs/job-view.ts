@@ -1,11 +1,12 @@
 /**
- * What a job looks like from outside: the record's view and its public JSON (the status answer of
+ * What a job looks like from outside: what makes one, the record's view and its public JSON (the status answer of
  * `GET /v1/images/jobs/{id}`, and the webhook's data). Once completed, the route answers the
  * stored result itself, from the cache key kept here, as the synchronous request would have.
  */
 import type { Failure } from '../../failure'
 import { publicError } from '../../public-error'
 import type { ImageKind } from '../../result/events'
+import type { WebhookTarget } from '../records'
 
 export type JobStatus = 'queued' | 'in_progress' | 'completed' | 'failed'
 export type JobResponseFormat = 'b64_json' | 'url'
@@ -43,4 +44,15 @@ export function publicJob(view: JobView) {
     expires_at: seconds(view.expiresAt),
     ...(view.failure ? { error: publicError(view.failure).body.error } : {}),
   }
+}
+
+export interface JobInit {
+  id: string
+  ownerKeyId: string
+  kind: ImageKind
+  responseFormat: JobResponseFormat
+  webhook: WebhookTarget | null
+  now?: number
+  keepSeconds?: number
+  runSeconds?: number
 }
