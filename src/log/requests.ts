@@ -2,7 +2,7 @@
  * The request list for the admin API and the console: newest first, paged by an opaque cursor,
  * filtered by key, model, cache or status. Each filter has an index ending in (created_at, id).
  */
-import { usd } from '../access/pricing'
+import { usd } from '../billing/prices'
 import { decodeCursor, encodeCursor } from './cursor'
 import type { CacheState, RequestKind, RequestRow } from './row'
 

@@ -3,7 +3,7 @@
  * images, spend, cache hits, savings and errors. Sums are taken in integer micro-dollars and
  * turned into dollars once, so a report's total is exactly its rows' total.
  */
-import { usd } from '../access/pricing'
+import { usd } from '../billing/prices'
 import { toCsv } from './csv'
 
 export const USAGE_GROUPS = ['day', 'model', 'key'] as const

@@ -35,7 +35,7 @@ export function needsOf(request: NormalizedImageRequest, payload: UpstreamPayloa
     moderation: request.moderation,
     sent:
       payload.kind === 'generation'
-        ? Object.keys(payload.body)
+        ? Object.keys(payload.fields)
         : payload.fields.map(([name]) => name),
     inputFormats: request.edit?.images.map((image) => image.format) ?? [],
   }

@@ -58,7 +58,7 @@ export function prepareCall(entry: PoolEntry, payload: UpstreamPayload): Prepare
 }
 
 function modelOf(payload: UpstreamPayload): string {
-  if (payload.kind === 'generation') return String(payload.body.model)
+  if (payload.kind === 'generation') return String(payload.fields.model)
   return payload.fields.find(([name]) => name === 'model')?.[1] ?? ''
 }
 
@@ -76,11 +76,11 @@ function rewrite(
     name === 'response_format' ? null : map(name, value)
   if (payload.kind === 'generation') {
     const body: Record<string, unknown> = {}
-    for (const [name, value] of Object.entries(payload.body)) {
+    for (const [name, value] of Object.entries(payload.fields)) {
       const mapped = keep(name, value)
       if (mapped !== null) body[name] = mapped
     }
-    return { kind: 'generation', body }
+    return { kind: 'generation', fields: body }
   }
   const fields: [string, string][] = []
   for (const [name, value] of payload.fields) {

@@ -7,7 +7,7 @@ import { reset } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import { usd } from '../../src/access/pricing'
+import { usd } from '../../src/billing/prices'
 import { type CsvCell, csvField, toCsv } from '../../src/log/csv'
 import { CACHE_STATES, type RequestRow } from '../../src/log/row'
 import {

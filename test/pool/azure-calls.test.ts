@@ -8,7 +8,7 @@ import type { Failure } from '../../src/failure'
 import { failureFromAzure } from '../../src/pool/azure-errors'
 import type { PoolEntry } from '../../src/pool/entry'
 import { type PreparedCall, prepareCall } from '../../src/pool/upstream-call'
-import { upstreamBody } from '../../src/schema/image-request'
+import { upstreamFields } from '../../src/schema/image-request'
 import { multipartBody } from '../../src/upstream/multipart-body'
 import type { UpstreamPayload } from '../../src/upstream/payload'
 import { AZURE_KEY, FAKE_AZURE_URL, FakeAzure } from '../fakes/azure'
@@ -31,7 +31,10 @@ function requestOf(call: PreparedCall, signal?: AbortSignal): Request {
   const { payload } = call
   const { body, contentType } =
     payload.kind === 'generation'
-      ? { body: JSON.stringify(payload.body), contentType: 'application/json' }
+      ? {
+          body: JSON.stringify({ ...payload.fields, prompt: 'a red circle' }),
+          contentType: 'application/json',
+        }
       : multipartBody(
           payload.fields,
           payload.files,
@@ -48,7 +51,7 @@ function requestOf(call: PreparedCall, signal?: AbortSignal): Request {
 
 const generation = (fields: Record<string, unknown>): UpstreamPayload => ({
   kind: 'generation',
-  body: upstreamBody({ prompt: 'a red circle', ...fields }),
+  fields: upstreamFields({ prompt: 'a red circle', ...fields }),
 })
 
 const edit = (fields: [string, string][]): UpstreamPayload => ({

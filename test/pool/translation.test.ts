@@ -8,7 +8,7 @@ import type { PoolEntry } from '../../src/pool/entry'
 import { eligibleEntries, needsOf, unsupported } from '../../src/pool/support'
 import { prepareCall } from '../../src/pool/upstream-call'
 import { type EditFields, editUpstreamFields, normalizeEdit } from '../../src/schema/edit-request'
-import { type ImageRequest, normalize, upstreamBody } from '../../src/schema/image-request'
+import { type ImageRequest, normalize, upstreamFields } from '../../src/schema/image-request'
 import type { UpstreamPayload } from '../../src/upstream/payload'
 import { azureEntry, openaiEntry } from './entries'
 
@@ -17,7 +17,7 @@ const PICTURE = { sha256: 'a'.repeat(64), bytes: 100, format: 'png' as const, wi
 function generation(req: ImageRequest) {
   return {
     request: normalize(req),
-    payload: { kind: 'generation', body: upstreamBody(req) } as const,
+    payload: { kind: 'generation', fields: upstreamFields(req) } as const,
   }
 }
 
@@ -60,7 +60,7 @@ describe('prepareCall', () => {
     expect(call.redirect).toBe('manual')
     expect(call.payload).toEqual({
       kind: 'generation',
-      body: { prompt: 'a red circle', n: 2, output_format: 'png' },
+      fields: { n: 2, output_format: 'png' },
     })
   })
 
@@ -73,9 +73,8 @@ describe('prepareCall', () => {
     expect(call.headers).toEqual({ 'api-key': 'az-key' })
     expect(call.payload).toEqual({
       kind: 'generation',
-      body: {
+      fields: {
         model: 'img1',
-        prompt: 'a red circle',
         n: 2,
         moderation: 'low',
         output_format: 'png',
@@ -94,10 +93,7 @@ describe('prepareCall', () => {
       'https://res-east.openai.azure.com/openai/deployments/img1/images/edits?api-version=2025-04-01-preview',
     )
     expect(classic.payload).toMatchObject({
-      fields: [
-        ['prompt', 'hat'],
-        ['input_fidelity', 'high'],
-      ],
+      fields: [['input_fidelity', 'high']],
       files: [{ field: 'image' }],
     })
     const v1 = prepareCall(azureEntry({ apiVersion: 'v1' }), withFormat)
@@ -105,7 +101,6 @@ describe('prepareCall', () => {
     expect(v1.payload).toMatchObject({
       fields: [
         ['model', 'img1'],
-        ['prompt', 'hat'],
         ['input_fidelity', 'high'],
       ],
     })
