@@ -1,4 +1,4 @@
-import { cloudflareTest } from '@cloudflare/vitest-plugin'
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
 import type { Plugin } from 'vite'
 import { defineConfig } from 'vitest/config'
 
@@ -12,16 +12,26 @@ const textImports: Plugin = {
   },
 }
 
-export default defineConfig({
-  plugins: [textImports, cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
-  test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['test/e2e/**'],
-    // One runtime for every file (starting one per file cost more than the tests); storage and
-    // the harness's state are emptied after each test by the setup file.
-    isolate: false,
-    setupFiles: ['./test/helpers/setup.ts'],
-    testTimeout: 30_000,
-    silent: 'passed-only',
-  },
+export default defineConfig(async () => {
+  // The request log's D1 schema, applied before every test by test/helpers/d1-setup.ts.
+  const migrations = await readD1Migrations('./migrations')
+  return {
+    plugins: [
+      textImports,
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+      }),
+    ],
+    test: {
+      include: ['test/**/*.test.ts'],
+      exclude: ['test/e2e/**'],
+      // One runtime for every file (starting one per file cost more than the tests); storage and
+      // the harness's state are emptied after each test by the setup file.
+      isolate: false,
+      setupFiles: ['./test/helpers/d1-setup.ts', './test/helpers/setup.ts'],
+      testTimeout: 30_000,
+      silent: 'passed-only' as const,
+    },
+  }
 })

@@ -43,5 +43,9 @@ app.onError(handleError)
 
 export default app
 export { KeyIndex } from './access/key-index'
+export { BatchRecord } from './background/batches/batch-record'
+export { JobRecord } from './background/jobs/job-record'
+export { WebhookFailureLog } from './background/webhooks/failure-log-object'
 export { AccessLedger } from './billing/ledger'
 export { GenerationCoordinator } from './generation/coordinator'
+export { UpstreamPool } from './pool/upstream-pool'

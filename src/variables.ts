@@ -1,7 +1,7 @@
 /**
  * Every variable an operator can set (wrangler vars and secrets): its kind and its zod rule (unit,
- * range, default). README's table says what each means; adding one: an entry here, a field of
- * Settings, a row in that table.
+ * range, default). The configuration document's table says what each means; adding one: an entry
+ * here, a field of Settings, a row in that table.
  */
 import { z } from 'zod'
 import { MODEL_IDS, type ModelId } from './models'

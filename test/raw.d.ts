@@ -1,4 +1,4 @@
-/** Vite's `?raw` imports: a file's text (tests read README.md this way inside workerd). */
+/** Vite's `?raw` imports: a file's text (tests read the documents this way inside workerd). */
 declare module '*?raw' {
   const text: string
   export default text

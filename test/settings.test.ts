@@ -1,8 +1,8 @@
-/** Settings: the environment parsed once, with defaults and rules; README's table agrees with it. */
+/** Settings: the environment parsed once, with defaults and rules; the documented table agrees with it. */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env as baseEnv } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import readme from '../README.md?raw'
+import configuration from '../docs/configuration.md?raw'
 import app from '../src/index'
 import { parseSettings, settingsOf } from '../src/settings'
 import { VARIABLES } from '../src/variables'
@@ -152,8 +152,8 @@ describe('a misconfigured gateway', () => {
   })
 })
 
-describe("README's configuration table", () => {
-  const section = readme.slice(readme.indexOf('## Configuration'))
+describe('the configuration table (docs/configuration.md)', () => {
+  const section = configuration
   const rows = [...section.matchAll(/^\| `([A-Z_]+)`(?:, `([A-Z_]+)`)? \| ([^|]+) \|/gm)].flatMap(
     ([, first, second, kind]) =>
       [first, second].filter(Boolean).map((name) => ({ name, kind: kind?.trim() })),

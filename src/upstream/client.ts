@@ -28,8 +28,13 @@ function bodyOf(call: UpstreamCall): { body: BodyInit; contentType: string } {
     const { model, ...rest } = payload.fields
     return { body: JSON.stringify({ model, prompt, ...rest }), contentType: 'application/json' }
   }
-  const [model, ...rest] = payload.fields
-  const fields: [string, string][] = [...(model ? [model] : []), ['prompt', prompt], ...rest]
+  // After `model` when the fields name one (an Azure deployment route names none), else first.
+  const at = payload.fields[0]?.[0] === 'model' ? 1 : 0
+  const fields: [string, string][] = [
+    ...payload.fields.slice(0, at),
+    ['prompt', prompt],
+    ...payload.fields.slice(at),
+  ]
   const open: OpenInput = call.open ?? (() => Promise.resolve(null))
   return multipartBody(fields, payload.files, open)
 }

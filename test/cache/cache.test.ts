@@ -48,7 +48,7 @@ describe('cache hits and misses', () => {
     expect(Object.keys(hitBody).sort()).toEqual(IMAGES_RESPONSE_KEYS)
   })
 
-  it('stores each image as its own object plus a manifest (the README layout)', async () => {
+  it('stores each image as its own object plus a manifest (the documented layout)', async () => {
     fakeUpstream()
     await (await generate({ ...base, n: 2 })).arrayBuffer()
     await settled()

@@ -1,10 +1,10 @@
 /**
  * How many variants a picture can have, and which are not variants at all: at full width (no
  * width, or one at or above the picture's) its own format is the original itself, never
- * re-encoded, and another format is one full-width variant; README states the code's count.
+ * re-encoded, and another format is one full-width variant; the API document states the code's count.
  */
 import { describe, expect, it } from 'vitest'
-import readme from '../../README.md?raw'
+import api from '../../docs/api.md?raw'
 import {
   MAX_VARIANTS,
   VARIANT_FORMATS,
@@ -59,9 +59,9 @@ describe('variants', () => {
     expect(await storedKeys('variants/')).toEqual([`variants/${id}-wfull.webp`])
   })
 
-  it('number at most what README says, each ladder width below the picture’s in every format', async () => {
+  it('number at most what the API document says, each ladder width below the picture’s in every format', async () => {
     expect(MAX_VARIANTS).toBe(31)
-    expect(readme).toContain(`at most ${MAX_VARIANTS}`)
+    expect(api).toContain(`at most ${MAX_VARIANTS}`)
     const { path, id } = await picture('every variant of a 1024 px picture')
     const formats = Object.keys(VARIANT_FORMATS) as VariantFormat[]
     for (const width of [undefined, ...VARIANT_WIDTHS]) {
