@@ -128,6 +128,10 @@ describe('GET /openapi.json', () => {
     const events = await readEvents(
       await generate({ prompt: 'a fox', stream: true, partial_images: 1 }),
     )
+    expect(events.map((e) => e.event)).toEqual([
+      'image_generation.partial_image',
+      'image_generation.completed',
+    ])
     for (const event of events) streamEventSchema.parse(JSON.parse(event.data))
     imagesResponseSchema.parse(await (await generate({ prompt: 'another fox' })).json())
     errorEnvelopeSchema.parse(await (await generate({})).json())
