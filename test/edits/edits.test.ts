@@ -4,24 +4,15 @@
  * whichever form it comes in), coalesced, and with their temporary pictures deleted once used
  * unless the operator keeps them.
  */
-import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import type { Manifest } from '../../src/cache/store'
 import { imageStreamFrames, successBody } from '../fakes/upstream'
 import { dataUrl, file, form, jpeg, png, postEdit } from '../helpers/edits'
 import { ENVS, fakeUpstream, settled } from '../helpers/gateway'
-import { storedKeys } from '../helpers/r2'
+import { manifests, storedKeys } from '../helpers/r2'
 import { readEvents } from '../helpers/sse'
 
 const prompt = 'a lighthouse, repainted at night'
 
-/** Every stored result's manifest. */
-async function manifests(): Promise<Manifest[]> {
-  const keys = await storedKeys('manifests/')
-  return Promise.all(
-    keys.map(async (key) => (await (await env.IMAGES.get(key))?.json()) as Manifest),
-  )
-}
 const [first, second, mask] = [png(16, 16), jpeg(16, 16), png(16, 16, true)]
 
 /** The same edit each time it is called (fresh FormData: a body is read once). */

@@ -3,14 +3,12 @@
  * URL) and however the body is cut, the digest in the cache key is the SHA-256 of exactly what the
  * upstream got, so the same picture in another form is the same cached edit.
  */
-import { env } from 'cloudflare:workers'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { Manifest } from '../../src/cache/store'
 import { FAKE_FILES_URL, type FakeUpstream } from '../fakes/upstream'
 import { dataUrl, jpeg, png, postEdit, postRaw, sha256, webp } from '../helpers/edits'
 import { ENVS, fakeUpstream, settled } from '../helpers/gateway'
-import { storedKeys } from '../helpers/r2'
+import { manifests, storedKeys } from '../helpers/r2'
 
 const MB = 1024 * 1024
 const HEADERS = { png: png(8, 8), jpeg: jpeg(8, 8), webp: webp(8, 8) }
@@ -76,13 +74,6 @@ async function sendEdit(
   const path = `/${await sha256(bytes)}`
   fake.serve(path, new Response(cutStream(bytes, sizes)))
   return postEdit({ prompt, images: [{ image_url: `${FAKE_FILES_URL}${path}` }] }, { env: URL_ENV })
-}
-
-async function manifests(): Promise<Manifest[]> {
-  const keys = await storedKeys('manifests/')
-  return Promise.all(
-    keys.map(async (key) => (await (await env.IMAGES.get(key))?.json()) as Manifest),
-  )
 }
 
 const size = fc.oneof(

@@ -1,7 +1,9 @@
 /** Embedding: signed URLs that answer with the image, one generation however many visitors. */
 import { describe, expect, it } from 'vitest'
-import { signedEmbedUrl, verifyParams } from '../../src/embed/signing'
+import { verifyParams } from '../../src/embed/signing'
 import { FAKE_UPSTREAM_URL, OPERATOR_KEY } from '../fakes/upstream'
+import { embedder } from '../helpers/embeds'
+import { errorOf } from '../helpers/errors'
 import {
   CLIENT_KEY,
   callGateway,
@@ -13,20 +15,7 @@ import {
 import { readEvents } from '../helpers/sse'
 
 const SECRET = 'embed-secret-for-tests'
-const env = { ...ENVS.remote, EMBED_SIGNING_SECRET: SECRET }
-
-async function signed(fields: Record<string, string>) {
-  const url = await signedEmbedUrl(GATEWAY_URL, SECRET, new URLSearchParams(fields))
-  return url.slice(GATEWAY_URL.length)
-}
-
-async function visit(path: string, options: { env?: object } = {}) {
-  return callGateway(path, { env: options.env ?? env })
-}
-
-async function errorOf(res: Response) {
-  return ((await res.json()) as { error: { code: string; param: string | null } }).error
-}
+const { env, signed, visit } = embedder(SECRET)
 
 describe('signed embed URLs', () => {
   it('generates on the first visit, redirecting to the immutable image, and serves later visits from R2', async () => {
