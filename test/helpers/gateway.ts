@@ -70,7 +70,7 @@ export async function settled(): Promise<void> {
   while (pending.length > 0) await Promise.allSettled(pending.splice(0))
   for (const name of owners) {
     const owner = baseEnv.GENERATIONS.get(baseEnv.GENERATIONS.idFromName(name))
-    await runInDurableObject(owner, (instance: GenerationCoordinator) => instance.whenIdle())
+    await runInDurableObject(owner, (instance: GenerationCoordinator) => instance.background.idle())
   }
 }
 
