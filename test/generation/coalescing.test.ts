@@ -90,15 +90,17 @@ describe('coalescing', () => {
   })
 
   it('finishes and stores a generation every client abandoned', async () => {
+    const release = gate()
     const fake = fakeUpstream().reply({
       kind: 'sse',
       frames: imageStreamFrames(2),
-      intervalMs: 150,
+      hold: { after: 1, until: release.opened },
     })
     const clients = await Promise.all(
       [1, 2].map(() => generate({ prompt, stream: true, partial_images: 2 })),
     )
     for (const res of clients) await (res.body as ReadableStream).cancel()
+    release.open() // the rest comes once both have left
     await settled()
     expect(await storedKeys('manifests/')).toHaveLength(1)
     const hit = await generate({ prompt })

@@ -280,15 +280,17 @@ describe('streaming', () => {
   })
 
   it('finishes and stores a paid-for generation when the client leaves mid-stream', async () => {
+    const release = gate()
     const fake = fakeUpstream().reply({
       kind: 'sse',
       frames: imageStreamFrames(2),
-      intervalMs: 100,
+      hold: { after: 1, until: release.opened },
     })
     const res = await generate(streamRequest)
     const reader = (res.body as ReadableStream<Uint8Array>).getReader()
     await reader.read()
-    await reader.cancel()
+    await reader.cancel() // while the upstream holds back the rest
+    release.open()
     await settled()
     expect((await storedKeys('manifests/')).length).toBe(1)
     const again = await generate(streamRequest)
