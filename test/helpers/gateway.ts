@@ -21,6 +21,7 @@ import {
   OPERATOR_KEY,
   recordBody,
 } from '../fakes/upstream'
+import { forgetTouched, touched } from './storage'
 
 export const GATEWAY_URL = 'https://gateway.test'
 export const CLIENT_KEY = 'gw-client-key-1'
@@ -76,13 +77,17 @@ export async function settled(): Promise<void> {
 
 /**
  * After every test (registered for every file by the setup file): waits for its work, then empties
- * storage and the caches, and fails the test if it reached for an address no fake answers.
+ * storage (unless the test touched none) and the caches, and fails the test if it reached for an
+ * address no fake answers.
  */
 export async function afterTest(): Promise<void> {
   await settled()
   owners.clear()
   vi.unstubAllGlobals()
-  await reset()
+  if (touched()) {
+    await reset()
+    forgetTouched()
+  }
   forgetAllowedOrigins()
   const seen = unexpected.splice(0)
   expect(seen, 'unexpected outbound requests').toEqual([])
