@@ -7,12 +7,18 @@ export async function storedKeys(prefix = ''): Promise<string[]> {
   return listing.objects.map((object) => object.key).sort()
 }
 
+const manifestAt = async (key: string) => (await (await env.IMAGES.get(key))?.json()) as Manifest
+
 /** Every stored result's manifest. */
 export async function manifests(): Promise<Manifest[]> {
-  const keys = await storedKeys('manifests/')
-  return Promise.all(
-    keys.map(async (key) => (await (await env.IMAGES.get(key))?.json()) as Manifest),
-  )
+  return Promise.all((await storedKeys('manifests/')).map(manifestAt))
+}
+
+/** The manifests stored since the last call with this `seen` set (which then holds them too). */
+export async function manifestsSince(seen: Set<string>): Promise<Manifest[]> {
+  const keys = (await storedKeys('manifests/')).filter((key) => !seen.has(key))
+  for (const key of keys) seen.add(key)
+  return Promise.all(keys.map(manifestAt))
 }
 
 /** The R2 binding, counting the operations made through it (pass it as the env's IMAGES). */
