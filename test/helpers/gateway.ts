@@ -44,12 +44,31 @@ export const ENVS = {
 } satisfies Record<string, Partial<Bindings>>
 
 const unexpected: string[] = []
+/** Joins the requests so far made on generation owners, and who waits for a number of them. */
+const joins = { count: 0, waiters: [] as { count: number; resolve: () => void }[] }
 /** Background work (waitUntil) of the requests made so far. */
 const pending: Promise<void>[] = []
 /** Names of the generation owners (Durable Objects) the requests so far reached. */
 const owners = new Set<string>()
 
-/** The GENERATIONS namespace, noting which owners the worker reaches. */
+/**
+ * An owner's stub, counting the joins the worker makes on it. An RPC stub answers every property
+ * with a remote method (its `bind` and `apply` too), so calls go through the stub itself.
+ */
+function countingJoins<Stub extends object>(stub: Stub): Stub {
+  return new Proxy(stub, {
+    get(target, property) {
+      if (property !== 'join') return Reflect.get(target, property)
+      return (...args: unknown[]) => {
+        joins.count++
+        for (const waiter of joins.waiters) if (joins.count >= waiter.count) waiter.resolve()
+        return (target as unknown as { join: (...args: unknown[]) => unknown }).join(...args)
+      }
+    },
+  })
+}
+
+/** The GENERATIONS namespace, noting which owners the worker reaches and the joins it makes. */
 const generations = new Proxy(baseEnv.GENERATIONS, {
   get(target, property) {
     if (property === 'idFromName') {
@@ -57,6 +76,9 @@ const generations = new Proxy(baseEnv.GENERATIONS, {
         owners.add(name)
         return target.idFromName(name)
       }
+    }
+    if (property === 'get') {
+      return (...args: Parameters<typeof target.get>) => countingJoins(target.get(...args))
     }
     const value = Reflect.get(target, property)
     return typeof value === 'function' ? value.bind(target) : value
@@ -76,6 +98,21 @@ export async function settled(): Promise<void> {
 }
 
 /**
+ * Resolves once the requests of this test have made `count` joins on generation owners and each
+ * owner has taken them in (a call made after them has come back): for tests that hold the upstream
+ * on a gate until every request waits on the one generation.
+ */
+export async function joined(count: number): Promise<void> {
+  if (joins.count < count) {
+    await new Promise<void>((resolve) => joins.waiters.push({ count, resolve }))
+  }
+  for (const name of owners) {
+    const owner = baseEnv.GENERATIONS.get(baseEnv.GENERATIONS.idFromName(name))
+    await runInDurableObject(owner, () => {})
+  }
+}
+
+/**
  * After every test (registered for every file by the setup file): waits for its work, then empties
  * storage (unless the test touched none) and the caches, and fails the test if it reached for an
  * address no fake answers.
@@ -83,6 +120,8 @@ export async function settled(): Promise<void> {
 export async function afterTest(): Promise<void> {
   await settled()
   owners.clear()
+  joins.count = 0
+  joins.waiters.length = 0
   vi.unstubAllGlobals()
   if (touched()) {
     await reset()
