@@ -1,7 +1,7 @@
 /** Embedding: signed URLs that answer with the image, one generation however many visitors. */
 import { describe, expect, it } from 'vitest'
 import { verifyParams } from '../../src/embed/signing'
-import { FAKE_UPSTREAM_URL, OPERATOR_KEY } from '../fakes/upstream'
+import { FAKE_UPSTREAM_URL, gate, OPERATOR_KEY } from '../fakes/upstream'
 import { embedder } from '../helpers/embeds'
 import { errorOf } from '../helpers/errors'
 import {
@@ -10,6 +10,7 @@ import {
   ENVS,
   fakeUpstream,
   GATEWAY_URL,
+  joined,
   settled,
 } from '../helpers/gateway'
 import { readEvents } from '../helpers/sse'
@@ -42,9 +43,17 @@ describe('signed embed URLs', () => {
   })
 
   it('pays once when many visitors arrive together', async () => {
-    const fake = fakeUpstream().reply({ kind: 'delay', ms: 200, reply: { kind: 'success' } })
+    const release = gate()
+    const fake = fakeUpstream().reply({
+      kind: 'held',
+      until: release.opened,
+      reply: { kind: 'success' },
+    })
     const path = await signed({ prompt: 'a busy page' })
-    const visits = await Promise.all(Array.from({ length: 12 }, () => visit(path)))
+    const visiting = Promise.all(Array.from({ length: 12 }, () => visit(path)))
+    await joined(12) // every visitor waits on the one generation, whose upstream call is held
+    release.open()
+    const visits = await visiting
     expect(new Set(visits.map((res) => res.headers.get('location'))).size).toBe(1)
     expect(fake.calls).toHaveLength(1)
   })
