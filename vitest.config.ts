@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
 import type { Plugin } from 'vite'
 import { defineConfig } from 'vitest/config'
@@ -26,7 +27,13 @@ export default defineConfig(async () => {
     test: {
       include: ['test/**/*.test.ts'],
       exclude: ['test/e2e/**'],
-      setupFiles: ['./test/helpers/d1-setup.ts'],
+      // One runtime for every file (starting one per file cost more than the tests); storage and
+      // the harness's state are emptied after each test by the setup file.
+      isolate: false,
+      // One runtime (workerd) per core, each with its own storage: Vitest's default leaves one
+      // core idle, which on a 2-core machine runs the files one after another.
+      maxWorkers: Math.max(2, availableParallelism()),
+      setupFiles: ['./test/helpers/d1-setup.ts', './test/helpers/setup.ts'],
       testTimeout: 30_000,
       silent: 'passed-only' as const,
     },

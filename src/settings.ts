@@ -21,6 +21,8 @@ export interface UpstreamSettings {
   idleTimeoutMs: number
   /** How long the whole generation may take, headers and body. */
   totalTimeoutMs: number
+  /** The demo generator's pause before each streamed image (a remote upstream has its own). */
+  demoPartialIntervalMs: number
 }
 
 /** Everything the gateway reads from its environment besides bindings, parsed and checked. */
@@ -67,6 +69,7 @@ function toSettings(vars: ParsedVariables): Settings {
     timeoutMs: vars.UPSTREAM_TIMEOUT_MS,
     idleTimeoutMs: vars.UPSTREAM_IDLE_TIMEOUT_MS,
     totalTimeoutMs: vars.UPSTREAM_TOTAL_TIMEOUT_MS,
+    demoPartialIntervalMs: vars.DEMO_PARTIAL_INTERVAL_MS,
   }
   const upstream: UpstreamSettings = demo
     ? { kind: 'demo', baseUrl: 'https://demo.invalid/v1', apiKey: null, ...deadlines }

@@ -81,6 +81,8 @@ export const VARIABLES = {
    * minutes for the largest, highest-quality requests; twice the header deadline leaves room.
    */
   UPSTREAM_TOTAL_TIMEOUT_MS: { kind: 'var', rule: whole('milliseconds', 1, HOUR_MS, MINUTES_10) },
+  /** The demo generator's pause before each streamed image, like a real generation's; 0: none. */
+  DEMO_PARTIAL_INTERVAL_MS: { kind: 'var', rule: whole('milliseconds', 0, 60_000, 300) },
   /** Managed keys' prefixes are looked up in their ledger, so such an entry never authenticates. */
   GATEWAY_KEYS: {
     kind: 'secret',

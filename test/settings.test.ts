@@ -24,6 +24,7 @@ describe('settingsOf', () => {
         timeoutMs: 300_000,
         idleTimeoutMs: 180_000,
         totalTimeoutMs: 600_000,
+        demoPartialIntervalMs: 300,
       },
       demo: true,
       gatewayKeys: [],
@@ -63,6 +64,7 @@ describe('settingsOf', () => {
       CORS_ORIGINS: 'https://a.example, http://localhost:8080',
       EDIT_IMAGE_URL_HOSTS: 'Images.Example.com, *.cdn.example',
       REQUEST_BODY_TIMEOUT_MS: '5000',
+      DEMO_PARTIAL_INTERVAL_MS: '0',
     })
     expect(settings).toMatchObject({
       upstream: { kind: 'remote', baseUrl: FAKE_UPSTREAM_URL, apiKey: 'sk-op', timeoutMs: 50 },
@@ -78,6 +80,7 @@ describe('settingsOf', () => {
       requestBodyTimeoutMs: 5000,
     })
     expect(settings.upstream.idleTimeoutMs).toBe(300)
+    expect(settings.upstream.demoPartialIntervalMs).toBe(0)
     expect(settingsOf({ EDIT_IMAGE_URL_HOSTS: 'none' }).editImageUrlHosts).toEqual([])
     expect(settingsOf({ UPSTREAM_API_KEY: 'sk-op' }).upstream.baseUrl).toBe(
       'https://api.openai.com/v1',
@@ -99,6 +102,7 @@ describe('settingsOf', () => {
     ['CACHE_TTL_SECONDS', '1.5', 'must be a whole number of seconds'],
     ['SSE_KEEPALIVE_MS', '-1', 'must be a whole number of milliseconds'],
     ['REQUEST_BODY_TIMEOUT_MS', '60 s', 'must be a whole number of milliseconds'],
+    ['DEMO_PARTIAL_INTERVAL_MS', '60001', 'must be a whole number of milliseconds from 0 to 60000'],
     ['RATE_LIMIT_PER_MINUTE', 'ten', 'must be a whole number of requests'],
     ['ANONYMOUS_RATE_LIMIT_PER_MINUTE', '0', 'must be a whole number of requests'],
     ['DAILY_BUDGET_USD', '-1', 'must be an amount of US dollars'],

@@ -21,13 +21,13 @@ export interface AnswerSpec {
   usage: Record<string, unknown>
 }
 
-/** Pause between streamed partial images: a few hundred ms, like a real generation. */
-const PARTIAL_IMAGE_INTERVAL_MS = 300
 /** Bytes encoded per base64 slice (a multiple of 3), so no image becomes one long string. */
 const SLICE_BYTES = 48 * 1024
 
 const encoder = new TextEncoder()
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** Waits `ms` (none at all for 0, as tests ask). */
+const pause = (ms: number) =>
+  ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve()
 
 /** `head`, the image's base64 in slices, then `tail`, as the pieces of a body. */
 function* withBase64(head: string, image: Uint8Array, tail: string): Generator<Uint8Array> {
@@ -53,8 +53,12 @@ function imageEvent(type: string, image: Uint8Array, rest: Record<string, unknow
   )
 }
 
-/** The SSE answer: for each image its partials (paced), then its completed event. */
-export function streamAnswer(spec: AnswerSpec, render: Render): ReadableStream<Uint8Array> {
+/** The SSE answer: each image's partials, then its completed event, each after `intervalMs`. */
+export function streamAnswer(
+  spec: AnswerSpec,
+  render: Render,
+  intervalMs: number,
+): ReadableStream<Uint8Array> {
   const common = {
     created_at: Math.floor(Date.now() / 1000),
     size: spec.size,
@@ -65,13 +69,13 @@ export function streamAnswer(spec: AnswerSpec, render: Render): ReadableStream<U
   async function* frames() {
     for (let index = 0; index < spec.n; index++) {
       for (const [partialIndex, block] of previewBlocks(spec.partialImages).entries()) {
-        await sleep(PARTIAL_IMAGE_INTERVAL_MS)
+        await pause(intervalMs)
         yield* imageEvent(partialImageEvent(spec.kind), render(index, block), {
           ...common,
           partial_image_index: partialIndex,
         })
       }
-      await sleep(PARTIAL_IMAGE_INTERVAL_MS)
+      await pause(intervalMs)
       yield* imageEvent(completedEvent(spec.kind), render(index, 1), {
         ...common,
         usage: spec.usage,
@@ -95,11 +99,16 @@ export function jsonAnswer(spec: AnswerSpec, render: Render): ReadableStream<Uin
   return streamFrom(pieces())
 }
 
-/** The answer as the request asked for it, with the demo's request id. */
-export function answer(spec: AnswerSpec, stream: boolean, render: Render): Response {
+/** The answer as the request asked for it, with the demo's request id; `intervalMs` paces SSE. */
+export function answer(
+  spec: AnswerSpec,
+  stream: boolean,
+  render: Render,
+  intervalMs: number,
+): Response {
   const headers = { 'x-request-id': `req_demo_${crypto.randomUUID().replaceAll('-', '')}` }
   if (stream) {
-    return new Response(streamAnswer(spec, render), {
+    return new Response(streamAnswer(spec, render, intervalMs), {
       headers: {
         ...headers,
         'content-type': 'text/event-stream; charset=utf-8',

@@ -29,7 +29,13 @@ function renderImage(req: DemoRequest, r: Resolved, index: number, block: number
   )
 }
 
-const demo = new Hono()
+/** How the demo paces a streamed answer (a setting, DEMO_PARTIAL_INTERVAL_MS). */
+export interface DemoPacing {
+  /** The pause before each streamed image, partial or completed, in ms; 0 for none. */
+  partialIntervalMs: number
+}
+
+const demo = new Hono<{ Bindings: DemoPacing }>()
 
 demo.post('/v1/images/generations', async (c) => {
   const req = demoRequest(await c.req.json().catch(() => null), 'generation')
@@ -37,12 +43,13 @@ demo.post('/v1/images/generations', async (c) => {
   const format = demoFormat(req)
   if (format instanceof Response) return format
   const r = resolve(req, format)
-  return answer(answerSpec(req, r), req.stream, (index, block) => renderImage(req, r, index, block))
+  const render = (index: number, block: number) => renderImage(req, r, index, block)
+  return answer(answerSpec(req, r), req.stream, render, c.env.partialIntervalMs)
 })
 
-demo.post('/v1/images/edits', (c) => demoEdit(c.req.raw))
+demo.post('/v1/images/edits', (c) => demoEdit(c.req.raw, c.env.partialIntervalMs))
 
 /** The demo as a fetch function, the shape every upstream is called through. */
-export function demoFetch(request: Request): Promise<Response> {
-  return Promise.resolve(demo.fetch(request))
+export function demoFetch(request: Request, pacing: DemoPacing): Promise<Response> {
+  return Promise.resolve(demo.fetch(request, pacing))
 }

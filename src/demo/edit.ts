@@ -55,7 +55,8 @@ function autoSize(width: number, height: number): string {
   return ratio > 1.2 ? '1536x1024' : ratio < 1 / 1.2 ? '1024x1536' : '1024x1024'
 }
 
-export async function demoEdit(request: Request): Promise<Response> {
+/** Answers an edit; a streamed one pauses `partialIntervalMs` before each image. */
+export async function demoEdit(request: Request, partialIntervalMs: number): Promise<Response> {
   const boundary = boundaryOf(request.headers.get('content-type'))
   if (!boundary || !request.body) {
     return errorAnswer('Send the edit as multipart/form-data.', null, 'invalid_request')
@@ -81,7 +82,7 @@ export async function demoEdit(request: Request): Promise<Response> {
   const fidelity = req.input_fidelity === 'high' ? HIGH_FIDELITY_TOKENS : 0
   const spec = answerSpec(req, r, parts.images * (TILE_TOKENS + fidelity))
   const transparent = r.background === 'transparent'
-  return answer(spec, req.stream, (index, block) => {
+  const render = (index: number, block: number) => {
     const seed = seedOf(`${req.model}\n${index}\n${req.prompt}`)
     const pixels = retouch(source, mask, {
       width: r.width,
@@ -95,5 +96,6 @@ export async function demoEdit(request: Request): Promise<Response> {
       r.format,
       req.output_compression,
     )
-  })
+  }
+  return answer(spec, req.stream, render, partialIntervalMs)
 }

@@ -27,6 +27,8 @@ export interface PipeEvents {
   read(): void
   /** The pipe is done: closed, aborted, or its reader left. */
   ended(): void
+  /** `bytes` were written into the client's pipe. */
+  wrote?(bytes: number): void
 }
 
 /**
@@ -46,7 +48,6 @@ export class AnswerPipe {
   /** Writes the reader has not taken yet, and when it last took one (or they began to wait). */
   private unread = 0
   private readAt = 0
-  private writtenBytes = 0
 
   constructor(private readonly events: PipeEvents) {
     // A native pipe: a write resolves once the reader has the bytes, so a pooled buffer can be
@@ -70,11 +71,6 @@ export class AnswerPipe {
   /** Closed with an error: the answer ends cut off. */
   get failed(): boolean {
     return this.streamError !== null
-  }
-
-  /** Bytes written into the client's pipe so far. */
-  get written(): number {
-    return this.writtenBytes
   }
 
   /** How long until `now` written bytes have waited, the reader taking none (0: none wait). */
@@ -200,7 +196,7 @@ export class AnswerPipe {
   private write(bytes: Uint8Array): Promise<void> {
     if (this.unread === 0) this.readAt = Date.now()
     this.unread++
-    this.writtenBytes += bytes.length
+    this.events.wrote?.(bytes.length)
     const done = this.writer.write(bytes)
     done.then(
       () => {

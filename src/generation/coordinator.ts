@@ -22,6 +22,7 @@ import { callUpstream } from '../upstream/client'
 import type { UpstreamPayload } from '../upstream/payload'
 import { readUpstreamAnswer } from '../upstream/read-answer'
 import { targetFromSettings } from '../upstream/target'
+import { BackgroundWork } from './background-work'
 import { failureOf } from './errors'
 import { DEFAULT_GRACE_MS, Generation } from './generation'
 import { ResultWriter } from './result-writer'
@@ -84,7 +85,8 @@ interface Running {
  */
 export class GenerationCoordinator extends DurableObject<Bindings> {
   private running: Running | null = null
-  private readonly work = new Set<Promise<void>>()
+  /** What goes on after the answers; a field, not a method, so no worker can call it. */
+  readonly background = new BackgroundWork((work) => this.ctx.waitUntil(work))
   /** The latest generations that ended here, and their failure (null: they succeeded). */
   private readonly endings = new Map<string, Failure | null>()
 
@@ -119,23 +121,12 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
     return this.endings.get(id) ?? null
   }
 
-  /** Resolves once no generation runs here and its background work is done (tests, shutdown). */
-  async whenIdle(): Promise<void> {
-    while (this.work.size > 0) await Promise.allSettled([...this.work])
-  }
-
   private ended(id: string, failure: Failure | null): void {
     this.endings.set(id, failure)
     for (const oldest of this.endings.keys()) {
       if (this.endings.size <= ENDINGS_KEPT) break
       this.endings.delete(oldest)
     }
-  }
-
-  private track(work: Promise<void>): void {
-    this.work.add(work)
-    work.finally(() => this.work.delete(work))
-    this.ctx.waitUntil(work)
   }
 
   private begin(join: JoinRequest): Running {
@@ -156,7 +147,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
     const { promise: paid, resolve: decide } = Promise.withResolvers<Failure | null>()
     const running = { id, generation, writer, starter: join, paid, decide }
     this.running = running
-    this.track(this.run(running))
+    this.background.add(this.run(running))
     return running
   }
 
@@ -226,7 +217,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       if (billing && !paid) await refund(this.env, billing)
       await releaseInputs(this.env.IMAGES, join.inputs, writer.inputsListed)
       if (this.running === running) this.running = null
-      generation.whenIdle(() => this.track(writer.cleanup().catch(() => {})))
+      generation.whenIdle(() => this.background.add(writer.cleanup().catch(() => {})))
     }
   }
 }

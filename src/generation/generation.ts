@@ -10,7 +10,7 @@ import type { Piece } from '../result/pieces'
 import type { ResultMeta, StoredImage } from '../result/result'
 import type { ResultWriter } from './result-writer'
 import { Subscriber } from './subscriber'
-import type { SubscribedGeneration } from './subscription'
+import type { SubscribedGeneration, SubscriberEvents } from './subscription'
 import { frameUnit, type ImageUnit, type Outcome, type Started, type Unit } from './units'
 
 /**
@@ -52,6 +52,8 @@ export class Generation implements SubscribedGeneration<Subscriber> {
     private readonly graceMs = DEFAULT_GRACE_MS,
     /** Names the events of rebuilt completed events (a generation's, or an edit's). */
     readonly kind: ImageKind = 'generation',
+    /** Who watches its subscribers (tests): production passes none. */
+    readonly events: SubscriberEvents<Subscriber> = {},
   ) {
     const every = Math.min(Math.floor(keepAliveMs / 3), STALLED_PARK_MS / 10)
     this.timer = setInterval(() => this.tend(Date.now()), Math.max(10, every))
@@ -59,11 +61,6 @@ export class Generation implements SubscribedGeneration<Subscriber> {
 
   get started(): boolean {
     return this.upstream !== null
-  }
-
-  /** Live subscribers, for tests that look at their queues. */
-  get live(): ReadonlySet<Subscriber> {
-    return this.subscribers
   }
 
   /** A new streaming answer (SSE or base64 JSON) on this generation. */
@@ -121,7 +118,7 @@ export class Generation implements SubscribedGeneration<Subscriber> {
   }
 
   detach(subscriber: Subscriber): void {
-    this.subscribers.delete(subscriber)
+    if (this.subscribers.delete(subscriber)) this.events.left?.(subscriber)
     this.drained()
     this.checkIdle()
   }

@@ -7,8 +7,6 @@ import type { AnswerPipe, QueuedBytes } from './answer-pipe'
 import type { Cursor, FrameUnit, Unit } from './units'
 
 export class Parking {
-  /** How often it was parked (tests and logs). */
-  count = 0
   /** Where it resumes. */
   at: Cursor = { seq: 0, offset: 0 }
   private held: Promise<ChunkRef | null> | null = null
@@ -26,7 +24,6 @@ export class Parking {
     this.letGo()
     this.held = point.held
     this.at = point.at
-    this.count++
     return true
   }
 

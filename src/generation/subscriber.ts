@@ -24,8 +24,6 @@ const REFILL_BYTES = 256 * 1024
 export class Subscriber {
   readonly body: ReadableStream<Uint8Array>
   readonly head: Promise<Head>
-  /** How often this subscriber fell behind (tests and logs). */
-  fellBehind = 0
   /** When this live subscriber went over LAG_LIMIT_BYTES unread (null: it is not). */
   overSince: number | null = null
   private settleHead!: (head: Head) => void
@@ -67,6 +65,7 @@ export class Subscriber {
         this.overSince = null
         this.detach()
       },
+      wrote: (bytes) => this.gen.events?.wrote?.(this, bytes),
     })
     this.body = this.pipe.body
   }
@@ -74,16 +73,6 @@ export class Subscriber {
   /** Bytes waiting unread. */
   get queuedBytes(): number {
     return this.pipe.queuedBytes
-  }
-
-  /** How often its reader took nothing for a while, so it was parked (tests and logs). */
-  get parked(): number {
-    return this.parking.count
-  }
-
-  /** Bytes written into the client's pipe so far (tests). */
-  get written(): number {
-    return this.pipe.written
   }
 
   private get closed(): boolean {
@@ -185,7 +174,7 @@ export class Subscriber {
     if (!first) return
     const keep = waiting.findIndex((item) => item.seq >= 0 && item.seq !== first.seq)
     if (keep >= 0) this.pipe.dropFrom(keep)
-    this.fellBehind++
+    this.gen.events?.fellBehind?.(this)
     // Still inside that event: it continues from the records where the queue ends.
     const inside = this.unitSeq === first.seq
     this.unitSeq = -1
@@ -201,6 +190,7 @@ export class Subscriber {
     const sending = { seq: this.unitSeq, offset: this.unitOffset }
     if (!this.parking.park(this.pipe, sending, between, this.gen.units)) return
     this.mode = 'parked'
+    this.gen.events?.parked?.(this)
     this.catchingUp?.stop() // and with it, its read of the records
     this.catchingUp = null
     this.unitSeq = -1

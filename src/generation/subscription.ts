@@ -13,8 +13,25 @@ export type Head =
   | { kind: 'failed'; failure: Failure }
   | { kind: 'cached' }
 
+/**
+ * What a generation's subscribers tell whoever watches them. Production watches none: tests see
+ * through it how each answer was paced, without counters in the classes.
+ */
+export interface SubscriberEvents<Subscriber = unknown> {
+  /** Its reader took too little for too long: it catches up from the records. */
+  fellBehind?(subscriber: Subscriber): void
+  /** Its reader took nothing for a while: nothing more is written to it until it takes again. */
+  parked?(subscriber: Subscriber): void
+  /** `bytes` went into its client's pipe. */
+  wrote?(subscriber: Subscriber, bytes: number): void
+  /** It left the generation (its answer ended, or its reader went). */
+  left?(subscriber: Subscriber): void
+}
+
 /** What a subscriber reads of the generation it waits on. */
 export interface SubscribedGeneration<Subscriber = unknown> {
+  /** Who watches its subscribers, if anyone. */
+  readonly events?: SubscriberEvents<Subscriber>
   readonly units: readonly Unit[]
   readonly outcome: Outcome | null
   readonly started: boolean

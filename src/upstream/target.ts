@@ -17,7 +17,10 @@ export interface UpstreamTarget extends UpstreamSettings {
 
 /** The callable upstream for settings: the demo generator, or the network. */
 export function targetFromSettings(settings: UpstreamSettings): UpstreamTarget {
-  if (settings.kind === 'demo') return { ...settings, fetch: demoFetch }
+  if (settings.kind === 'demo') {
+    const pacing = { partialIntervalMs: settings.demoPartialIntervalMs }
+    return { ...settings, fetch: (request) => demoFetch(request, pacing) }
+  }
   // Looked up per call (not captured) so the runtime's fetch, or a test's fake, is used.
   return { ...settings, fetch: (request) => fetch(request) }
 }

@@ -1,6 +1,7 @@
 /** The 401 and 403 rows: who may call, and what a known caller may not do. */
 import { describe, expect, it } from 'vitest'
 import { FAKE_UPSTREAM_URL, OPERATOR_KEY } from '../fakes/upstream'
+import { errorOf } from '../helpers/errors'
 import { CLIENT_KEY, callGateway, ENVS, fakeUpstream } from '../helpers/gateway'
 
 let calls = 0
@@ -14,10 +15,6 @@ async function call(env: object, authorization?: string) {
     body: body(),
     headers: authorization ? { authorization } : {},
   })
-}
-
-async function errorOf(res: Response) {
-  return ((await res.json()) as { error: Record<string, unknown> }).error
 }
 
 describe('401: client key missing or invalid', () => {

@@ -3,9 +3,9 @@
  * Origin uses up its own window, not the site's; the key's window still applies; the windows are
  * bounded and pruned, and a refused client writes nothing.
  */
-import { evictDurableObject, reset, runInDurableObject } from 'cloudflare:test'
+import { evictDurableObject, runInDurableObject } from 'cloudflare:test'
 import { env as bindings } from 'cloudflare:workers'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MAX_CLIENT_WINDOWS } from '../../src/access/client-windows'
 import type { AccessLedger } from '../../src/billing/ledger'
 import type { KeyRecord } from '../../src/principal'
@@ -13,10 +13,6 @@ import { callGateway, fakeUpstream } from '../helpers/gateway'
 import { ADMIN, createKey, env, errorOf, gen } from '../helpers/keys'
 
 const SITE = 'https://site.example'
-
-afterEach(async () => {
-  await reset()
-})
 
 const ledgerStub = (name: string) => bindings.LEDGERS.get(bindings.LEDGERS.idFromName(name))
 

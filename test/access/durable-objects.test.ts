@@ -3,19 +3,15 @@
  * `runInDurableObject` calls an instance directly and reads its storage; `reset()` after each
  * test gives every test empty storage; `evictDurableObject` checks state survives an eviction.
  */
-import { evictDurableObject, reset, runInDurableObject } from 'cloudflare:test'
+import { evictDurableObject, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { KeyIndex } from '../../src/access/key-index'
 import type { AccessLedger } from '../../src/billing/ledger'
 import type { KeyRecord } from '../../src/principal'
 
 /** How long the tests' reservations are held. */
 const HOLD_MS = 60_000
-
-afterEach(async () => {
-  await reset()
-})
 
 const ledgerStub = (name = 'key:test') => env.LEDGERS.get(env.LEDGERS.idFromName(name))
 const indexStub = () => env.KEY_INDEX.get(env.KEY_INDEX.idFromName('index'))

@@ -36,11 +36,12 @@ describe('charges', () => {
   it('never charge more than was reserved: the excess is an anomaly for the operator', async () => {
     fakeUpstream().reply(hugeUsage())
     const { id, key } = await createKey({ name: 'small', kind: 'secret', balance_usd: 0.3 })
-    const res = await gen(key, { quality: 'low' })
+    const body = { prompt: 'a fox, charged', quality: 'low' } as const
+    const res = await gen(key, body)
     expect(res.status).toBe(200)
     await res.arrayBuffer()
     await settled()
-    const reserved = estimateCost(normalize({ prompt: 'a fox, take 0', quality: 'low' })) / 1e6
+    const reserved = estimateCost(normalize(body)) / 1e6
     const after = await usage(key)
     expect(after.balance_usd as number).toBeGreaterThanOrEqual(0)
     expect(after.spent_usd as number).toBeLessThanOrEqual(reserved + 1e-6)

@@ -4,48 +4,12 @@
  * with no balance gets a picture someone else pays for; a refused starter starts nothing and
  * leaves a funded joiner to start; every reservation is settled or refunded exactly once.
  */
-import { runInDurableObject } from 'cloudflare:test'
-import { env as bindings } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { payerFor } from '../../src/billing/reservations'
-import { cacheKey } from '../../src/cache/cache-key'
-import type {
-  GenerationCoordinator,
-  JoinRequest,
-  JoinResult,
-} from '../../src/generation/coordinator'
-import type { Principal } from '../../src/principal'
-import { imageRequestSchema, normalize } from '../../src/schema/image-request'
-import { settingsOf } from '../../src/settings'
-import { sha256Hex } from '../../src/stream/bytes'
-import { generationPayload } from '../../src/upstream/payload'
-import { errorReply, FAKE_UPSTREAM_URL, gate, imageStreamFrames } from '../fakes/upstream'
-import { ENVS, fakeUpstream, GATEWAY_URL, settled } from '../helpers/gateway'
-import { createKey, errorOf, gen, usage } from '../helpers/keys'
+import { errorReply, gate, imageStreamFrames } from '../fakes/upstream'
+import { fakeUpstream, settled } from '../helpers/gateway'
+import { errorOf, gen, usage } from '../helpers/keys'
+import { joinOf, joinTogether, keyWith } from '../helpers/owner'
 import { watchEvents } from '../helpers/sse'
-
-const settings = settingsOf({ ...ENVS.remote })
-
-/** A managed key with `balance_usd`, and the principal the worker would make of it. */
-async function keyWith(balance_usd: number) {
-  const { id, key } = await createKey({ name: `k${balance_usd}`, kind: 'secret', balance_usd })
-  const principal: Principal = {
-    kind: 'managed',
-    id,
-    ledger: `key:${await sha256Hex(key)}`,
-    record: {
-      id,
-      name: 'k',
-      kind: 'secret',
-      origins: [],
-      permissions: {},
-      rateLimitPerMinute: null,
-      createdAt: '2026-12-01T00:00:00.000Z',
-      revoked: false,
-    },
-  }
-  return { key, principal }
-}
 
 /** What a key that started with $1 has spent, and what its ledger still holds. */
 async function moneyOf(key: string) {
@@ -58,38 +22,6 @@ async function expectPaidOnce(key: string) {
   const { spent, held } = await moneyOf(key)
   expect(spent).toBeGreaterThan(0)
   expect(held).toBeCloseTo(0, 9)
-}
-
-/** What the worker hands the owner of `prompt`'s picture for a request by `principal`. */
-async function joinOf(prompt: string, principal: Principal): Promise<JoinRequest> {
-  const input = imageRequestSchema.parse({ prompt })
-  const request = normalize(input)
-  return {
-    key: await cacheKey(request, { upstream: FAKE_UPSTREAM_URL, scope: null }),
-    request,
-    payload: generationPayload(input),
-    inputs: { objects: [], keep: false },
-    upstream: settings.upstream,
-    replace: false,
-    shape: 'json',
-    origin: GATEWAY_URL,
-    ttlSeconds: null,
-    payer: payerFor(settings, principal, request),
-    keepAliveMs: settings.sseKeepAliveMs,
-  }
-}
-
-/** Calls `join` on the owner for each request in the same turn, then waits for the owner. */
-async function joinTogether(joins: JoinRequest[]): Promise<JoinResult[]> {
-  const name = joins[0]?.key ?? ''
-  const owner = bindings.GENERATIONS.get(bindings.GENERATIONS.idFromName(name))
-  return runInDurableObject(owner, async (coordinator: GenerationCoordinator) => {
-    const results = await Promise.all(joins.map((join) => coordinator.join(join)))
-    for (const result of results)
-      if (result.kind === 'answer' && result.body) await new Response(result.body).arrayBuffer()
-    await coordinator.whenIdle()
-    return results
-  })
 }
 
 describe('joiners and hits', () => {

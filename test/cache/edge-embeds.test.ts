@@ -5,17 +5,12 @@
  */
 import { env as baseEnv } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { signedEmbedUrl } from '../../src/embed/signing'
-import { callGateway, ENVS, fakeUpstream, GATEWAY_URL, settled } from '../helpers/gateway'
+import { embedder } from '../helpers/embeds'
+import { callGateway, fakeUpstream, settled } from '../helpers/gateway'
 import { countingBucket } from '../helpers/r2'
 
 const SECRET = 'embed-secret-for-edge-tests'
-const env = { ...ENVS.remote, EMBED_SIGNING_SECRET: SECRET }
-
-async function signed(fields: Record<string, string>) {
-  const url = await signedEmbedUrl(GATEWAY_URL, SECRET, new URLSearchParams(fields))
-  return url.slice(GATEWAY_URL.length)
-}
+const { env, signed } = embedder(SECRET)
 
 describe('embed redirects at the edge', () => {
   it('answer a repeat visit without R2, and still check the signature first', async () => {

@@ -4,24 +4,15 @@
  * whichever form it comes in), coalesced, and with their temporary pictures deleted once used
  * unless the operator keeps them.
  */
-import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import type { Manifest } from '../../src/cache/store'
-import { imageStreamFrames, successBody } from '../fakes/upstream'
+import { gate, imageStreamFrames, successBody } from '../fakes/upstream'
 import { dataUrl, file, form, jpeg, png, postEdit } from '../helpers/edits'
-import { ENVS, fakeUpstream, settled } from '../helpers/gateway'
-import { storedKeys } from '../helpers/r2'
+import { ENVS, fakeUpstream, joined, settled } from '../helpers/gateway'
+import { manifests, storedKeys } from '../helpers/r2'
 import { readEvents } from '../helpers/sse'
 
 const prompt = 'a lighthouse, repainted at night'
 
-/** Every stored result's manifest. */
-async function manifests(): Promise<Manifest[]> {
-  const keys = await storedKeys('manifests/')
-  return Promise.all(
-    keys.map(async (key) => (await (await env.IMAGES.get(key))?.json()) as Manifest),
-  )
-}
 const [first, second, mask] = [png(16, 16), jpeg(16, 16), png(16, 16, true)]
 
 /** The same edit each time it is called (fresh FormData: a body is read once). */
@@ -145,8 +136,16 @@ describe('cache', () => {
 
 describe('coalescing', () => {
   it('gives concurrent identical edits one upstream call and the same images', async () => {
-    const fake = fakeUpstream().reply({ kind: 'delay', ms: 300, reply: { kind: 'success' } })
-    const answers = await Promise.all(Array.from({ length: 5 }, () => postEdit(sameEdit())))
+    const release = gate()
+    const fake = fakeUpstream().reply({
+      kind: 'held',
+      until: release.opened,
+      reply: { kind: 'success' },
+    })
+    const answering = Promise.all(Array.from({ length: 5 }, () => postEdit(sameEdit())))
+    await joined(5) // all five wait on the one edit, whose upstream call is held
+    release.open()
+    const answers = await answering
     const images = await Promise.all(
       answers.map(
         async (res) => ((await res.json()) as { data: { b64_json: string }[] }).data[0]?.b64_json,
@@ -161,8 +160,12 @@ describe('coalescing', () => {
 
 describe('temporary pictures', () => {
   it('are deleted once used: after a miss, a hit, and for requests that joined another', async () => {
-    fakeUpstream().reply({ kind: 'delay', ms: 200, reply: { kind: 'success' } })
-    const answers = await Promise.all([postEdit(sameEdit()), postEdit(sameEdit())])
+    const release = gate()
+    fakeUpstream().reply({ kind: 'held', until: release.opened, reply: { kind: 'success' } })
+    const answering = Promise.all([postEdit(sameEdit()), postEdit(sameEdit())])
+    await joined(2) // the second joined the first
+    release.open()
+    const answers = await answering
     for (const res of answers) await res.arrayBuffer()
     await settled()
     expect(await storedKeys('inputs/')).toEqual([])

@@ -6,9 +6,9 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import type { Manifest } from '../../src/cache/store'
-import { errorReply, successBody } from '../fakes/upstream'
+import { errorReply, gate, successBody } from '../fakes/upstream'
 import { file, form, jpeg, png, postEdit } from '../helpers/edits'
-import { ENVS, fakeUpstream, settled } from '../helpers/gateway'
+import { ENVS, fakeUpstream, joined, settled } from '../helpers/gateway'
 import { env as adminEnv, createKey, errorOf } from '../helpers/keys'
 import { storedKeys } from '../helpers/r2'
 
@@ -64,11 +64,15 @@ describe('KEEP_EDIT_INPUTS=true', () => {
   })
 
   it('keeps nothing of a cache hit, nor of an edit that joined a running one', async () => {
-    fakeUpstream().reply({ kind: 'delay', ms: 200, reply: { kind: 'success' } })
-    const both = await Promise.all([
+    const release = gate()
+    fakeUpstream().reply({ kind: 'held', until: release.opened, reply: { kind: 'success' } })
+    const answering = Promise.all([
       postEdit(edit(), { env: KEEP }),
       postEdit(edit(), { env: KEEP }),
     ])
+    await joined(2) // the second joined the first
+    release.open()
+    const both = await answering
     for (const res of both) await res.arrayBuffer()
     const hit = await postEdit(edit(), { env: KEEP })
     expect(hit.headers.get('x-cache')).toBe('HIT')

@@ -156,12 +156,19 @@ const rows: [string, FakeReply[], number, string, string, number][] = [
   ],
 ]
 
+/**
+ * A short header deadline only where an upstream stalls: any other reply must not race it, so the
+ * answers that do come are never mistaken for a timeout on a busy machine.
+ */
+const timeoutFor = (replies: FakeReply[]) =>
+  replies.some((reply) => reply.kind === 'stall') ? { UPSTREAM_TIMEOUT_MS: '300' } : {}
+
 describe('upstream failures map to the seed error table', () => {
   it.each(rows)('%s', async (_label, replies, status, code, retry, calls) => {
     const fake = fakeUpstream().reply(...replies)
     const res = await generate(
       { prompt: 'a fox' },
-      { env: { ...ENVS.remote, UPSTREAM_TIMEOUT_MS: '50' } },
+      { env: { ...ENVS.remote, ...timeoutFor(replies) } },
     )
     expect(res.status).toBe(status)
     expect(res.headers.get('x-should-retry')).toBe(retry)
@@ -213,7 +220,7 @@ describe('upstream failures map to the seed error table', () => {
     const fake = fakeUpstream().reply(first, { kind: 'success', requestId: 'req_second' })
     const res = await generate(
       { prompt: 'a fox' },
-      { env: { ...ENVS.remote, UPSTREAM_TIMEOUT_MS: '50' } },
+      { env: { ...ENVS.remote, ...timeoutFor([first]) } },
     )
     expect(res.status).toBe(200)
     expect(res.headers.get('x-request-id')).toBe('req_second')

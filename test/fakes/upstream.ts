@@ -37,6 +37,8 @@ export type FakeReply =
   | { kind: 'stall' }
   | { kind: 'network_error' }
   | { kind: 'delay'; ms: number; reply: FakeReply }
+  /** `reply`, once `until` resolves (a gate the test opens). */
+  | { kind: 'held'; until: Promise<void>; reply: FakeReply }
 
 type ChunksEnd = 'close' | 'reset' | 'stall' | { repeat: string }
 
@@ -193,6 +195,9 @@ export class FakeUpstream {
         )
       case 'delay':
         await new Promise((resolve) => setTimeout(resolve, reply.ms))
+        return this.answer(reply.reply, body)
+      case 'held':
+        await reply.until
         return this.answer(reply.reply, body)
       case 'stall':
       case 'network_error':

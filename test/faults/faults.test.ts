@@ -16,12 +16,14 @@ import { storedKeys } from '../helpers/r2'
 import { readEvents } from '../helpers/sse'
 
 const ADMIN = 'admin-token-for-tests'
-const env = {
-  ...ENVS.remote,
-  ADMIN_TOKEN: ADMIN,
-  UPSTREAM_IDLE_TIMEOUT_MS: '200',
-  UPSTREAM_TIMEOUT_MS: '300',
-}
+const env = { ...ENVS.remote, ADMIN_TOKEN: ADMIN }
+/**
+ * Short deadlines only for the upstreams that go silent (an answer that does come must never race
+ * one on a busy machine): between events, and before the headers.
+ */
+const idling = { ...env, UPSTREAM_IDLE_TIMEOUT_MS: '200' }
+const headless = { ...env, UPSTREAM_TIMEOUT_MS: '300' }
+const goesSilent = (reply: FakeReply) => reply.kind === 'chunks' && reply.end === 'stall'
 const [partialFrame] = imageStreamFrames(1)
 let prompts = 0
 
@@ -95,7 +97,7 @@ describe('stream faults', () => {
       const fake = fakeUpstream().reply(reply)
       const key = await keyWithBalance()
       const res = await callGateway('/v1/images/generations', {
-        env,
+        env: goesSilent(reply) ? idling : env,
         body: { prompt: `a fox ${++prompts}`, stream: true, partial_images: 1 },
         headers: { authorization: `Bearer ${key}` },
       })
@@ -122,7 +124,7 @@ describe('non-stream faults', () => {
       end: 'stall',
     })
     const res = await callGateway('/v1/images/generations', {
-      env,
+      env: idling,
       body: { prompt: 'two foxes', n: 2 },
       headers: { authorization: 'Bearer gw-client-key-1' },
     })
@@ -137,7 +139,7 @@ describe('non-stream faults', () => {
     const fake = fakeUpstream().reply({ kind: 'stall' }, { kind: 'stall' })
     const key = await keyWithBalance()
     const res = await callGateway('/v1/images/generations', {
-      env,
+      env: headless,
       body: { prompt: 'a slow fox' },
       headers: { authorization: `Bearer ${key}` },
     })

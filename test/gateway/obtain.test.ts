@@ -49,7 +49,9 @@ function ask(body: Record<string, unknown>) {
 async function ownerIdle(request: ReturnType<typeof ask>['request']) {
   const key = await cacheKey(request, { upstream: FAKE_UPSTREAM_URL, scope: null })
   const owner = bindings.GENERATIONS.get(bindings.GENERATIONS.idFromName(key))
-  await runInDurableObject(owner, (coordinator: GenerationCoordinator) => coordinator.whenIdle())
+  await runInDurableObject(owner, (coordinator: GenerationCoordinator) =>
+    coordinator.background.idle(),
+  )
 }
 
 describe('the gateway core', () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { errorReply, gate, imageStreamFrames, successBody } from '../fakes/upstream'
-import { fakeUpstream, generate, settled } from '../helpers/gateway'
+import { fakeUpstream, generate, joined, settled } from '../helpers/gateway'
 import { storedKeys } from '../helpers/r2'
 import { readEvents, watchEvents } from '../helpers/sse'
 
@@ -12,16 +12,20 @@ const prompt = 'a crowded harbour at noon'
 
 describe('coalescing', () => {
   it('gives 20 concurrent identical requests one upstream call and identical answers', async () => {
+    const release = gate()
     const fake = fakeUpstream().reply({
-      kind: 'delay',
-      ms: 300,
+      kind: 'held',
+      until: release.opened,
       reply: { kind: 'json', status: 200, body: successBody({ n: 2 }) },
     })
-    const responses = await Promise.all(
+    const answers = Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         generate({ prompt, n: 2, ...(i % 2 ? { stream: true } : {}) }),
       ),
     )
+    await joined(20) // every request waits on the one generation, whose upstream call is held
+    release.open()
+    const responses = await answers
     expect(fake.calls).toHaveLength(1)
     const images = await Promise.all(
       responses.map(async (res, i) => {
@@ -90,15 +94,17 @@ describe('coalescing', () => {
   })
 
   it('finishes and stores a generation every client abandoned', async () => {
+    const release = gate()
     const fake = fakeUpstream().reply({
       kind: 'sse',
       frames: imageStreamFrames(2),
-      intervalMs: 150,
+      hold: { after: 1, until: release.opened },
     })
     const clients = await Promise.all(
       [1, 2].map(() => generate({ prompt, stream: true, partial_images: 2 })),
     )
     for (const res of clients) await (res.body as ReadableStream).cancel()
+    release.open() // the rest comes once both have left
     await settled()
     expect(await storedKeys('manifests/')).toHaveLength(1)
     const hit = await generate({ prompt })
@@ -107,12 +113,16 @@ describe('coalescing', () => {
   })
 
   it('releases every waiter with the error at once, and the next request tries afresh', async () => {
+    const release = gate()
     const fake = fakeUpstream().reply(
-      { kind: 'delay', ms: 200, reply: errorReply(500, {}) },
+      { kind: 'held', until: release.opened, reply: errorReply(500, {}) },
       errorReply(500, {}),
       { kind: 'success' },
     )
-    const responses = await Promise.all(Array.from({ length: 5 }, () => generate({ prompt })))
+    const answers = Promise.all(Array.from({ length: 5 }, () => generate({ prompt })))
+    await joined(5) // all five wait on the one generation before its upstream call fails
+    release.open()
+    const responses = await answers
     for (const res of responses) {
       expect(res.status).toBe(500)
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe(

@@ -28,7 +28,7 @@ import {
 
 describe('fan-out', () => {
   it('never holds more than its bound for a reader that never reads, however much passes', async () => {
-    const { gen, writer, publish } = setup()
+    const { gen, writer, publish, watch } = setup()
     const stuck = Array.from({ length: 10 }, () => gen.subscribe('sse', ORIGIN))
     const published: string[] = []
     for (let i = 0; i < 6; i++) {
@@ -41,7 +41,9 @@ describe('fan-out', () => {
     gen.finish({ kind: 'done', meta: await writer.complete() })
     // Nothing was written past the window of writes its reader had not taken.
     for (const subscriber of stuck) {
-      expect(subscriber.written).toBeLessThanOrEqual(KEEPALIVE.length + WRITES_IN_FLIGHT + PIECE)
+      expect(watch.written(subscriber)).toBeLessThanOrEqual(
+        KEEPALIVE.length + WRITES_IN_FLIGHT + PIECE,
+      )
     }
 
     // Read late, they still get whole events only: the first they were in, the newest partial
@@ -53,7 +55,7 @@ describe('fan-out', () => {
   })
 
   it('waits for a reader that keeps up, so it gets every event, each larger than the limit', async () => {
-    const { gen, writer, publish } = setup()
+    const { gen, writer, publish, watch } = setup()
     const reader = gen.subscribe('sse', ORIGIN)
     const reading = readRest(reader.body)
     const published: string[] = []
@@ -64,18 +66,18 @@ describe('fan-out', () => {
     }
     gen.finish({ kind: 'done', meta: await writer.complete().catch(() => ({ created: 1 })) })
     expect(frames(await reading)).toEqual(published)
-    expect(reader.fellBehind).toBe(0)
+    expect(watch.fellBehind(reader)).toBe(0)
   })
 
   it('continues the event a reader fell behind in, byte for byte, then the newest', async () => {
-    const { gen, writer, publish } = setup()
+    const { gen, writer, publish, watch } = setup()
     const slow = gen.subscribe('sse', ORIGIN)
     const first = partialFrame(0, 3_000_000)
     const reading = publishFrame(publish, first)
     await readSome(slow, 1_000_000)
     await reading
     await publishFrame(publish, partialFrame(1, 3_000_000))
-    expect(slow.fellBehind).toBe(1)
+    expect(watch.fellBehind(slow)).toBe(1)
     gen.finish({ kind: 'done', meta: await writer.complete().catch(() => ({ created: 1 })) })
     const rest = await readRest(slow.body)
     const body = new TextDecoder().decode(first)
@@ -90,7 +92,7 @@ describe('fan-out', () => {
   ])(
     'continues an event still arriving when its reader fell behind inside it (%s)',
     async (_how, size) => {
-      const { gen, writer, publish } = setup()
+      const { gen, writer, publish, watch } = setup()
       const slow = gen.subscribe('sse', ORIGIN)
       const frame = partialFrame(0, size)
       const publishing = publishFrame(publish, frame)
@@ -104,7 +106,7 @@ describe('fan-out', () => {
       }
       reader.releaseLock()
       await publishing
-      expect(slow.fellBehind).toBe(1)
+      expect(watch.fellBehind(slow)).toBe(1)
       gen.finish({ kind: 'done', meta: await writer.complete().catch(() => ({ created: 1 })) })
       const text = new TextDecoder().decode(concat(head)) + (await readRest(slow.body))
       expect(frames(text)).toEqual([new TextDecoder().decode(frame)])
@@ -112,7 +114,7 @@ describe('fan-out', () => {
   )
 
   it('continues a base64 JSON answer mid-image from R2, byte for byte', async () => {
-    const { gen, writer, publish } = setup()
+    const { gen, writer, publish, watch } = setup()
     const slow = gen.subscribe('json', ORIGIN)
     const b64 = image(7_000_000)
     const publishing = (async () => {
@@ -130,7 +132,7 @@ describe('fan-out', () => {
     reader.releaseLock()
     await publishing
     gen.finish({ kind: 'done', meta: await writer.complete() })
-    expect(slow.fellBehind).toBe(1)
+    expect(watch.fellBehind(slow)).toBe(1)
     const answer = JSON.parse(head + (await readRest(slow.body)))
     expect(answer.data[0].b64_json).toBe(b64)
     expect(answer).toMatchObject({ created: 7, size: '1024x1024' })
@@ -141,7 +143,7 @@ describe('fan-out', () => {
   })
 
   it('gives a late joiner the newest partial image, then every finished image, then live events', async () => {
-    const { gen, writer, publish } = setup()
+    const { gen, writer, publish, watch } = setup()
     await publishFrame(publish, partialFrame(0, 100_000))
     await publishFrame(publish, partialFrame(1, 100_000))
     const late = gen.subscribe('sse', ORIGIN)
@@ -150,6 +152,6 @@ describe('fan-out', () => {
     const got = frames(await readRest(late.body))
     const text = (frame: Uint8Array) => new TextDecoder().decode(frame)
     expect(got).toEqual([text(partialFrame(1, 100_000)), text(partialFrame(2, 100))])
-    expect(late.fellBehind).toBe(0)
+    expect(watch.fellBehind(late)).toBe(0)
   })
 })

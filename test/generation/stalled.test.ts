@@ -69,7 +69,7 @@ function watchReads(store: { readImage: (...args: never[]) => unknown }) {
 
 describe('stalled readers', () => {
   it('stops writing to a reader that took nothing for a while, without holding back the others', async () => {
-    const { gen, writer, publish } = setup()
+    const { gen, writer, publish, watch } = setup()
     const stalled = gen.subscribe('sse', ORIGIN)
     const reader = gen.subscribe('sse', ORIGIN)
     const progress = { bytes: 0 }
@@ -84,14 +84,14 @@ describe('stalled readers', () => {
     await vi.waitFor(
       () => {
         expect(reader.queuedBytes).toBe(0)
-        expect(progress.bytes).toBe(reader.written)
+        expect(progress.bytes).toBe(watch.written(reader))
       },
       { timeout: 10_000 },
     )
     gen.tend(Date.now() + STALLED_PARK_MS)
-    expect(stalled.parked).toBe(1)
+    expect(watch.parked(stalled)).toBe(1)
     expect(stalled.queuedBytes).toBe(0)
-    const written = stalled.written
+    const written = watch.written(stalled)
     for (let i = 1; i < 4; i++) {
       published.push(partialFrame(i, 2_000_000))
       await publishFrame(publish, published[i] as Uint8Array)
@@ -99,13 +99,13 @@ describe('stalled readers', () => {
     }
     published.push(await publishImage(publish, image(3_000_000)))
     gen.finish({ kind: 'done', meta: await writer.complete() })
-    expect(stalled.written).toBe(written)
+    expect(watch.written(stalled)).toBe(written)
     expect(stalled.queuedBytes).toBe(0)
-    expect(stalled.parked).toBe(1)
+    expect(watch.parked(stalled)).toBe(1)
 
     // The one reading got every event as it came; the stalled one nothing more.
     expect(frames(await reading)).toEqual(published.map(text))
-    expect(reader.parked + reader.fellBehind).toBe(0)
+    expect(watch.parked(reader) + watch.fellBehind(reader)).toBe(0)
 
     // Read late, it gets the rest of the event it stood in (in memory, kept for it while three
     // newer ones came), then the finished image from R2.
@@ -115,7 +115,7 @@ describe('stalled readers', () => {
   })
 
   it('continues a reader parked inside a spilled event byte for byte, then live', async () => {
-    const { gen, writer, publish } = setup()
+    const { gen, writer, publish, watch } = setup()
     const stalled = gen.subscribe('sse', ORIGIN)
     const first = partialFrame(0, 6_000_000)
     await publish({ kind: 'frame-begin', event: 'image_generation.partial_image' })
@@ -125,7 +125,7 @@ describe('stalled readers', () => {
     }
     const before = await readSome(stalled, 200_000)
     gen.tend(Date.now() + STALLED_PARK_MS)
-    expect(stalled.parked).toBe(1)
+    expect(watch.parked(stalled)).toBe(1)
     const after = readRest(stalled.body) // it takes again while the event still arrives
     for (let at = head; at < first.length; at += PIECE) {
       await publish({ kind: 'frame-bytes', bytes: first.slice(at, at + PIECE), ref: UNPOOLED })
@@ -135,11 +135,11 @@ describe('stalled readers', () => {
     await publishFrame(publish, second)
     gen.finish({ kind: 'done', meta: await writer.complete().catch(() => ({ created: 1 })) })
     expect(frames(before + (await after))).toEqual([text(first), text(second)])
-    expect(stalled.parked).toBe(1)
+    expect(watch.parked(stalled)).toBe(1)
   })
 
   it('lets go of its read of R2 when a reader catching up stalls, and resumes it exactly', async () => {
-    const { gen, writer, publish } = setup()
+    const { gen, writer, publish, watch } = setup()
     const seen = watchReads(gen.store as never)
     const b64 = image(6_000_000)
     await publish({ kind: 'image-begin', index: 0, prefix: null })
@@ -155,7 +155,7 @@ describe('stalled readers', () => {
     await late.head
     await seen.firstOpened
     gen.tend(Date.now() + STALLED_PARK_MS)
-    expect(late.parked).toBe(1)
+    expect(watch.parked(late)).toBe(1)
     await seen.firstCancelled
     expect(seen).toMatchObject({ opened: 1, cancelled: 1 })
 
@@ -195,22 +195,22 @@ describe('stalled readers', () => {
   })
 
   it('cuts off a reader that took nothing for STALLED_CUT_MS, which then leaves the generation', async () => {
-    const { gen, writer, publish } = setup()
+    const { gen, writer, publish, watch } = setup()
     const stalled = gen.subscribe('sse', ORIGIN)
     await publishFrame(publish, partialFrame(0, 1_000_000))
     gen.tend(Date.now() + STALLED_CUT_MS)
     await expect(readRest(stalled.body)).rejects.toThrow(/took nothing/)
     gen.finish({ kind: 'done', meta: await writer.complete().catch(() => ({ created: 1 })) })
     await new Promise<void>((resolve) => gen.whenIdle(resolve))
-    expect(gen.live.size).toBe(0)
+    expect(watch.left).toEqual(new Set([stalled]))
   })
 
   it('ends the body of an answer that will not be read (a failure before any byte)', async () => {
-    const { gen } = setup()
+    const { gen, watch } = setup()
     const waiter = gen.subscribe('json', ORIGIN)
     gen.finish({ kind: 'failed', failure: { kind: 'internal' } })
     expect((await waiter.head).kind).toBe('failed')
     await new Promise<void>((resolve) => gen.whenIdle(resolve))
-    expect(gen.live.size).toBe(0)
+    expect(watch.left).toEqual(new Set([waiter]))
   })
 })

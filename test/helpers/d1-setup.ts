@@ -1,11 +1,8 @@
 /**
- * Applies the D1 migrations before every test: `reset()`, which the harness runs after each
- * test, drops D1's tables (d1_migrations too), so a once-per-file apply would not last.
+ * Before every test: the request log's D1 schema, made again when the last clean-up's `reset()`
+ * dropped it (D1's tables go with the rest of storage).
  */
-import { applyD1Migrations } from 'cloudflare:test'
-import { env } from 'cloudflare:workers'
 import { beforeEach } from 'vitest'
+import { ensureSchema } from './storage'
 
-beforeEach(async () => {
-  await applyD1Migrations(env.USAGE, env.TEST_MIGRATIONS)
-})
+beforeEach(ensureSchema)

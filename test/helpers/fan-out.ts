@@ -8,6 +8,7 @@ import { ResultStore } from '../../src/cache/store'
 import { Generation } from '../../src/generation/generation'
 import { ResultWriter } from '../../src/generation/result-writer'
 import { LAG_LIMIT_BYTES, type Subscriber } from '../../src/generation/subscriber'
+import type { SubscriberEvents } from '../../src/generation/subscription'
 import type { ImageKind } from '../../src/result/events'
 import type { Piece } from '../../src/result/pieces'
 import type { ResultMeta } from '../../src/result/result'
@@ -28,6 +29,42 @@ export interface SetupOptions {
   kind?: ImageKind
 }
 
+/** What a generation's subscribers told: how often each fell behind or was parked, what it wrote. */
+export function watchSubscribers() {
+  const counts = new Map<Subscriber, { fellBehind: number; parked: number; written: number }>()
+  const of = (subscriber: Subscriber) => {
+    const count = counts.get(subscriber) ?? { fellBehind: 0, parked: 0, written: 0 }
+    counts.set(subscriber, count)
+    return count
+  }
+  const left = new Set<Subscriber>()
+  const events: SubscriberEvents<Subscriber> = {
+    fellBehind: (subscriber) => {
+      of(subscriber).fellBehind++
+    },
+    parked: (subscriber) => {
+      of(subscriber).parked++
+    },
+    wrote: (subscriber, bytes) => {
+      of(subscriber).written += bytes
+    },
+    left: (subscriber) => {
+      left.add(subscriber)
+    },
+  }
+  return {
+    events,
+    /** How often `subscriber` fell behind. */
+    fellBehind: (subscriber: Subscriber) => of(subscriber).fellBehind,
+    /** How often `subscriber`'s reader took nothing for a while, so it was parked. */
+    parked: (subscriber: Subscriber) => of(subscriber).parked,
+    /** Bytes written into `subscriber`'s client's pipe so far. */
+    written: (subscriber: Subscriber) => of(subscriber).written,
+    /** The subscribers that left the generation. */
+    left,
+  }
+}
+
 export function setup(graceMs = GRACE_MS, options: SetupOptions = {}) {
   const store = new ResultStore(env.IMAGES, null)
   const key = crypto.randomUUID()
@@ -41,7 +78,8 @@ export function setup(graceMs = GRACE_MS, options: SetupOptions = {}) {
     inputs: { objects: [], keep: false },
   })
   const meta = options.meta ?? { created: 1 }
-  const gen = new Generation(store, meta, writer, 60_000, graceMs, options.kind)
+  const watch = watchSubscribers()
+  const gen = new Generation(store, meta, writer, 60_000, graceMs, options.kind, watch.events)
   gen.start({ upstreamRequestId: 'req_1', upstreamKind: 'remote', upstreamFirstByteMs: 5 })
   // As the owner reads the upstream: no faster than the store and the live readers take it.
   const publish = async (piece: Piece) => {
@@ -49,7 +87,7 @@ export function setup(graceMs = GRACE_MS, options: SetupOptions = {}) {
     await writer.ready()
     await gen.ready()
   }
-  return { gen, writer, publish, key }
+  return { gen, writer, publish, key, watch }
 }
 
 /** A partial-image frame of about `size` bytes, distinct per `index`. */

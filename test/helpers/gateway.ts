@@ -9,7 +9,7 @@ import {
   waitOnExecutionContext,
 } from 'cloudflare:test'
 import { env as baseEnv } from 'cloudflare:workers'
-import { afterEach, expect, vi } from 'vitest'
+import { expect, vi } from 'vitest'
 import { forgetAllowedOrigins } from '../../src/access/cors'
 import type { Bindings } from '../../src/env'
 import type { GenerationCoordinator } from '../../src/generation/coordinator'
@@ -21,6 +21,7 @@ import {
   OPERATOR_KEY,
   recordBody,
 } from '../fakes/upstream'
+import { forgetTouched, touched } from './storage'
 
 export const GATEWAY_URL = 'https://gateway.test'
 export const CLIENT_KEY = 'gw-client-key-1'
@@ -38,17 +39,36 @@ export const ENVS = {
     UPSTREAM_API_KEY: OPERATOR_KEY,
     GATEWAY_KEYS: CLIENT_KEY,
   },
-  /** No upstream and no keys: the demo generator, open to all. */
-  demo: {},
+  /** No upstream and no keys: the demo generator, open to all, streaming without pauses. */
+  demo: { DEMO_PARTIAL_INTERVAL_MS: '0' },
 } satisfies Record<string, Partial<Bindings>>
 
 const unexpected: string[] = []
+/** Joins the requests so far made on generation owners, and who waits for a number of them. */
+const joins = { count: 0, waiters: [] as { count: number; resolve: () => void }[] }
 /** Background work (waitUntil) of the requests made so far. */
 const pending: Promise<void>[] = []
 /** Names of the generation owners (Durable Objects) the requests so far reached. */
 const owners = new Set<string>()
 
-/** The GENERATIONS namespace, noting which owners the worker reaches. */
+/**
+ * An owner's stub, counting the joins the worker makes on it. An RPC stub answers every property
+ * with a remote method (its `bind` and `apply` too), so calls go through the stub itself.
+ */
+function countingJoins<Stub extends object>(stub: Stub): Stub {
+  return new Proxy(stub, {
+    get(target, property) {
+      if (property !== 'join') return Reflect.get(target, property)
+      return (...args: unknown[]) => {
+        joins.count++
+        for (const waiter of joins.waiters) if (joins.count >= waiter.count) waiter.resolve()
+        return (target as unknown as { join: (...args: unknown[]) => unknown }).join(...args)
+      }
+    },
+  })
+}
+
+/** The GENERATIONS namespace, noting which owners the worker reaches and the joins it makes. */
 const generations = new Proxy(baseEnv.GENERATIONS, {
   get(target, property) {
     if (property === 'idFromName') {
@@ -56,6 +76,9 @@ const generations = new Proxy(baseEnv.GENERATIONS, {
         owners.add(name)
         return target.idFromName(name)
       }
+    }
+    if (property === 'get') {
+      return (...args: Parameters<typeof target.get>) => countingJoins(target.get(...args))
     }
     const value = Reflect.get(target, property)
     return typeof value === 'function' ? value.bind(target) : value
@@ -70,19 +93,44 @@ export async function settled(): Promise<void> {
   while (pending.length > 0) await Promise.allSettled(pending.splice(0))
   for (const name of owners) {
     const owner = baseEnv.GENERATIONS.get(baseEnv.GENERATIONS.idFromName(name))
-    await runInDurableObject(owner, (instance: GenerationCoordinator) => instance.whenIdle())
+    await runInDurableObject(owner, (instance: GenerationCoordinator) => instance.background.idle())
   }
 }
 
-afterEach(async () => {
+/**
+ * Resolves once the requests of this test have made `count` joins on generation owners and each
+ * owner has taken them in (a call made after them has come back): for tests that hold the upstream
+ * on a gate until every request waits on the one generation.
+ */
+export async function joined(count: number): Promise<void> {
+  if (joins.count < count) {
+    await new Promise<void>((resolve) => joins.waiters.push({ count, resolve }))
+  }
+  for (const name of owners) {
+    const owner = baseEnv.GENERATIONS.get(baseEnv.GENERATIONS.idFromName(name))
+    await runInDurableObject(owner, () => {})
+  }
+}
+
+/**
+ * After every test (registered for every file by the setup file): waits for its work, then empties
+ * storage (unless the test touched none) and the caches, and fails the test if it reached for an
+ * address no fake answers.
+ */
+export async function afterTest(): Promise<void> {
   await settled()
   owners.clear()
+  joins.count = 0
+  joins.waiters.length = 0
   vi.unstubAllGlobals()
-  await reset()
+  if (touched()) {
+    await reset()
+    forgetTouched()
+  }
   forgetAllowedOrigins()
   const seen = unexpected.splice(0)
   expect(seen, 'unexpected outbound requests').toEqual([])
-})
+}
 
 /** Routes outbound fetches to `fake`; anything not aimed at the fake upstream is refused. */
 export function installFake(fake: FakeUpstream): FakeUpstream {

@@ -32,10 +32,8 @@ export function gen(
   })
 }
 
-export async function errorOf(res: Response) {
-  return ((await res.json()) as { error: { code: string; param: string | null; message: string } })
-    .error
-}
+/** Kept here too for the tests that import it with the key helpers. */
+export { errorOf } from './errors'
 
 export async function usage(key: string, e: Partial<Bindings> = env) {
   const res = await callGateway('/v1/usage', {

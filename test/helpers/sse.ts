@@ -1,10 +1,10 @@
-/** Reads an SSE response into events with their arrival times, using eventsource-parser. */
+/**
+ * Reads an SSE response into events, using eventsource-parser. Events carry no arrival times: tests
+ * order events with gates (`watchEvents(...).seen(n)`), never by the clock.
+ */
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 
-export interface ReceivedEvent extends EventSourceMessage {
-  /** ms since reading began */
-  at: number
-}
+export type ReceivedEvent = EventSourceMessage
 
 export async function readEvents(res: Response): Promise<ReceivedEvent[]> {
   return watchEvents(res).all
@@ -17,10 +17,9 @@ export function watchEvents(res: Response): {
 } {
   const events: ReceivedEvent[] = []
   const waiters: { count: number; resolve: () => void }[] = []
-  const started = Date.now()
   const parser = createParser({
     onEvent: (event) => {
-      events.push({ ...event, at: Date.now() - started })
+      events.push(event)
       for (const waiter of waiters) if (events.length >= waiter.count) waiter.resolve()
     },
   })

@@ -7,28 +7,20 @@ import { runInDurableObject } from 'cloudflare:test'
 import { env as bindings } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { FAILURE_TTL_SECONDS, FailureMemory } from '../../src/embed/failure-memory'
-import { signedEmbedUrl } from '../../src/embed/signing'
 import { errorReply, imageStreamFrames, sseEvent } from '../fakes/upstream'
-import { callGateway, ENVS, fakeUpstream, GATEWAY_URL, settled } from '../helpers/gateway'
+import { embedder } from '../helpers/embeds'
+import { errorOf } from '../helpers/errors'
+import { fakeUpstream, GATEWAY_URL, settled } from '../helpers/gateway'
 import { readEvents } from '../helpers/sse'
 
 const SECRET = 'embed-secret-for-abuse-tests'
-const env = { ...ENVS.remote, EMBED_SIGNING_SECRET: SECRET }
+const embeds = embedder(SECRET)
+const { env, visit } = embeds
 
 let prompts = 0
 /** A signed embed path for a picture no other test uses. */
-async function signed(fields: Record<string, string> = {}) {
-  const params = new URLSearchParams({ prompt: `a fox, take ${++prompts}`, ...fields })
-  return (await signedEmbedUrl(GATEWAY_URL, SECRET, params)).slice(GATEWAY_URL.length)
-}
-
-function visit(path: string, options: { env?: object; clientIp?: string | null } = {}) {
-  return callGateway(path, { env: options.env ?? env, clientIp: options.clientIp })
-}
-
-async function errorOf(res: Response) {
-  return ((await res.json()) as { error: { code: string | null; message: string } }).error
-}
+const signed = (fields: Record<string, string> = {}) =>
+  embeds.signed({ prompt: `a fox, take ${++prompts}`, ...fields })
 
 const moderationBlock = () =>
   errorReply(400, { code: 'moderation_blocked', message: 'Your request was rejected.' })

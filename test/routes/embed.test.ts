@@ -1,32 +1,22 @@
 /** Embedding: signed URLs that answer with the image, one generation however many visitors. */
 import { describe, expect, it } from 'vitest'
-import { signedEmbedUrl, verifyParams } from '../../src/embed/signing'
-import { FAKE_UPSTREAM_URL, OPERATOR_KEY } from '../fakes/upstream'
+import { verifyParams } from '../../src/embed/signing'
+import { FAKE_UPSTREAM_URL, gate, OPERATOR_KEY } from '../fakes/upstream'
+import { embedder } from '../helpers/embeds'
+import { errorOf } from '../helpers/errors'
 import {
   CLIENT_KEY,
   callGateway,
   ENVS,
   fakeUpstream,
   GATEWAY_URL,
+  joined,
   settled,
 } from '../helpers/gateway'
 import { readEvents } from '../helpers/sse'
 
 const SECRET = 'embed-secret-for-tests'
-const env = { ...ENVS.remote, EMBED_SIGNING_SECRET: SECRET }
-
-async function signed(fields: Record<string, string>) {
-  const url = await signedEmbedUrl(GATEWAY_URL, SECRET, new URLSearchParams(fields))
-  return url.slice(GATEWAY_URL.length)
-}
-
-async function visit(path: string, options: { env?: object } = {}) {
-  return callGateway(path, { env: options.env ?? env })
-}
-
-async function errorOf(res: Response) {
-  return ((await res.json()) as { error: { code: string; param: string | null } }).error
-}
+const { env, signed, visit } = embedder(SECRET)
 
 describe('signed embed URLs', () => {
   it('generates on the first visit, redirecting to the immutable image, and serves later visits from R2', async () => {
@@ -53,9 +43,17 @@ describe('signed embed URLs', () => {
   })
 
   it('pays once when many visitors arrive together', async () => {
-    const fake = fakeUpstream().reply({ kind: 'delay', ms: 200, reply: { kind: 'success' } })
+    const release = gate()
+    const fake = fakeUpstream().reply({
+      kind: 'held',
+      until: release.opened,
+      reply: { kind: 'success' },
+    })
     const path = await signed({ prompt: 'a busy page' })
-    const visits = await Promise.all(Array.from({ length: 12 }, () => visit(path)))
+    const visiting = Promise.all(Array.from({ length: 12 }, () => visit(path)))
+    await joined(12) // every visitor waits on the one generation, whose upstream call is held
+    release.open()
+    const visits = await visiting
     expect(new Set(visits.map((res) => res.headers.get('location'))).size).toBe(1)
     expect(fake.calls).toHaveLength(1)
   })

@@ -88,8 +88,9 @@ describe('POST /v1/images/edits in /openapi.json', () => {
         ['partial_images', '1'],
       ]),
     )
-    for (const event of await readEvents(stream))
-      editStreamEventSchema.parse(JSON.parse(event.data))
+    const events = await readEvents(stream)
+    expect(events.map((e) => e.event)).toEqual(['image_edit.partial_image', 'image_edit.completed'])
+    for (const event of events) editStreamEventSchema.parse(JSON.parse(event.data))
     imagesResponseSchema.parse(
       await (
         await postEdit(

@@ -1,6 +1,6 @@
 /** The reference's order and locks: images first, the admin API last and behind ADMIN_TOKEN. */
 import { describe, expect, it } from 'vitest'
-import { callGateway, fakeUpstream } from '../helpers/gateway'
+import { openApiDocument } from '../helpers/openapi'
 
 interface Operation {
   tags?: string[]
@@ -12,11 +12,6 @@ interface Doc {
   security: Record<string, string[]>[]
   paths: Record<string, Record<string, Operation>>
   components: { securitySchemes: Record<string, { type: string; scheme: string }> }
-}
-
-async function document(): Promise<Doc> {
-  fakeUpstream()
-  return (await (await callGateway('/openapi.json')).json()) as Doc
 }
 
 /** Every operation in the document's order, as `METHOD path` with what it says of itself. */
@@ -31,7 +26,7 @@ function operations(doc: Doc): { name: string; operation: Operation }[] {
 
 describe('the API reference’s sections', () => {
   it('lists generations, then edits, first, and the admin API last', async () => {
-    const doc = await document()
+    const doc = await openApiDocument<Doc>()
     expect(doc.tags.map((tag) => tag.name)).toEqual([
       'Images',
       'Embeds',
@@ -48,7 +43,7 @@ describe('the API reference’s sections', () => {
   })
 
   it('puts every operation in exactly one declared section, in the sections’ order', async () => {
-    const doc = await document()
+    const doc = await openApiDocument<Doc>()
     const declared = doc.tags.map((tag) => tag.name)
     const all = operations(doc)
     expect(all.length).toBeGreaterThan(0)
@@ -61,7 +56,7 @@ describe('the API reference’s sections', () => {
   })
 
   it('locks the admin API with ADMIN_TOKEN, its own scheme, and no other route with it', async () => {
-    const doc = await document()
+    const doc = await openApiDocument<Doc>()
     expect(doc.components.securitySchemes.adminToken).toMatchObject({
       type: 'http',
       scheme: 'bearer',

@@ -13,6 +13,7 @@ import {
 } from '../../src/schema/responses'
 import { imageStreamFrames } from '../fakes/upstream'
 import { callGateway, fakeUpstream, generate } from '../helpers/gateway'
+import { openApiDocument } from '../helpers/openapi'
 import { readEvents } from '../helpers/sse'
 
 interface Operation {
@@ -42,11 +43,6 @@ function rendered(schema: z.ZodType): unknown {
   return body && 'content' in body ? body.content['application/json']?.schema : undefined
 }
 
-async function document(): Promise<Doc> {
-  fakeUpstream()
-  return (await (await callGateway('/openapi.json')).json()) as Doc
-}
-
 describe('GET /openapi.json', () => {
   it('is OpenAPI 3.1 with the request contract straight from the zod schema', async () => {
     fakeUpstream()
@@ -65,7 +61,7 @@ describe('GET /openapi.json', () => {
   })
 
   it('documents every route the worker serves, and nothing else', async () => {
-    const doc = await document()
+    const doc = await openApiDocument<Doc>()
     const served = new Set(
       app.routes
         .filter((route) => route.method !== 'ALL' && route.path !== '/openapi.json')
@@ -105,7 +101,7 @@ describe('GET /openapi.json', () => {
   })
 
   it('documents the real fields: all nine of the sign body, every embed query parameter', async () => {
-    const doc = await document()
+    const doc = await openApiDocument<Doc>()
     const sign = doc.paths['/v1/images/embed/sign']?.post?.requestBody?.content['application/json']
     expect(Object.keys(sign?.schema.properties as object).sort()).toEqual(
       [...EMBED_FIELDS, 'expires_in'].sort(),
@@ -128,6 +124,10 @@ describe('GET /openapi.json', () => {
     const events = await readEvents(
       await generate({ prompt: 'a fox', stream: true, partial_images: 1 }),
     )
+    expect(events.map((e) => e.event)).toEqual([
+      'image_generation.partial_image',
+      'image_generation.completed',
+    ])
     for (const event of events) streamEventSchema.parse(JSON.parse(event.data))
     imagesResponseSchema.parse(await (await generate({ prompt: 'another fox' })).json())
     errorEnvelopeSchema.parse(await (await generate({})).json())

@@ -7,12 +7,12 @@ import fc from 'fast-check'
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
 import { encodeBase64 } from '../../src/stream/base64'
-import { imageStreamFrames, sseEvent, TINY_PNG_B64 } from '../fakes/upstream'
+import { gate, imageStreamFrames, sseEvent, TINY_PNG_B64 } from '../fakes/upstream'
 import { splitAt } from '../helpers/chunks'
 import { ENVS, fakeUpstream, generate, settled } from '../helpers/gateway'
 import { storedKeys } from '../helpers/r2'
 import { sdk } from '../helpers/sdk'
-import { readEvents } from '../helpers/sse'
+import { readEvents, watchEvents } from '../helpers/sse'
 
 const streamRequest = { prompt: 'a harbour at night', stream: true, partial_images: 2 }
 
@@ -39,19 +39,50 @@ describe('streaming', () => {
   })
 
   it('sends a keep-alive comment first, and again while the upstream is quiet', async () => {
-    fakeUpstream().reply({ kind: 'sse', frames: imageStreamFrames(1), intervalMs: 250 })
+    const release = gate()
+    fakeUpstream().reply({
+      kind: 'sse',
+      frames: imageStreamFrames(1),
+      hold: { after: 0, until: release.opened },
+    })
     const res = await generate(streamRequest, { env: { ...ENVS.remote, SSE_KEEPALIVE_MS: '60' } })
-    const text = await res.text()
+    // The upstream says nothing until two keep-alives have reached the client.
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    const decoder = new TextDecoder()
+    let text = ''
+    while (text.split(': keep-alive\n\n').length - 1 < 2) {
+      const { done, value } = await reader.read()
+      expect(done, 'the stream ended before two keep-alives').toBe(false)
+      text += decoder.decode(value, { stream: true })
+    }
+    release.open()
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      text += decoder.decode(value, { stream: true })
+    }
     expect(text.startsWith(': keep-alive\n\n')).toBe(true)
-    const beforeFirstEvent = text.slice(0, text.indexOf('event:'))
-    expect(beforeFirstEvent.split(': keep-alive\n\n').length - 1).toBeGreaterThanOrEqual(2)
+    expect(
+      text.slice(0, text.indexOf('event:')).split(': keep-alive\n\n').length - 1,
+    ).toBeGreaterThanOrEqual(2)
+    expect(text).toContain('event: image_generation.completed')
   })
 
   it('delivers each event as it arrives, not when the stream ends', async () => {
-    fakeUpstream().reply({ kind: 'sse', frames: imageStreamFrames(2), intervalMs: 300 })
-    const events = await readEvents(await generate(streamRequest))
-    expect(events).toHaveLength(3)
-    expect((events[2]?.at ?? 0) - (events[0]?.at ?? 0)).toBeGreaterThan(400)
+    const release = gate()
+    fakeUpstream().reply({
+      kind: 'sse',
+      frames: imageStreamFrames(2),
+      hold: { after: 1, until: release.opened },
+    })
+    const stream = watchEvents(await generate(streamRequest))
+    await stream.seen(1) // the first partial image arrives while the upstream holds back the rest
+    release.open()
+    expect((await stream.all).map((e) => e.event)).toEqual([
+      'image_generation.partial_image',
+      'image_generation.partial_image',
+      'image_generation.completed',
+    ])
   })
 
   it('passes every upstream event through byte for byte, at any chunking (property)', async () => {
@@ -249,15 +280,17 @@ describe('streaming', () => {
   })
 
   it('finishes and stores a paid-for generation when the client leaves mid-stream', async () => {
+    const release = gate()
     const fake = fakeUpstream().reply({
       kind: 'sse',
       frames: imageStreamFrames(2),
-      intervalMs: 100,
+      hold: { after: 1, until: release.opened },
     })
     const res = await generate(streamRequest)
     const reader = (res.body as ReadableStream<Uint8Array>).getReader()
     await reader.read()
-    await reader.cancel()
+    await reader.cancel() // while the upstream holds back the rest
+    release.open()
     await settled()
     expect((await storedKeys('manifests/')).length).toBe(1)
     const again = await generate(streamRequest)

@@ -109,6 +109,7 @@ describe('demo edits of pictures it cannot decode', () => {
         method: 'POST',
         body: form([...parts, ['prompt', prompt]]),
       }),
+      { partialIntervalMs: 0 },
     )
     expect((await refused(res, param)).message).toContain(reason)
   })

@@ -3,9 +3,11 @@
  * deterministic per prompt, smooth rather than noise, streamed progressively when asked.
  */
 import { Buffer } from 'node:buffer'
+import { createParser } from 'eventsource-parser'
 import { decode as decodePng } from 'fast-png'
 import { decode as decodeJpeg } from 'jpeg-js'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { type AnswerSpec, streamAnswer } from '../../src/demo/answers'
 import { IMAGES_RESPONSE_KEYS } from '../fakes/upstream'
 import { callGateway, ENVS, fakeUpstream } from '../helpers/gateway'
 import { readEvents } from '../helpers/sse'
@@ -177,7 +179,48 @@ describe('demo generator', () => {
     const secondOff = distance(second, final)
     expect(firstOff).toBeGreaterThan(secondOff)
     expect(secondOff).toBeGreaterThan(0)
-    // Progressive, not all at once: the first partial arrives well before the final image.
-    expect((events[2]?.at ?? 0) - (events[0]?.at ?? 0)).toBeGreaterThan(200)
+  })
+
+  it('paces a stream like a real generation: each image comes DEMO_PARTIAL_INTERVAL_MS after the last (fake time)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const start = Date.now()
+      const spec: AnswerSpec = {
+        kind: 'generation',
+        n: 2,
+        partialImages: 2,
+        size: '1024x1024',
+        quality: 'low',
+        background: 'opaque',
+        format: 'png',
+        usage: {},
+      }
+      const render = (index: number, block: number) => new Uint8Array([index, block])
+      const arrivals: number[] = []
+      const parser = createParser({ onEvent: () => arrivals.push(Date.now() - start) })
+      const reading = (async () => {
+        const decoder = new TextDecoder()
+        for await (const chunk of streamAnswer(spec, render, 300)) {
+          parser.feed(decoder.decode(chunk, { stream: true }))
+        }
+      })()
+      await vi.runAllTimersAsync()
+      await reading
+      // Two images, each two partial images and its completed event, 300 ms apart (and no sooner).
+      expect(arrivals).toEqual([300, 600, 900, 1200, 1500, 1800])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('streams without pauses (and without timers) when DEMO_PARTIAL_INTERVAL_MS is 0', async () => {
+    const spy = vi.spyOn(globalThis, 'setTimeout')
+    try {
+      const res = await demo({ prompt: 'a harbour, at once', stream: true, partial_images: 3 })
+      expect((await readEvents(res)).map((e) => e.event)).toHaveLength(4)
+      expect(spy.mock.calls.filter(([, ms]) => ms === 300)).toEqual([])
+    } finally {
+      spy.mockRestore()
+    }
   })
 })
