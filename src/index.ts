@@ -6,6 +6,7 @@ import { cors } from './access/cors'
 import { fail, handleError } from './errors'
 import { observe } from './observability'
 import { admin } from './routes/admin'
+import { batches } from './routes/batches'
 import { edits } from './routes/edits'
 import { embed } from './routes/embed'
 import { embedSign } from './routes/embed-sign'
@@ -13,6 +14,7 @@ import { imageFiles } from './routes/image-files'
 import { images } from './routes/images'
 import { models } from './routes/models'
 import { openApiRouter, serveDocument } from './routes/openapi'
+import { handleQueue } from './routes/queue-handler'
 import { serveSharedScripts } from './routes/shared-scripts'
 import { usage } from './routes/usage'
 import { loadSettings } from './settings'
@@ -32,6 +34,7 @@ app.route('/v1/images', images)
 app.route('/v1/images', edits)
 app.route('/v1/images', embed)
 app.route('/v1/images', embedSign)
+app.route('/v1/images', batches)
 for (const path of ['/v1/images/generations', '/v1/images/edits'])
   app.all(path, (c) => fail({ kind: 'method_not_allowed', method: c.req.method }))
 app.route('/v1/images', imageFiles)
@@ -41,7 +44,7 @@ app.notFound((c) =>
 )
 app.onError(handleError)
 
-export default app
+export default Object.assign(app, { queue: handleQueue })
 export { KeyIndex } from './access/key-index'
 export { BatchRecord } from './background/batches/batch-record'
 export { JobRecord } from './background/jobs/job-record'

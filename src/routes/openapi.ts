@@ -70,6 +70,11 @@ const SECTIONS = [
     paths: ['/v1/images/embed', '/v1/images/embed/sign'],
   },
   {
+    name: 'Background',
+    description: 'Work that outlives the connection: warm-up batches.',
+    paths: ['/v1/images/batches', '/v1/images/batches/{id}', '/v1/images/batches/{id}/cancel'],
+  },
+  {
     name: 'Files',
     description: 'Stored images and their variants.',
     paths: ['/v1/images/{file}'],

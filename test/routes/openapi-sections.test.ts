@@ -35,6 +35,7 @@ describe('the API reference’s sections', () => {
     expect(doc.tags.map((tag) => tag.name)).toEqual([
       'Images',
       'Embeds',
+      'Background',
       'Files',
       'Models',
       'Usage',
