@@ -6,6 +6,7 @@ import { cors } from './access/cors'
 import { fail, handleError } from './errors'
 import { observe } from './observability'
 import { admin } from './routes/admin'
+import { adminWebhooks } from './routes/admin-webhooks'
 import { batches } from './routes/batches'
 import { edits } from './routes/edits'
 import { embed } from './routes/embed'
@@ -28,6 +29,7 @@ app.use(timing())
 app.use(loadSettings)
 app.use('/v1/*', cors)
 app.route('/v1', admin)
+app.route('/v1', adminWebhooks)
 app.route('/v1', usage)
 app.route('/v1', models)
 app.route('/v1/images', images)

@@ -88,7 +88,12 @@ const SECTIONS = [
   {
     name: 'Admin',
     description: 'Managed keys, for the operator (ADMIN_TOKEN).',
-    paths: ['/v1/admin/keys', '/v1/admin/keys/{id}/revoke', '/v1/admin/keys/{id}/credit'],
+    paths: [
+      '/v1/admin/keys',
+      '/v1/admin/keys/{id}/revoke',
+      '/v1/admin/keys/{id}/credit',
+      '/v1/admin/webhooks/failures',
+    ],
   },
 ] as const
 
