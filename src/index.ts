@@ -13,6 +13,7 @@ import { embed } from './routes/embed'
 import { embedSign } from './routes/embed-sign'
 import { imageFiles } from './routes/image-files'
 import { images } from './routes/images'
+import { jobs } from './routes/jobs'
 import { models } from './routes/models'
 import { openApiRouter, serveDocument } from './routes/openapi'
 import { handleQueue } from './routes/queue-handler'
@@ -37,6 +38,7 @@ app.route('/v1/images', edits)
 app.route('/v1/images', embed)
 app.route('/v1/images', embedSign)
 app.route('/v1/images', batches)
+app.route('/v1/images', jobs)
 for (const path of ['/v1/images/generations', '/v1/images/edits'])
   app.all(path, (c) => fail({ kind: 'method_not_allowed', method: c.req.method }))
 app.route('/v1/images', imageFiles)

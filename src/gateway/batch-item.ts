@@ -41,6 +41,8 @@ const RETRYABLE: readonly Failure['kind'][] = [
   'upstream_quota_exhausted',
   'internal',
 ]
+
+export const isRetryable = (failure: Failure) => RETRYABLE.includes(failure.kind)
 /** A payer's refusal: the key's balance or the anonymous budget, which stops an item cleanly. */
 const BUDGET_CODES = ['insufficient_balance', 'daily_budget_exhausted']
 
@@ -120,5 +122,5 @@ function spent(
 function failed(failure: Failure): CoreOutcome {
   if (failure.kind === 'forbidden' && BUDGET_CODES.includes(failure.code))
     return { status: 'over_budget' }
-  return { status: 'failed', failure, retryable: RETRYABLE.includes(failure.kind) }
+  return { status: 'failed', failure, retryable: isRetryable(failure) }
 }

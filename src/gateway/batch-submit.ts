@@ -34,7 +34,7 @@ const SEND_MESSAGES = 100
 const SEND_BYTES = 250_000
 
 /** The key a batch or job belongs to; a caller with no key has none (403). */
-export function ownerOf(ctx: GatewayContext): string {
+export function ownerKeyOf(ctx: GatewayContext): string {
   const owner = ownerIdOf(ctx.principal)
   if (owner === null)
     fail({
@@ -63,7 +63,7 @@ export function webhookTarget(
 }
 
 export async function submitBatch(ctx: GatewayContext, batch: NewBatch) {
-  const owner = ownerOf(ctx)
+  const owner = ownerKeyOf(ctx)
   const checked = await Promise.all(batch.items.map((item, index) => checkItem(ctx, item, index)))
   const webhook = webhookTarget(ctx, owner, batch.webhook_url)
   const id = newRecordId('batch')
@@ -96,7 +96,7 @@ export async function submitBatch(ctx: GatewayContext, batch: NewBatch) {
 
 /** The batch as its owner sees it; a 404 for anyone else, or an id that names none. */
 export async function readBatch(ctx: GatewayContext, id: string) {
-  const view = RECORD_ID_PATTERN.test(id) ? await record(ctx, id).view(ownerOf(ctx)) : null
+  const view = RECORD_ID_PATTERN.test(id) ? await record(ctx, id).view(ownerKeyOf(ctx)) : null
   if (!view) fail(noBatch(id))
   return publicBatch(view as BatchView)
 }
@@ -104,7 +104,7 @@ export async function readBatch(ctx: GatewayContext, id: string) {
 /** Cancels for the owner: waiting items are cancelled, running ones finish. */
 export async function cancelBatch(ctx: GatewayContext, id: string) {
   const stub = RECORD_ID_PATTERN.test(id) ? record(ctx, id) : null
-  const cancelled = stub ? await stub.cancel(ownerOf(ctx)) : null
+  const cancelled = stub ? await stub.cancel(ownerKeyOf(ctx)) : null
   if (!stub || !cancelled) fail(noBatch(id))
   const change = cancelled as BatchChange & { view: BatchView }
   if (change.notify) {

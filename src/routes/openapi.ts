@@ -71,8 +71,13 @@ const SECTIONS = [
   },
   {
     name: 'Background',
-    description: 'Work that outlives the connection: warm-up batches.',
-    paths: ['/v1/images/batches', '/v1/images/batches/{id}', '/v1/images/batches/{id}/cancel'],
+    description: 'Work that outlives the connection: warm-up batches and async requests.',
+    paths: [
+      '/v1/images/batches',
+      '/v1/images/batches/{id}',
+      '/v1/images/batches/{id}/cancel',
+      '/v1/images/jobs/{id}',
+    ],
   },
   {
     name: 'Files',

@@ -6,12 +6,16 @@ import { webhookSecretsOf } from '../access/owner'
 import { handleItemBatch } from '../background/batches/item-consumer'
 import { batchRecord } from '../background/batches/record-api'
 import { handleDeadLetters } from '../background/dead-letters'
+import { endJob, handleJobBatch } from '../background/jobs/job-consumer'
+import { jobRecord } from '../background/jobs/record-api'
 import { routeQueueBatch } from '../background/queues'
 import { handleWebhookBatch } from '../background/webhooks/consumer'
 import { durableFailureLog } from '../background/webhooks/failure-log-object'
 import type { WebhookMessage } from '../background/webhooks/message'
+import { releaseInputs } from '../cache/inputs'
 import type { Bindings } from '../env'
 import { gatewayBatchCore } from '../gateway/batch-item'
+import { gatewayJobRunner } from '../gateway/job-run'
 import { settingsOf } from '../settings'
 
 export async function handleQueue(
@@ -27,12 +31,21 @@ export async function handleQueue(
     await env.WEBHOOKS.send(message, { contentType: 'json' })
   }
   const webhookLog = durableFailureLog(env.WEBHOOK_FAILURES)
+  const release = (objects: readonly string[]) =>
+    releaseInputs(env.IMAGES, { objects, keep: false }, false)
   await routeQueueBatch(batch, {
     batchItems: (items) =>
       handleItemBatch(items, {
         core: gatewayBatchCore({ env, settings, waitUntil }),
         batches,
         notify,
+      }),
+    jobs: (runs) =>
+      handleJobBatch(runs, {
+        run: gatewayJobRunner({ env, settings, waitUntil }),
+        jobs: (id) => jobRecord(env.JOBS, id),
+        notify,
+        release,
       }),
     webhooks: (webhooks) =>
       handleWebhookBatch(webhooks, {
@@ -41,6 +54,19 @@ export async function handleQueue(
         hosts: settings.webhookUrlHosts,
         ownHost: null,
       }),
-    deadLetters: (letters) => handleDeadLetters(letters, { webhookLog, batches, notify }),
+    deadLetters: (letters) =>
+      handleDeadLetters(letters, {
+        webhookLog,
+        batches,
+        notify,
+        failJob: (job) =>
+          endJob(
+            jobRecord(env.JOBS, job.jobId),
+            job,
+            { kind: 'internal' },
+            { notify, release },
+            false,
+          ),
+      }),
   })
 }
