@@ -89,7 +89,8 @@ async function obtainItem(
     inputs: { objects: [], keep: settings.keepEditInputs },
     upstream: settings.upstream,
     replace: false,
-    shape: 'json-url',
+    // Nobody is given URLs: a failed generation's pictures need not outlive it.
+    shape: 'json',
     origin: '',
     ttlSeconds: settings.cacheTtlSeconds,
     payer: payerFor(settings, principal, request),

@@ -26,7 +26,7 @@ export function gatewayJobRunner(bg: BackgroundContext): (job: JobMessage) => Pr
       inputs: { objects: job.inputs, keep: settings.keepEditInputs },
       upstream: settings.upstream,
       replace: job.replace,
-      shape: 'json-url',
+      shape: 'json',
       origin: '',
       ttlSeconds: settings.cacheTtlSeconds,
       payer: payerFor(settings, principal, job.request),
