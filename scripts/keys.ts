@@ -1,7 +1,7 @@
 // `npm run keys -- <command>`: manage client keys through the admin API.
 //   create --name NAME [--kind secret|publishable] [--origin URL ...] [--balance USD]
 //          [--models a,b] [--max-n N] [--max-size WxH] [--max-quality low|medium|high] [--rate N]
-//          [--client-rate N] [--regenerate] [--cache-scope shared|key]
+//          [--client-rate N] [--regenerate] [--cache-scope shared|key] [--webhook-url URL]
 //   list | revoke KEY_ID | credit KEY_ID USD
 // Options for all: --gateway URL (default http://localhost:8787). ADMIN_TOKEN comes from the
 // environment or .dev.vars.
@@ -24,6 +24,7 @@ const { values, positionals } = parseArgs({
     'client-rate': { type: 'string' },
     regenerate: { type: 'boolean' },
     'cache-scope': { type: 'string' },
+    'webhook-url': { type: 'string' },
   },
 })
 
@@ -76,10 +77,12 @@ if (command === 'create') {
     rate_limit_per_minute: num(values.rate),
     client_rate_limit_per_minute: num(values['client-rate']),
     cache_scope: values['cache-scope'],
+    webhook_url: values['webhook-url'],
     permissions: Object.values(permissions).some((v) => v !== undefined) ? permissions : undefined,
   })
   console.log(JSON.stringify(key, null, 2))
   console.log(`\nThe key (shown once): ${key.key}`)
+  if (key.webhook_secret) console.log(`Its webhook secret (shown once): ${key.webhook_secret}`)
 } else if (command === 'list') {
   console.table((await call('GET', '/keys')).data)
 } else if (command === 'revoke' && args[0]) {

@@ -6,13 +6,17 @@ import { cors } from './access/cors'
 import { fail, handleError } from './errors'
 import { observe } from './observability'
 import { admin } from './routes/admin'
+import { adminWebhooks } from './routes/admin-webhooks'
+import { batches } from './routes/batches'
 import { edits } from './routes/edits'
 import { embed } from './routes/embed'
 import { embedSign } from './routes/embed-sign'
 import { imageFiles } from './routes/image-files'
 import { images } from './routes/images'
+import { jobs } from './routes/jobs'
 import { models } from './routes/models'
 import { openApiRouter, serveDocument } from './routes/openapi'
+import { handleQueue } from './routes/queue-handler'
 import { serveSharedScripts } from './routes/shared-scripts'
 import { usage } from './routes/usage'
 import { loadSettings } from './settings'
@@ -26,12 +30,15 @@ app.use(timing())
 app.use(loadSettings)
 app.use('/v1/*', cors)
 app.route('/v1', admin)
+app.route('/v1', adminWebhooks)
 app.route('/v1', usage)
 app.route('/v1', models)
 app.route('/v1/images', images)
 app.route('/v1/images', edits)
 app.route('/v1/images', embed)
 app.route('/v1/images', embedSign)
+app.route('/v1/images', batches)
+app.route('/v1/images', jobs)
 for (const path of ['/v1/images/generations', '/v1/images/edits'])
   app.all(path, (c) => fail({ kind: 'method_not_allowed', method: c.req.method }))
 app.route('/v1/images', imageFiles)
@@ -41,7 +48,7 @@ app.notFound((c) =>
 )
 app.onError(handleError)
 
-export default app
+export default Object.assign(app, { queue: handleQueue })
 export { KeyIndex } from './access/key-index'
 export { BatchRecord } from './background/batches/batch-record'
 export { JobRecord } from './background/jobs/job-record'

@@ -42,6 +42,10 @@ export interface KeyRecord {
    * `key`: this key's results are its own, so nobody can learn its prompts from the cache.
    */
   cacheScope?: 'shared' | 'key'
+  /** Where this key's batches and jobs announce their end unless they name their own URL. */
+  webhookUrl?: string | null
+  /** The `whsec_` secret that signs this key's webhooks (shown once, at creation). */
+  webhookSecret?: string | null
 }
 
 /** Who is calling. */

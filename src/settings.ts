@@ -47,6 +47,11 @@ export interface Settings {
    * any host, empty for none (pictures as uploads and data: URLs only).
    */
   readonly editImageUrlHosts: readonly string[] | null
+  /**
+   * WEBHOOK_URL_HOSTS: receivers allowed even when private, over http too; null for public https
+   * hosts only, empty for none.
+   */
+  readonly webhookUrlHosts: readonly string[] | null
   /** How long reading a request body may take before it is refused with a 408. */
   readonly requestBodyTimeoutMs: number
   readonly sseKeepAliveMs: number
@@ -90,6 +95,7 @@ function toSettings(vars: ParsedVariables): Settings {
     cacheTtlSeconds: vars.CACHE_TTL_SECONDS,
     keepEditInputs: vars.KEEP_EDIT_INPUTS,
     editImageUrlHosts: vars.EDIT_IMAGE_URL_HOSTS,
+    webhookUrlHosts: vars.WEBHOOK_URL_HOSTS,
     requestBodyTimeoutMs: vars.REQUEST_BODY_TIMEOUT_MS,
     sseKeepAliveMs: vars.SSE_KEEPALIVE_MS,
     rateLimitPerMinute: vars.RATE_LIMIT_PER_MINUTE,

@@ -58,6 +58,22 @@ function isUrl(value: string, exactOrigin: boolean): boolean {
 /** A host name, or `*.` and one: letters, digits and hyphens between dots. */
 const HOST_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i
 
+/**
+ * Hosts a URL the gateway calls may be on (`*.` for subdomains): unset gives null (public hosts
+ * only), `none` gives an empty list (no host at all).
+ */
+const hostList = listOf(
+  'must be none, or host names such as images.example.com or *.example.com, comma-separated',
+  (item) => item === 'none' || HOST_PATTERN.test(item),
+)
+  .refine((items) => !items.includes('none') || items.length === 1, {
+    error: 'must be none alone, or host names',
+  })
+  .transform((items) => {
+    if (items.length === 0) return null
+    return items[0] === 'none' ? [] : items.map((item) => item.toLowerCase())
+  })
+
 const MINUTES_10 = 600_000
 const HOUR_MS = 3_600_000
 /** Idle time before an SSE keep-alive comment. */
@@ -126,20 +142,9 @@ export const VARIABLES = {
   /** Reading one request body, first byte to last: a body trickled in is cut off (408). */
   REQUEST_BODY_TIMEOUT_MS: { kind: 'var', rule: whole('milliseconds', 1, HOUR_MS, 60_000) },
   KEEP_EDIT_INPUTS: { kind: 'var', rule: flag },
-  EDIT_IMAGE_URL_HOSTS: {
-    kind: 'var',
-    rule: listOf(
-      'must be none, or host names such as images.example.com or *.example.com, comma-separated',
-      (item) => item === 'none' || HOST_PATTERN.test(item),
-    )
-      .refine((items) => !items.includes('none') || items.length === 1, {
-        error: 'must be none alone, or host names',
-      })
-      .transform((items) => {
-        if (items.length === 0) return null
-        return items[0] === 'none' ? [] : items.map((item) => item.toLowerCase())
-      }),
-  },
+  EDIT_IMAGE_URL_HOSTS: { kind: 'var', rule: hostList },
+  /** Webhook receivers allowed besides public https hosts: private ones, over http too. */
+  WEBHOOK_URL_HOSTS: { kind: 'var', rule: hostList },
   CORS_ORIGINS: {
     kind: 'var',
     rule: listOf('must list exact origins such as https://example.com, comma-separated', (item) =>

@@ -35,6 +35,7 @@ describe('settingsOf', () => {
       cacheTtlSeconds: null,
       keepEditInputs: false,
       editImageUrlHosts: null,
+      webhookUrlHosts: null,
       requestBodyTimeoutMs: 60_000,
       sseKeepAliveMs: 15_000,
       rateLimitPerMinute: 60,
@@ -82,6 +83,10 @@ describe('settingsOf', () => {
     expect(settings.upstream.idleTimeoutMs).toBe(300)
     expect(settings.upstream.demoPartialIntervalMs).toBe(0)
     expect(settingsOf({ EDIT_IMAGE_URL_HOSTS: 'none' }).editImageUrlHosts).toEqual([])
+    expect(settingsOf({ WEBHOOK_URL_HOSTS: 'Hooks.Test, *.lan' }).webhookUrlHosts).toEqual([
+      'hooks.test',
+      '*.lan',
+    ])
     expect(settingsOf({ UPSTREAM_API_KEY: 'sk-op' }).upstream.baseUrl).toBe(
       'https://api.openai.com/v1',
     )
@@ -110,6 +115,7 @@ describe('settingsOf', () => {
     ['EDIT_IMAGE_URL_HOSTS', 'https://images.example.com', 'must be none, or host names'],
     ['EDIT_IMAGE_URL_HOSTS', 'a.example, none', 'must be none alone'],
     ['EDIT_IMAGE_URL_HOSTS', 'images.*.example', 'must be none, or host names'],
+    ['WEBHOOK_URL_HOSTS', 'http://hooks.example', 'must be none, or host names'],
     ['GATEWAY_KEYS', 'gw-a, sk-gw-mine', 'must not hold keys starting with sk-gw- or pk-gw-'],
     ['GATEWAY_KEYS', 'pk-gw-site', 'must not hold keys starting with sk-gw- or pk-gw-'],
   ])('refuses %s=%s, naming the variable and the rule', (variable, value, rule) => {

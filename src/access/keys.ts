@@ -3,6 +3,7 @@
  * SHA-256 is kept (it names the key's ledger); the secret is shown once, at creation.
  */
 
+import { newWebhookSecret } from '../background/webhooks/signing'
 import type { Usage } from '../billing/ledger'
 import { ledgerName, ledgerOf } from '../billing/ledger-name'
 import { MICROS_PER_USD, usd } from '../billing/prices'
@@ -28,6 +29,8 @@ export interface NewKey {
   /** A publishable key's requests per minute from each client. */
   client_rate_limit_per_minute?: number
   cache_scope?: 'shared' | 'key'
+  /** The default receiver of the key's batch and job webhooks (checked by the route). */
+  webhook_url?: string
 }
 
 /** Creates a key; returns its record and the secret, which is never retrievable again. */
@@ -48,6 +51,8 @@ export async function createKey(
     createdAt: new Date().toISOString(),
     revoked: false,
     cacheScope: input.cache_scope ?? 'shared',
+    webhookUrl: input.webhook_url ?? null,
+    webhookSecret: newWebhookSecret(),
   }
   const balance =
     input.balance_usd === undefined ? null : Math.round(input.balance_usd * MICROS_PER_USD)
@@ -81,6 +86,7 @@ export async function shownKey(env: Bindings, record: KeyRecord, hash: string | 
     rate_limit_per_minute: record.rateLimitPerMinute,
     client_rate_limit_per_minute: record.clientRateLimitPerMinute ?? null,
     cache_scope: record.cacheScope ?? 'shared',
+    webhook_url: record.webhookUrl ?? null,
     created_at: record.createdAt,
     revoked: record.revoked,
     balance_usd: usage?.balanceMicros == null ? null : usd(usage.balanceMicros),

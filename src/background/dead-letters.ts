@@ -6,6 +6,7 @@
 
 import { batchItemMessageSchema } from './batches/item-message'
 import { announce, type BatchRecordApi } from './batches/record-api'
+import { type JobMessage, jobMessageSchema } from './jobs/job-message'
 import { type DeliveryFailureLog, failedDelivery } from './webhooks/failure-log'
 import { type WebhookMessage, webhookMessageSchema } from './webhooks/message'
 
@@ -13,6 +14,8 @@ export interface DeadLetterDeps {
   webhookLog: DeliveryFailureLog
   batches(batchId: string): BatchRecordApi
   notify(message: WebhookMessage): Promise<void>
+  /** Fails an async job for good (and lets go of its pictures). */
+  failJob?(job: JobMessage): Promise<void>
   now?: () => number
 }
 
@@ -49,12 +52,17 @@ async function settle(body: unknown, deps: DeadLetterDeps): Promise<void> {
     // Start it (holding nothing) only to end it: an item already ended or cancelled stays so.
     const decision = await record.start(index, 0)
     if (!decision.go) {
-      await announce(record, { changed: false, notify: decision.notify }, deps.notify)
+      await announce(record, { notify: decision.notify }, deps.notify)
       return
     }
     const message = 'This item could not be processed.'
     const change = await record.finish(index, { state: 'failed', code: 'dead_lettered', message })
     await announce(record, change, deps.notify)
+    return
+  }
+  const job = jobMessageSchema.safeParse(body)
+  if (job.success && deps.failJob) {
+    await deps.failJob(job.data)
     return
   }
   console.error('dead letters: dropped a message of no known kind')

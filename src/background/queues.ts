@@ -6,6 +6,7 @@
 export const QUEUE_NAMES = {
   webhooks: 'gw-webhooks',
   batchItems: 'gw-batch-items',
+  jobs: 'gw-jobs',
   deadLetters: 'gw-dead-letters',
 } as const
 

@@ -103,18 +103,18 @@ async function join(
 }
 
 /** The result store through this data centre's edge cache. */
-function nearbyStore(ctx: GatewayContext): NearbyStore {
+export function nearbyStore(ctx: GatewayContext): NearbyStore {
   const store = new ResultStore(ctx.env.IMAGES, ctx.settings.cacheTtlSeconds)
   return new NearbyStore(store, (work) => ctx.waitUntil(work.catch(() => {})))
 }
 
 /** The owner of a cache key, the Durable Object named by the key: requests join its generation. */
-function ownerOf(ctx: GatewayContext, key: string) {
+export function ownerOf(ctx: GatewayContext, key: string) {
   return ctx.env.GENERATIONS.get(ctx.env.GENERATIONS.idFromName(key))
 }
 
 /** The upstream and cache scope a result belongs to. */
-function cacheContext({ settings, principal }: GatewayContext): CacheContext {
+export function cacheContext({ settings, principal }: GatewayContext): CacheContext {
   return {
     upstream: settings.demo ? 'demo' : settings.upstream.baseUrl,
     scope: ownCache(principal) ? principal.record.id : null,

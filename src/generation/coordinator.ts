@@ -26,9 +26,10 @@ import { BackgroundWork } from './background-work'
 import { failureOf } from './errors'
 import { DEFAULT_GRACE_MS, Generation } from './generation'
 import { ResultWriter } from './result-writer'
+import { type Settled, settledOf } from './settled'
 import { answerFrom, type JoinResult } from './waiter-answer'
 
-export type { JoinResult }
+export type { JoinResult, Settled }
 
 export interface JoinRequest {
   key: string
@@ -109,6 +110,26 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       // A joiner's picture is paid for by whoever started the generation; its inputs are unused.
       this.ctx.waitUntil(releaseInputs(this.env.IMAGES, join.inputs, false))
       return answerFrom(running, join)
+    }
+  }
+
+  /**
+   * For work with no client waiting (a batch item, an async job): joins the running generation, or
+   * starts one when `mayStart` (its payer pays), and resolves once it has ended and is stored.
+   */
+  async settle(join: JoinRequest, mayStart: boolean): Promise<Settled> {
+    for (;;) {
+      if (!this.running && !mayStart) {
+        const stored = await new ResultStore(this.env.IMAGES, join.ttlSeconds).lookup(join.key)
+        return stored ? { kind: 'cached' } : { kind: 'not_started' }
+      }
+      const running = this.running ?? this.begin(join)
+      const starting = running.starter === join
+      const refusal = await running.paid
+      if (starting && refusal) return { kind: 'failed', failure: refusal }
+      if (refusal) continue
+      if (!starting) this.ctx.waitUntil(releaseInputs(this.env.IMAGES, join.inputs, false))
+      return settledOf(running.generation, starting)
     }
   }
 

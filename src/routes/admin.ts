@@ -6,6 +6,7 @@ import { createRoute } from '@hono/zod-openapi'
 import { requireAdmin } from '../access/auth'
 import { forgetAllowedOrigins } from '../access/cors'
 import { createKey, keyIndex, shownKey, updateKey } from '../access/keys'
+import { webhookUrlRefusal } from '../background/webhooks/webhook-url'
 import { MICROS_PER_USD } from '../billing/prices'
 import { fail } from '../errors'
 import { creditSchema, keyParam, newKeySchema } from '../schema/admin-keys'
@@ -45,10 +46,18 @@ const create = createRoute({
 })
 
 admin.openapi(create, async (c) => {
-  const { record, secret } = await createKey(c.env, c.req.valid('json'))
+  const input = c.req.valid('json')
+  if (input.webhook_url !== undefined) {
+    const ownHost = new URL(c.req.url).hostname
+    const hosts = c.var.settings.webhookUrlHosts
+    const refusal = webhookUrlRefusal(input.webhook_url, hosts, ownHost, 'webhook_url')
+    if (refusal) fail(refusal)
+  }
+  const { record, secret } = await createKey(c.env, input)
   forgetAllowedOrigins()
   const entry = await keyIndex(c.env).get(record.id)
-  return c.json({ ...(await shownKey(c.env, record, entry?.hash ?? null)), key: secret }, 201)
+  const shown = await shownKey(c.env, record, entry?.hash ?? null)
+  return c.json({ ...shown, key: secret, webhook_secret: record.webhookSecret ?? '' }, 201)
 })
 
 const list = createRoute({

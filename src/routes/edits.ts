@@ -10,11 +10,13 @@ import { shapeOf } from '../answer/shapes'
 import { wantsFreshResult } from '../cache/freshness'
 import { InputStore } from '../cache/inputs'
 import { fail } from '../errors'
+import { acceptJob, prefersAsync } from '../gateway/job-submit'
 import { obtain } from '../gateway/obtain'
 import { readEditBody } from '../inputs/edit-body'
 import { editFormSchema, editJsonSchema, MAX_INPUT_IMAGES } from '../schema/edit-request'
 import { editStreamEventSchema, imagesResponseSchema } from '../schema/responses'
 import { gatewayContext } from './gateway-context'
+import { ACCEPTED_JOB, ASYNC_HEADERS } from './jobs'
 import { CLIENT_KEY, errorResponses, KEY_ERRORS, openApiRouter, SLOW_BODY } from './openapi'
 
 export const edits = openApiRouter()
@@ -62,6 +64,7 @@ const route = createRoute({
   middleware: [requireCaller] as const,
   request: {
     headers: z.object({
+      ...ASYNC_HEADERS,
       'cache-control': z.string().optional().meta({
         description:
           "`no-cache` edits afresh (paid) and replaces the cached result: for the operator's GATEWAY_KEYS and secret keys with the `regenerate` permission; ignored for anyone else.",
@@ -83,6 +86,7 @@ const route = createRoute({
         'text/event-stream': { schema: editStreamEventSchema },
       },
     },
+    ...ACCEPTED_JOB,
     ...errorResponses({
       ...KEY_ERRORS,
       400: 'An invalid field or picture (named in `param`: wrong type by its bytes, too many, too large, a mask without alpha or of another size; an image_url not https on a public host name, or that could not be fetched), a malformed body, or a content-policy block.',
@@ -108,11 +112,9 @@ edits.openapi(route, async (c) => {
     admit: (request) => authorize(settings, principal, request),
   })
   const replace = mayRegenerate(principal) && wantsFreshResult(c.req.header('cache-control'))
-  const obtained = await obtain(gatewayContext(c), {
-    request,
-    payload,
-    shape: shapeOf(request),
-    replace,
-  })
+  const ask = { request, payload, shape: shapeOf(request), replace }
+  if (prefersAsync(c.req.header('prefer')))
+    return acceptJob(gatewayContext(c), ask, c.req.header('x-webhook-url'))
+  const obtained = await obtain(gatewayContext(c), ask)
   return obtained.kind === 'response' ? obtained.response : fail({ kind: 'internal' })
 })

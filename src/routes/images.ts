@@ -8,11 +8,13 @@ import { authorize, mayRegenerate } from '../access/permissions'
 import { shapeOf } from '../answer/shapes'
 import { wantsFreshResult } from '../cache/freshness'
 import { fail } from '../errors'
+import { acceptJob, prefersAsync } from '../gateway/job-submit'
 import { obtain } from '../gateway/obtain'
 import { imageRequestSchema, normalize } from '../schema/image-request'
 import { imagesResponseSchema, streamEventSchema } from '../schema/responses'
 import { generationPayload } from '../upstream/payload'
 import { gatewayContext } from './gateway-context'
+import { ACCEPTED_JOB, ASYNC_HEADERS } from './jobs'
 import { BODY_ERRORS, CLIENT_KEY, errorResponses, KEY_ERRORS, openApiRouter } from './openapi'
 import { jsonBody } from './request-body'
 
@@ -28,6 +30,7 @@ const generations = createRoute({
   middleware: [requireCaller, ...jsonBody] as const,
   request: {
     headers: z.object({
+      ...ASYNC_HEADERS,
       'cache-control': z.string().optional().meta({
         description:
           "`no-cache` generates afresh (paid) and replaces the cached result: for the operator's GATEWAY_KEYS and secret keys with the `regenerate` permission; ignored for anyone else.",
@@ -43,6 +46,7 @@ const generations = createRoute({
         'text/event-stream': { schema: streamEventSchema },
       },
     },
+    ...ACCEPTED_JOB,
     ...errorResponses({
       ...KEY_ERRORS,
       ...BODY_ERRORS,
@@ -58,10 +62,12 @@ images.openapi(generations, async (c) => {
   const request = normalize(input)
   const principal = c.get('principal')
   authorize(c.var.settings, principal, request)
-  const replace =
-    mayRegenerate(principal) && wantsFreshResult(c.req.valid('header')['cache-control'])
+  const headers = c.req.valid('header')
+  const replace = mayRegenerate(principal) && wantsFreshResult(headers['cache-control'])
   const payload = generationPayload(input)
   const ask = { request, payload, shape: shapeOf(request), replace }
+  if (prefersAsync(headers.prefer))
+    return acceptJob(gatewayContext(c), ask, headers['x-webhook-url'])
   const obtained = await obtain(gatewayContext(c), ask)
   return obtained.kind === 'response' ? obtained.response : fail({ kind: 'internal' })
 })

@@ -70,6 +70,16 @@ const SECTIONS = [
     paths: ['/v1/images/embed', '/v1/images/embed/sign'],
   },
   {
+    name: 'Background',
+    description: 'Work that outlives the connection: warm-up batches and async requests.',
+    paths: [
+      '/v1/images/batches',
+      '/v1/images/batches/{id}',
+      '/v1/images/batches/{id}/cancel',
+      '/v1/images/jobs/{id}',
+    ],
+  },
+  {
     name: 'Files',
     description: 'Stored images and their variants.',
     paths: ['/v1/images/{file}'],
@@ -83,7 +93,12 @@ const SECTIONS = [
   {
     name: 'Admin',
     description: 'Managed keys, for the operator (ADMIN_TOKEN).',
-    paths: ['/v1/admin/keys', '/v1/admin/keys/{id}/revoke', '/v1/admin/keys/{id}/credit'],
+    paths: [
+      '/v1/admin/keys',
+      '/v1/admin/keys/{id}/revoke',
+      '/v1/admin/keys/{id}/credit',
+      '/v1/admin/webhooks/failures',
+    ],
   },
 ] as const
 

@@ -32,6 +32,14 @@ export const newKeySchema = z
       description:
         'Publishable keys: requests per minute from each client (an IPv4 address, an IPv6 /64) within the key’s own limit, so one client cannot use up the site’s window; unset: PUBLISHABLE_CLIENT_RATE_LIMIT_PER_MINUTE.',
     }),
+    webhook_url: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .optional()
+      .meta({
+        description:
+          "Where this key's batches and async jobs announce their end (signed with the `webhook_secret` the answer shows once) unless they name their own. https on a public host, or a host in WEBHOOK_URL_HOSTS.",
+      }),
     cache_scope: z.enum(['shared', 'key']).optional().meta({
       description:
         "'shared' (default): identical requests from any caller share results, so a caller can tell that a prompt was asked before. 'key': this key's results are its own.",

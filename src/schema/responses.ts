@@ -164,6 +164,9 @@ export const shownKeySchema = z.object({
       "A publishable key's requests per minute from each client (an IPv4 address, an IPv6 /64); null: PUBLISHABLE_CLIENT_RATE_LIMIT_PER_MINUTE (publishable keys), or none (secret keys).",
   }),
   cache_scope: z.enum(['shared', 'key']),
+  webhook_url: z.string().nullable().meta({
+    description: "Where the key's batches and jobs announce their end unless they name a URL.",
+  }),
   created_at: z.string(),
   revoked: z.boolean(),
   balance_usd: z.number().nullable(),
@@ -178,6 +181,10 @@ export const shownKeySchema = z.object({
 
 export const newKeyResponseSchema = shownKeySchema.extend({
   key: z.string().meta({ description: 'The secret: shown this once, never again.' }),
+  webhook_secret: z.string().meta({
+    description:
+      "The `whsec_` secret that signs this key's webhooks (Standard Webhooks): shown this once.",
+  }),
 })
 
 export const keyListSchema = z.object({ object: z.literal('list'), data: z.array(shownKeySchema) })

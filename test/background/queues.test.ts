@@ -10,6 +10,7 @@ describe('routeQueueBatch', () => {
       const handlers = {
         webhooks: vi.fn(async () => {}),
         batchItems: vi.fn(async () => {}),
+        jobs: vi.fn(async () => {}),
         deadLetters: vi.fn(async () => {}),
       }
       const batch = createMessageBatch(queue, [])
@@ -22,7 +23,7 @@ describe('routeQueueBatch', () => {
 
   it('refuses a queue it has no consumer for', async () => {
     const none = async () => {}
-    const handlers = { webhooks: none, batchItems: none, deadLetters: none }
+    const handlers = { webhooks: none, batchItems: none, jobs: none, deadLetters: none }
     await expect(routeQueueBatch(createMessageBatch('elsewhere', []), handlers)).rejects.toThrow(
       /elsewhere/,
     )

@@ -89,9 +89,11 @@ describe('wrangler.toml', () => {
   it('gives each consumer the retries the code counts on, and the dead-letter queue', () => {
     const webhooks = byQueue[QUEUE_NAMES.webhooks]
     const items = byQueue[QUEUE_NAMES.batchItems]
+    const jobs = byQueue[QUEUE_NAMES.jobs]
     expect(Number(webhooks?.max_retries)).toBe(WEBHOOK_MAX_ATTEMPTS - 1)
     expect(Number(items?.max_retries)).toBe(ITEM_MAX_ATTEMPTS - 1)
-    for (const consumer of [webhooks, items]) {
+    expect(Number(jobs?.max_retries)).toBe(ITEM_MAX_ATTEMPTS - 1)
+    for (const consumer of [webhooks, items, jobs]) {
       expect(consumer?.dead_letter_queue).toBe(QUEUE_NAMES.deadLetters)
       for (const setting of ['max_batch_size', 'max_batch_timeout', 'max_concurrency']) {
         expect(Number(consumer?.[setting]), setting).toBeGreaterThan(0)

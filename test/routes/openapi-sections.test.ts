@@ -30,6 +30,7 @@ describe('the API reference’s sections', () => {
     expect(doc.tags.map((tag) => tag.name)).toEqual([
       'Images',
       'Embeds',
+      'Background',
       'Files',
       'Models',
       'Usage',
@@ -64,12 +65,15 @@ describe('the API reference’s sections', () => {
     expect(doc.security).toEqual([{ bearer: [] }])
     const all = operations(doc)
     const admin = all.filter(({ name }) => name.includes(' /v1/admin/'))
-    expect(admin.map(({ name }) => name).sort()).toEqual([
-      'GET /v1/admin/keys',
-      'POST /v1/admin/keys',
-      'POST /v1/admin/keys/{id}/credit',
-      'POST /v1/admin/keys/{id}/revoke',
-    ])
+    expect(admin.map(({ name }) => name).sort()).toEqual(
+      [
+        'GET /v1/admin/keys',
+        'POST /v1/admin/keys',
+        'POST /v1/admin/keys/{id}/credit',
+        'POST /v1/admin/keys/{id}/revoke',
+        'GET /v1/admin/webhooks/failures',
+      ].sort(),
+    )
     for (const { name, operation } of all)
       if (name.includes(' /v1/admin/'))
         expect(operation.security, name).toEqual([{ adminToken: [] }])

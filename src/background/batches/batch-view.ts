@@ -29,7 +29,7 @@ const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 100
 export function publicBatch(view: BatchView, withFailures = true) {
   return {
     id: view.id,
-    object: 'image.batch',
+    object: 'image.batch' as const,
     status: view.status,
     total: view.total,
     counts: view.counts,

@@ -63,7 +63,7 @@ async function runItem(
   const record = deps.batches(item.batchId)
   const decision = await record.start(item.index, item.estimateMicros)
   if (!decision.go) {
-    await announce(record, { changed: false, notify: decision.notify }, deps.notify)
+    await announce(record, { notify: decision.notify }, deps.notify)
     message.ack()
     return
   }

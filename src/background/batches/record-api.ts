@@ -2,6 +2,8 @@
  * The part of a batch's record the queue consumers use, as an interface: the BatchRecord Durable
  * Object through its namespace in the worker, anything shaped like it in tests.
  */
+
+import type { WebhookMessage } from '../webhooks/message'
 import type { BatchChange, BatchRecord, Started } from './batch-record'
 import type { ItemResult } from './batch-state'
 
@@ -28,11 +30,14 @@ export function batchRecord(
   }
 }
 
-/** Queues the ending's webhook a change handed back, then tells the record it was queued. */
+/**
+ * Queues the ending's webhook a change handed back (a batch's or a job's), then tells the record
+ * it was queued.
+ */
 export async function announce(
-  record: BatchRecordApi,
-  change: BatchChange,
-  send: (message: NonNullable<BatchChange['notify']>) => Promise<void>,
+  record: { notified(): Promise<void> },
+  change: { notify: WebhookMessage | null },
+  send: (message: WebhookMessage) => Promise<void>,
 ): Promise<void> {
   if (!change.notify) return
   await send(change.notify)
