@@ -1,9 +1,11 @@
-// Runs `wrangler dev` on a loopback port with fresh local state, for the browser tests and the
-// benchmarks: starts it, waits until it answers, and stops it and removes its state afterwards.
+// Runs `wrangler dev` on a loopback port with fresh local state (D1 migrations applied), for the
+// browser tests and the benchmarks: starts it, waits until it answers, and stops it and removes
+// its state afterwards.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { applyLocalMigrations } from './local-d1.mjs'
 
 /**
  * @param {{ port: number, vars?: Record<string, string>, config?: string, configs?: string[],
@@ -19,6 +21,8 @@ export async function startWranglerDev({
   readyPath = '/',
 }) {
   const state = mkdtempSync(join(tmpdir(), 'wrangler-dev-'))
+  // The request log's schema, in the fresh state the first worker will use.
+  applyLocalMigrations({ config: configs[0], persistTo: state, quiet: true })
   const args = ['dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state]
   args.push('--log-level', 'error', '--show-interactive-dev-session=false')
   for (const file of configs) args.push('-c', file)

@@ -3,9 +3,11 @@
  */
 import { timing } from 'hono/timing'
 import { cors } from './access/cors'
+import type { Bindings } from './env'
 import { fail, handleError } from './errors'
 import { observe } from './observability'
 import { admin } from './routes/admin'
+import { adminLog } from './routes/admin-log'
 import { adminWebhooks } from './routes/admin-webhooks'
 import { batches } from './routes/batches'
 import { edits } from './routes/edits'
@@ -19,6 +21,7 @@ import { openApiRouter, serveDocument } from './routes/openapi'
 import { handleQueue } from './routes/queue-handler'
 import { serveSharedScripts } from './routes/shared-scripts'
 import { usage } from './routes/usage'
+import { scheduled } from './scheduled'
 import { loadSettings } from './settings'
 
 const app = openApiRouter()
@@ -31,6 +34,7 @@ app.use(loadSettings)
 app.use('/v1/*', cors)
 app.route('/v1', admin)
 app.route('/v1', adminWebhooks)
+app.route('/v1', adminLog)
 app.route('/v1', usage)
 app.route('/v1', models)
 app.route('/v1/images', images)
@@ -48,7 +52,12 @@ app.notFound((c) =>
 )
 app.onError(handleError)
 
-export default Object.assign(app, { queue: handleQueue })
+export { app }
+export default {
+  fetch: app.fetch,
+  queue: handleQueue,
+  scheduled,
+} satisfies ExportedHandler<Bindings>
 export { KeyIndex } from './access/key-index'
 export { BatchRecord } from './background/batches/batch-record'
 export { JobRecord } from './background/jobs/job-record'

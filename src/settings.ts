@@ -63,6 +63,8 @@ export interface Settings {
   readonly publishableClientRateLimitPerMinute: number
   readonly dailyBudgetUsd: number
   readonly corsOrigins: readonly string[]
+  /** Days the request log keeps a request (image view counts too); admin actions stay. */
+  readonly usageRetentionDays: number
 }
 
 /** The upstream used when a key is set without a base URL. */
@@ -104,6 +106,7 @@ function toSettings(vars: ParsedVariables): Settings {
     publishableClientRateLimitPerMinute: vars.PUBLISHABLE_CLIENT_RATE_LIMIT_PER_MINUTE,
     dailyBudgetUsd: vars.DAILY_BUDGET_USD,
     corsOrigins: vars.CORS_ORIGINS,
+    usageRetentionDays: vars.USAGE_RETENTION_DAYS,
   })
 }
 

@@ -145,6 +145,8 @@ export const VARIABLES = {
   EDIT_IMAGE_URL_HOSTS: { kind: 'var', rule: hostList },
   /** Webhook receivers allowed besides public https hosts: private ones, over http too. */
   WEBHOOK_URL_HOSTS: { kind: 'var', rule: hostList },
+  /** The request log's rows are deleted this many days after their request (a cron trigger). */
+  USAGE_RETENTION_DAYS: { kind: 'var', rule: whole('days', 1, 3650, 30) },
   CORS_ORIGINS: {
     kind: 'var',
     rule: listOf('must list exact origins such as https://example.com, comma-separated', (item) =>

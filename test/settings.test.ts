@@ -44,6 +44,7 @@ describe('settingsOf', () => {
       publishableClientRateLimitPerMinute: 30,
       dailyBudgetUsd: 1,
       corsOrigins: [],
+      usageRetentionDays: 30,
     })
     expect(Object.isFrozen(settings)).toBe(true)
     expect(Object.isFrozen(settings.upstream)).toBe(true)

@@ -17,6 +17,7 @@ import { gatewayContext } from './gateway-context'
 import { ACCEPTED_JOB, ASYNC_HEADERS } from './jobs'
 import { BODY_ERRORS, CLIENT_KEY, errorResponses, KEY_ERRORS, openApiRouter } from './openapi'
 import { jsonBody } from './request-body'
+import { logRequests } from './request-log'
 
 export const images = openApiRouter()
 
@@ -27,7 +28,7 @@ const generations = createRoute({
   description:
     "OpenAI-compatible. Per-model rules (sizes, transparency) are described on the fields; a violation is a 400 naming the field. Answers carry `x-cache` (HIT, MISS or BYPASS) and, on misses, the upstream's `x-request-id`.",
   security: CLIENT_KEY,
-  middleware: [requireCaller, ...jsonBody] as const,
+  middleware: [logRequests('generation'), requireCaller, ...jsonBody] as const,
   request: {
     headers: z.object({
       ...ASYNC_HEADERS,
@@ -61,6 +62,7 @@ images.openapi(generations, async (c) => {
   const input = c.req.valid('json')
   const request = normalize(input)
   const principal = c.get('principal')
+  c.var.requestLog?.request(request)
   authorize(c.var.settings, principal, request)
   const headers = c.req.valid('header')
   const replace = mayRegenerate(principal) && wantsFreshResult(headers['cache-control'])

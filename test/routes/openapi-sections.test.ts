@@ -65,15 +65,16 @@ describe('the API reference’s sections', () => {
     expect(doc.security).toEqual([{ bearer: [] }])
     const all = operations(doc)
     const admin = all.filter(({ name }) => name.includes(' /v1/admin/'))
-    expect(admin.map(({ name }) => name).sort()).toEqual(
-      [
-        'GET /v1/admin/keys',
-        'POST /v1/admin/keys',
-        'POST /v1/admin/keys/{id}/credit',
-        'POST /v1/admin/keys/{id}/revoke',
-        'GET /v1/admin/webhooks/failures',
-      ].sort(),
-    )
+    expect(admin.map(({ name }) => name).sort()).toEqual([
+      'GET /v1/admin/actions',
+      'GET /v1/admin/keys',
+      'GET /v1/admin/requests',
+      'GET /v1/admin/usage',
+      'GET /v1/admin/webhooks/failures',
+      'POST /v1/admin/keys',
+      'POST /v1/admin/keys/{id}/credit',
+      'POST /v1/admin/keys/{id}/revoke',
+    ])
     for (const { name, operation } of all)
       if (name.includes(' /v1/admin/'))
         expect(operation.security, name).toEqual([{ adminToken: [] }])
