@@ -245,7 +245,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
         money = { ...NO_MONEY, reservedMicros: billing.reservedMicros }
       }
       const ended = upstreamName && { upstream: upstreamName, money }
-      if (ended) this.track(logGeneration(this.env.USAGE, generation, running, ended))
+      if (ended) this.background.add(logGeneration(this.env.USAGE, generation, running, ended))
       await releaseInputs(this.env.IMAGES, join.inputs, writer.inputsListed)
       if (this.running === running) this.running = null
       generation.whenIdle(() => this.background.add(writer.cleanup().catch(() => {})))
