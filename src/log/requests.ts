@@ -130,6 +130,13 @@ export async function listRequests(db: D1Database, query: RequestQuery): Promise
 }
 
 /**
+ * A paid request's cost beyond what its payer was charged (a settlement never takes more than
+ * was held): an anomaly the console highlights. Requests nobody paid for (no hold) have none.
+ */
+export const unbilledMicros = (row: RequestRow): number =>
+  row.reservedMicros > 0 ? Math.max(0, row.costMicros - row.chargedMicros) : 0
+
+/**
  * A row as the admin API shows it: dollars, an ISO time, and picture URLs made by `imageUrl`
  * from a stored file name (the route knows its origin; the console adds `?width=`).
  */
@@ -149,6 +156,7 @@ export function requestEntry(row: RequestRow, imageUrl: (file: string) => string
     cost_usd: usd(row.costMicros),
     charged_usd: usd(row.chargedMicros),
     reserved_usd: usd(row.reservedMicros),
+    unbilled_usd: usd(unbilledMicros(row)),
     saved_usd: usd(row.savedMicros),
     upstream: row.upstream,
     duration_ms: row.durationMs,

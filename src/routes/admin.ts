@@ -10,6 +10,7 @@ import { MICROS_PER_USD } from '../billing/prices'
 import { fail } from '../errors'
 import { creditSchema, keyParam, newKeySchema } from '../schema/admin-keys'
 import { keyListSchema, newKeyResponseSchema, shownKeySchema } from '../schema/responses'
+import { recordAction } from './admin-log'
 import { ADMIN_TOKEN, BODY_ERRORS, errorResponses, openApiRouter } from './openapi'
 import { jsonBody } from './request-body'
 
@@ -45,8 +46,14 @@ const create = createRoute({
 })
 
 admin.openapi(create, async (c) => {
-  const { record, secret } = await createKey(c.env, c.req.valid('json'))
+  const asked = c.req.valid('json')
+  const { record, secret } = await createKey(c.env, asked)
   forgetAllowedOrigins()
+  recordAction(c, 'key.create', record.id, {
+    name: record.name,
+    kind: record.kind,
+    balance_usd: asked.balance_usd ?? null,
+  })
   const entry = await keyIndex(c.env).get(record.id)
   return c.json({ ...(await shownKey(c.env, record, entry?.hash ?? null)), key: secret }, 201)
 })
@@ -88,6 +95,7 @@ admin.openapi(revoke, async (c) => {
   const updated = await updateKey(c.env, id, { revoked: true })
   if (!updated?.record) fail({ kind: 'not_found', message: `No key ${id}.` })
   forgetAllowedOrigins()
+  recordAction(c, 'key.revoke', id)
   return c.json(await shownKey(c.env, updated.record, updated.hash), 200)
 })
 
@@ -116,8 +124,10 @@ const credit = createRoute({
 
 admin.openapi(credit, async (c) => {
   const { id } = c.req.valid('param')
-  const micros = Math.round(c.req.valid('json').amount_usd * MICROS_PER_USD)
+  const amount = c.req.valid('json').amount_usd
+  const micros = Math.round(amount * MICROS_PER_USD)
   const updated = await updateKey(c.env, id, { creditMicros: micros })
   if (!updated?.record) fail({ kind: 'not_found', message: `No key ${id}.` })
+  recordAction(c, 'key.credit', id, { amount_usd: amount })
   return c.json(await shownKey(c.env, updated.record, updated.hash), 200)
 })

@@ -82,8 +82,15 @@ const SECTIONS = [
   { name: 'Usage', description: 'What a key has spent.', paths: ['/v1/usage'] },
   {
     name: 'Admin',
-    description: 'Managed keys, for the operator (ADMIN_TOKEN).',
-    paths: ['/v1/admin/keys', '/v1/admin/keys/{id}/revoke', '/v1/admin/keys/{id}/credit'],
+    description: 'Managed keys and the request log, for the operator (ADMIN_TOKEN).',
+    paths: [
+      '/v1/admin/keys',
+      '/v1/admin/keys/{id}/revoke',
+      '/v1/admin/keys/{id}/credit',
+      '/v1/admin/requests',
+      '/v1/admin/usage',
+      '/v1/admin/actions',
+    ],
   },
 ] as const
 

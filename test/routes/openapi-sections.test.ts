@@ -70,7 +70,10 @@ describe('the API reference’s sections', () => {
     const all = operations(doc)
     const admin = all.filter(({ name }) => name.includes(' /v1/admin/'))
     expect(admin.map(({ name }) => name).sort()).toEqual([
+      'GET /v1/admin/actions',
       'GET /v1/admin/keys',
+      'GET /v1/admin/requests',
+      'GET /v1/admin/usage',
       'POST /v1/admin/keys',
       'POST /v1/admin/keys/{id}/credit',
       'POST /v1/admin/keys/{id}/revoke',
