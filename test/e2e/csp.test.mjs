@@ -45,7 +45,9 @@ async function policyOf(path) {
 }
 
 test('the page, /docs and the console carry one strict policy', async () => {
-  const policies = await Promise.all(['/', '/index.html', '/docs', '/app.js'].map(policyOf))
+  const policies = await Promise.all(
+    ['/', '/index.html', '/docs', '/admin/', '/admin/console.js', '/app.js'].map(policyOf),
+  )
   assert.ok(policies[0], 'the page has a policy')
   for (const policy of policies) assert.equal(policy, policies[0])
   for (const directive of [
