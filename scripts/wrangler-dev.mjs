@@ -1,6 +1,6 @@
 // Runs `wrangler dev` on a loopback port with fresh local state, for the browser tests and the
 // benchmarks: starts it, waits until it answers, and stops it and removes its state afterwards.
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,7 +9,8 @@ import { join } from 'node:path'
  * @param {{ port: number, vars?: Record<string, string>, config?: string, configs?: string[],
  *   readyPath?: string }} options
  * `vars` are passed as `--var NAME:VALUE` (they reach the first worker only); `configs` runs several
- * workers in one session, the first one primary; `readyPath` is polled until it answers.
+ * workers in one session, the first one primary; `readyPath` is polled until it answers;
+ * `migrate` applies the D1 migrations to the fresh state first (the request log's tables).
  */
 export async function startWranglerDev({
   port,
@@ -17,8 +18,14 @@ export async function startWranglerDev({
   config,
   configs = config ? [config] : [],
   readyPath = '/',
+  migrate = false,
 }) {
   const state = mkdtempSync(join(tmpdir(), 'wrangler-dev-'))
+  if (migrate) {
+    const apply = ['d1', 'migrations', 'apply', 'USAGE', '--local', '--persist-to', state]
+    for (const file of configs) apply.push('-c', file)
+    execFileSync('wrangler', apply, { stdio: 'ignore', env: { ...process.env, CI: '1' } })
+  }
   const args = ['dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state]
   args.push('--log-level', 'error', '--show-interactive-dev-session=false')
   for (const file of configs) args.push('-c', file)
@@ -44,7 +51,7 @@ export async function startWranglerDev({
         () => false,
       )
     )
-      return { child, url, stop }
+      return { child, url, stop, state }
   }
   await stop()
   throw new Error(`wrangler dev did not start:\n${output}`)

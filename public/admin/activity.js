@@ -111,7 +111,7 @@ function requestRow(row) {
         fact('cost', `cost ${usd(row.cost_usd)}`),
         row.saved_usd > 0 ? fact('saved', `saved ${usd(row.saved_usd)}`) : null,
         anomaly ? fact('unbilled', `unbilled ${usd(row.unbilled_usd)}`, 'anomaly-note') : null,
-        fact('duration', duration(row.duration_ms)),
+        row.duration_ms === null ? null : fact('duration', `took ${duration(row.duration_ms)}`),
         row.upstream ? fact('upstream', row.upstream) : null,
       ),
       el(

@@ -36,18 +36,17 @@ export function barChart(points, { title, format }) {
   const labels = points
     .map((point, index) => ({ point, index }))
     .filter(({ index }) => (points.length - 1 - index) % 7 === 0)
-    .map(({ point, index }) =>
-      svg(
+    .map(({ point, index }) => {
+      // The last label ends at the plot's edge rather than running past it.
+      const last = index === points.length - 1
+      const x = last ? LEFT + (index + 1) * step : LEFT + (index + 0.5) * step
+      const anchor = last ? 'end' : 'middle'
+      return svg(
         'text',
-        {
-          class: 'axis',
-          x: (LEFT + (index + 0.5) * step).toFixed(1),
-          y: HEIGHT - 6,
-          'text-anchor': 'middle',
-        },
+        { class: 'axis', x: x.toFixed(1), y: HEIGHT - 6, 'text-anchor': anchor },
         point.label.slice(5),
-      ),
-    )
+      )
+    })
   return svg(
     'svg',
     { class: 'chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', 'aria-label': title },
