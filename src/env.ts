@@ -4,6 +4,7 @@
  */
 import type { Context } from 'hono'
 import type { TimingVariables } from 'hono/timing'
+import type { RequestNotes } from './log/request-notes'
 import type { Principal } from './principal'
 import type { Settings } from './settings'
 import type { SettingsVariables } from './variables'
@@ -25,6 +26,8 @@ export interface Variables extends TimingVariables {
   requestId: string
   /** Who is calling: a configured key (by its index, never its value) or anonymous. */
   principal: Principal
+  /** The request's log row, on the routes whose requests are logged (src/routes/request-log.ts). */
+  requestLog?: RequestNotes
 }
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables }

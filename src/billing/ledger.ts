@@ -158,15 +158,16 @@ export class AccessLedger extends DurableObject<Bindings> {
    * Replaces a reservation by the actual cost, never more than was held: any excess is recorded
    * as an anomaly for the operator, not charged. A hold that already expired charges nothing.
    */
-  async settle(id: string, micros: number): Promise<void> {
+  /** Charges at most what was held; what was charged (0 when nothing was held any more). */
+  async settle(id: string, micros: number): Promise<number> {
     const hold = this.state.reserved[id]
     if (hold === undefined) {
-      if (!this.state.expired.includes(id)) return // settled or refunded already
+      if (!this.state.expired.includes(id)) return 0 // settled or refunded already
       this.state.anomalies++
       this.state.unbilledMicros += micros
       console.warn(JSON.stringify({ event: 'settled_after_hold_expired', micros }))
       await this.save()
-      return
+      return 0
     }
     delete this.state.reserved[id]
     const heldMicros = typeof hold === 'number' ? hold : hold.micros
@@ -179,6 +180,7 @@ export class AccessLedger extends DurableObject<Bindings> {
     if (this.state.balanceMicros !== null) this.state.balanceMicros -= charged
     this.state.spentMicros += charged
     await this.save()
+    return charged
   }
 
   async refund(id: string): Promise<void> {

@@ -84,16 +84,25 @@ function forbidden(code: string, message: string): Failure {
 
 /**
  * Settles a finished generation: the cost of the usage the upstream reported, or without a report
- * the reserved estimate. The ledger charges at most what it held.
+ * the reserved estimate. The ledger charges at most what it held; both amounts are returned.
  */
-export function settleGeneration(
+export async function settleGeneration(
   env: Bindings,
   ref: BillingRef,
   request: NormalizedImageRequest,
   usage: Record<string, unknown> | undefined,
-): Promise<void> {
-  const cost = usage ? costOf(request, usage) : ref.reservedMicros
-  return ledgerOf(env, ref.ledger).settle(ref.reservationId, cost)
+): Promise<{ costMicros: number; chargedMicros: number }> {
+  const costMicros = usage ? costOf(request, usage) : ref.reservedMicros
+  const chargedMicros = await ledgerOf(env, ref.ledger).settle(ref.reservationId, costMicros)
+  return { costMicros, chargedMicros }
+}
+
+/** What a generation nobody paid for was worth: its usage, or without a report its estimate. */
+export function generationCost(
+  request: NormalizedImageRequest,
+  usage: Record<string, unknown> | undefined,
+): number {
+  return usage ? costOf(request, usage) : estimateCost(request)
 }
 
 /**

@@ -3,6 +3,7 @@
  * so the core runs (and is tested) without Hono.
  */
 import type { Bindings } from '../env'
+import type { RequestNotes } from '../log/request-notes'
 import type { Principal } from '../principal'
 import type { Settings } from '../settings'
 
@@ -23,6 +24,8 @@ export interface GatewayContext {
   /** Keeps background work (R2 deletes, edge cache writes, hit counts) alive past the answer. */
   readonly waitUntil: (work: Promise<unknown>) => void
   readonly timing: TimingRecorder
+  /** The request's log row as the core learns it; unset: the request is not logged. */
+  readonly log?: RequestNotes
 }
 
 /** A recorder that records nothing. */

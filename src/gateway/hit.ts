@@ -4,6 +4,7 @@
  */
 
 import { answerResponse } from '../answer/respond'
+import { costOf } from '../billing/prices'
 import { recordHit } from '../billing/reservations'
 import type { NearbyStore } from '../cache/nearby'
 import type { Manifest } from '../cache/store'
@@ -21,6 +22,8 @@ export function answerHit(
 ): Obtained {
   const counting = recordHit(ctx.env, ctx.principal, request, entry.result.usage)
   if (counting) ctx.waitUntil(counting)
+  // The demo generator costs nothing, so its hits spare nothing.
+  ctx.log?.hit(entry.images, ctx.settings.demo ? 0 : costOf(request, entry.result.usage))
   const [first] = entry.images
   if (shape === 'redirect') {
     return first ? { kind: 'image', image: first, cache: 'HIT' } : fail({ kind: 'internal' })

@@ -30,6 +30,7 @@ export async function obtain(ctx: GatewayContext, ask: Ask): Promise<Obtained> {
     keep: settings.keepEditInputs,
   }
   let handedOver = false
+  ctx.log?.request(ask.request)
   try {
     assertUpstreamSupports(settings.upstream, ask.request)
     const store = nearbyStore(ctx)
@@ -65,6 +66,7 @@ async function join(
     ttlSeconds: settings.cacheTtlSeconds,
     payer: payerFor(settings, ctx.principal, request),
     keepAliveMs: settings.sseKeepAliveMs,
+    log: ctx.log?.identity(ctx.principal) ?? null,
   }
   ctx.timing.start(
     'owner',
@@ -78,6 +80,7 @@ async function join(
     return committed ? answerHit(ctx, ask, committed, miss.store) : fail({ kind: 'internal' })
   }
   if (joined.kind === 'failed') fail(joined.failure)
+  ctx.log?.owner(joined.cache)
   if (joined.upstreamFirstByteMs !== null)
     ctx.timing.metric(
       'upstream',

@@ -4,18 +4,13 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import type { AnswerShape } from '../answer/shapes'
-import {
-  type BillingRef,
-  type Payer,
-  refund,
-  reserve,
-  settleGeneration,
-} from '../billing/reservations'
+import { type BillingRef, type Payer, refund, reserve } from '../billing/reservations'
 import { openInput, releaseInputs, type StoredInputs } from '../cache/inputs'
 import { ResultStore, randomId } from '../cache/store'
 import type { Bindings } from '../env'
 import type { Failure } from '../failure'
-import type { ResultMeta } from '../result/result'
+import type { LogIdentity } from '../log/request-notes'
+import { requestedMeta } from '../result/result'
 import { kindOf, type NormalizedImageRequest } from '../schema/image-request'
 import type { UpstreamSettings } from '../settings'
 import { callUpstream } from '../upstream/client'
@@ -24,6 +19,7 @@ import { readUpstreamAnswer } from '../upstream/read-answer'
 import { targetFromSettings } from '../upstream/target'
 import { failureOf } from './errors'
 import { DEFAULT_GRACE_MS, Generation } from './generation'
+import { logGeneration, type Money, NO_MONEY, settle } from './generation-log'
 import { ResultWriter } from './result-writer'
 import { answerFrom, type JoinResult } from './waiter-answer'
 
@@ -52,6 +48,8 @@ export interface JoinRequest {
   payer: Payer | null
   /** Idle time before an SSE keep-alive comment. */
   keepAliveMs: number
+  /** Who this waiter is in the request log; unset: not logged. */
+  log?: LogIdentity | null
 }
 
 const wantsUrls = (shape: AnswerShape) =>
@@ -66,6 +64,8 @@ interface Running {
   writer: ResultWriter
   /** The request that started it: its payer pays. */
   starter: JoinRequest
+  /** The requests that joined it since, answered from it (logged with it). */
+  joiners: JoinRequest[]
   /**
    * Resolves once the generation may go on (paid for, needing no payment, or already ended), or
    * with the failure of the starter's reservation: then nothing started and it is gone.
@@ -101,12 +101,15 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       // Once any waiter has been given URLs, a failure must not delete the images behind them.
       if (!starting && wantsUrls(join.shape)) running.writer.keepImagesOnFailure()
       const refusal = await running.paid
-      if (starting)
-        return refusal ? { kind: 'failed', failure: refusal } : answerFrom(running, join)
+      if (starting) {
+        if (refusal) return { kind: 'failed', failure: refusal }
+        return answerFrom(running, join, join.replace ? 'BYPASS' : 'MISS')
+      }
       if (refusal) continue
       // A joiner's picture is paid for by whoever started the generation; its inputs are unused.
       this.ctx.waitUntil(releaseInputs(this.env.IMAGES, join.inputs, false))
-      return answerFrom(running, join)
+      running.joiners.push(join)
+      return answerFrom(running, join, 'JOIN')
     }
   }
 
@@ -154,7 +157,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
     const kind = kindOf(join.request)
     const generation = new Generation(store, meta, writer, join.keepAliveMs, DEFAULT_GRACE_MS, kind)
     const { promise: paid, resolve: decide } = Promise.withResolvers<Failure | null>()
-    const running = { id, generation, writer, starter: join, paid, decide }
+    const running = { id, generation, writer, starter: join, joiners: [], paid, decide }
     this.running = running
     this.track(this.run(running))
     return running
@@ -182,6 +185,9 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
     const { id, generation, writer, starter: join, decide } = running
     let billing: BillingRef | null = null
     let paid = false
+    let money: Money = NO_MONEY
+    /** The upstream that served it, for the log (the pool will name its serving entry here). */
+    let upstreamName: string | null = null
     const deadline = new AbortController()
     const timer = setTimeout(() => deadline.abort(), join.upstream.totalTimeoutMs)
     try {
@@ -190,6 +196,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       billing = payment.billing
       decide(null)
       const target = targetFromSettings(join.upstream)
+      upstreamName = target.kind
       const called = Date.now()
       const upstream = await callUpstream(target, {
         prompt: join.request.prompt,
@@ -209,10 +216,8 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
         afterChunk: () => both(writer.ready(), generation.ready()),
       })
       const meta = await writer.complete()
-      if (billing) {
-        await settleGeneration(this.env, billing, join.request, meta.usage)
-        paid = true
-      }
+      money = await settle(this.env, billing, join.request, meta.usage, target.kind)
+      paid = true
       this.ended(id, null)
       generation.finish({ kind: 'done', meta })
     } catch (error) {
@@ -223,7 +228,12 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
     } finally {
       clearTimeout(timer)
       decide(null) // a generation that ended before it was paid for: waiters see how it ended
-      if (billing && !paid) await refund(this.env, billing)
+      if (billing && !paid) {
+        await refund(this.env, billing)
+        money = { ...NO_MONEY, reservedMicros: billing.reservedMicros }
+      }
+      const ended = upstreamName && { upstream: upstreamName, money }
+      if (ended) this.track(logGeneration(this.env.USAGE, generation, running, ended))
       await releaseInputs(this.env.IMAGES, join.inputs, writer.inputsListed)
       if (this.running === running) this.running = null
       generation.whenIdle(() => this.track(writer.cleanup().catch(() => {})))
@@ -235,15 +245,4 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
 function both(a: Promise<unknown> | null, b: Promise<unknown> | null): Promise<unknown> | null {
   if (a && b) return Promise.all([a, b]).then(() => {})
   return a ?? b
-}
-
-/** What the request asked for, for completed events rebuilt before the upstream said more. */
-function requestedMeta(request: NormalizedImageRequest): ResultMeta {
-  return {
-    created: Math.floor(Date.now() / 1000),
-    size: request.size,
-    quality: request.quality,
-    background: request.background,
-    output_format: request.output_format,
-  }
 }

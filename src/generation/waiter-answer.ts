@@ -16,6 +16,8 @@ export type JoinResult =
       kind: 'answer'
       /** The generation answering: ask `failureOf(generationId)` how it ended, once its body has. */
       generationId: string
+      /** MISS: this request started it; JOIN: it shared a running one; BYPASS: a forced one. */
+      cache: 'MISS' | 'JOIN' | 'BYPASS'
       upstreamRequestId: string | null
       upstreamKind: 'remote' | 'demo'
       /** Milliseconds from calling the upstream to its headers; null before it answered. */
@@ -37,9 +39,11 @@ export interface Waiter {
 export async function answerFrom(
   { id, generation }: { id: string; generation: Generation },
   join: Waiter,
+  cache: 'MISS' | 'JOIN' | 'BYPASS' = 'MISS',
 ): Promise<JoinResult> {
   const started = () => ({
     generationId: id,
+    cache,
     upstreamRequestId: generation.upstream?.upstreamRequestId ?? null,
     upstreamKind: generation.upstream?.upstreamKind ?? join.upstream.kind,
     upstreamFirstByteMs: generation.upstream?.upstreamFirstByteMs ?? null,

@@ -2,6 +2,7 @@
  * One request as the log keeps it: plain data that a request's handling fills in, and the
  * normalization that fits any such value to the table, so one odd row never fails a batch.
  */
+import type { Principal } from '../principal'
 import { MAX_PROMPT_LENGTH } from '../schema/image-request'
 
 export const REQUEST_KINDS = ['generation', 'edit', 'embed'] as const
@@ -47,21 +48,15 @@ export interface RequestRow {
 }
 
 /**
- * Who called, shaped like the request's principal: a managed key (secret or publishable) is
- * logged by its id; the others by labels no managed id (`key_…`) can equal.
+ * Who called: a managed key (secret or publishable) is logged by its id; the others by labels no
+ * managed id (`key_…`) can equal.
  */
-export type Caller =
-  | { kind: 'managed'; id: string }
-  | { kind: 'key'; keyIndex: number }
-  | { kind: 'signed' }
-  | { kind: 'anonymous' }
-
-export function callerKeyId(caller: Caller): string {
-  switch (caller.kind) {
+export function callerKeyId(principal: Principal): string {
+  switch (principal.kind) {
     case 'managed':
-      return caller.id
-    case 'key':
-      return `operator:${caller.keyIndex}`
+      return principal.id
+    case 'operator':
+      return `operator:${principal.keyIndex}`
     case 'signed':
       return 'embed'
     case 'anonymous':

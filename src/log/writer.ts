@@ -36,11 +36,35 @@ async function inBatches(db: D1Database, statements: D1PreparedStatement[]): Pro
     await db.batch(statements.slice(start, start + MAX_BATCH))
 }
 
+/**
+ * One request's row may be written twice, by the worker that answered (who, what, the cache,
+ * timings) and by the generation's owner (money, pictures, how it ended), in either order: each
+ * column merges so the result is the same whichever comes first, and a repeated write changes
+ * nothing. Amounts and the status keep the larger; texts the first known; pictures the longer list.
+ */
 const INSERT_REQUEST = `INSERT INTO request_log (id, created_at, key_id, kind, model, size, quality,
   n, cache, status, code, reserved_micros, charged_micros, cost_micros, saved_micros, upstream,
   duration_ms, ttfb_ms, image_count, images, prompt)
   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-  ?21) ON CONFLICT (id) DO NOTHING`
+  ?21) ON CONFLICT (id) DO UPDATE SET
+  created_at = MIN(created_at, excluded.created_at),
+  model = COALESCE(model, excluded.model),
+  size = COALESCE(size, excluded.size),
+  quality = COALESCE(quality, excluded.quality),
+  n = COALESCE(n, excluded.n),
+  cache = COALESCE(cache, excluded.cache),
+  status = MAX(status, excluded.status),
+  code = COALESCE(code, excluded.code),
+  reserved_micros = MAX(reserved_micros, excluded.reserved_micros),
+  charged_micros = MAX(charged_micros, excluded.charged_micros),
+  cost_micros = MAX(cost_micros, excluded.cost_micros),
+  saved_micros = MAX(saved_micros, excluded.saved_micros),
+  upstream = COALESCE(upstream, excluded.upstream),
+  duration_ms = COALESCE(duration_ms, excluded.duration_ms),
+  ttfb_ms = COALESCE(ttfb_ms, excluded.ttfb_ms),
+  images = CASE WHEN excluded.image_count > image_count THEN excluded.images ELSE images END,
+  image_count = MAX(image_count, excluded.image_count),
+  prompt = COALESCE(prompt, excluded.prompt)`
 
 /** The values of one row, in INSERT_REQUEST's order. */
 export function requestValues(row: RequestRow): (string | number | null)[] {
@@ -71,8 +95,8 @@ export function requestValues(row: RequestRow): (string | number | null)[] {
 }
 
 /**
- * Records requests; never rejects. A row whose id is already on record is left as it was (a
- * retried write changes nothing). No database (the binding absent) records nothing.
+ * Records requests; never rejects. A row whose id is already on record is merged with it (see
+ * INSERT_REQUEST). No database (the binding absent) records nothing.
  */
 export function writeRequests(
   db: D1Database | undefined,

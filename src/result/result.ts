@@ -28,6 +28,12 @@ export interface ResultMeta {
   usage?: Record<string, unknown>
 }
 
+/** What a request asked for, for completed events rebuilt before the upstream said more. */
+export function requestedMeta(request: Omit<ResultMeta, 'created' | 'usage'>): ResultMeta {
+  const { size, quality, background, output_format } = request
+  return { created: Math.floor(Date.now() / 1000), size, quality, background, output_format }
+}
+
 /** Recognises an image by its signature bytes, so the stored content type is never a guess. */
 export function sniffImage(bytes: Uint8Array): ImageExt | null {
   const at = (i: number) => bytes[i]

@@ -16,6 +16,7 @@ import { editFormSchema, editJsonSchema, MAX_INPUT_IMAGES } from '../schema/edit
 import { editStreamEventSchema, imagesResponseSchema } from '../schema/responses'
 import { gatewayContext } from './gateway-context'
 import { CLIENT_KEY, errorResponses, KEY_ERRORS, openApiRouter, SLOW_BODY } from './openapi'
+import { logRequests } from './request-log'
 
 export const edits = openApiRouter()
 
@@ -59,7 +60,7 @@ const route = createRoute({
   description:
     'OpenAI-compatible: `client.images.edit(...)` works unchanged. Pictures come as multipart files, or in the JSON form as `images: [{image_url}]` (https or data: URLs). They are hashed as they stream in: the same pictures, prompt and options are one cached result (`x-cache`), made once however many ask. Streams `image_edit.partial_image` then `image_edit.completed` events with `stream: true`.',
   security: CLIENT_KEY,
-  middleware: [requireCaller] as const,
+  middleware: [logRequests('edit'), requireCaller] as const,
   request: {
     headers: z.object({
       'cache-control': z.string().optional().meta({
@@ -105,7 +106,10 @@ edits.openapi(route, async (c) => {
       callerMayFetch: hosts !== null || mayFetchUrls(principal),
     },
     bodyTimeoutMs: settings.requestBodyTimeoutMs,
-    admit: (request) => authorize(settings, principal, request),
+    admit: (request) => {
+      c.var.requestLog?.request(request)
+      authorize(settings, principal, request)
+    },
   })
   const replace = mayRegenerate(principal) && wantsFreshResult(c.req.header('cache-control'))
   const obtained = await obtain(gatewayContext(c), {

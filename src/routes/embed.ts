@@ -13,6 +13,7 @@ import { streamEventSchema } from '../schema/responses'
 import { generationPayload } from '../upstream/payload'
 import { gatewayContext } from './gateway-context'
 import { errorResponses, KEY_ERRORS, NO_KEY, openApiRouter } from './openapi'
+import { logRequests } from './request-log'
 
 export const embed = openApiRouter()
 
@@ -23,7 +24,7 @@ const show = createRoute({
   description:
     'Redirects to the stored image, generating it on the first visit. Needs `sig` (from `npm run sign` or POST /v1/images/embed/sign) or a publishable `key`, except on the demo generator. The image parameters are those of the generation request.',
   security: NO_KEY,
-  middleware: [embedCaller] as const,
+  middleware: [logRequests('embed'), embedCaller] as const,
   request: { query: embedQuerySchema },
   responses: {
     200: {
@@ -48,6 +49,7 @@ const show = createRoute({
 embed.openapi(show, async (c) => {
   const { request: input, watch, variant } = c.req.valid('query')
   const request = normalize(input)
+  c.var.requestLog?.request(request)
   authorize(c.var.settings, c.get('principal'), request)
   // A variant this gateway cannot make is refused before anything is spent.
   if (variant.width !== undefined || variant.format !== undefined)

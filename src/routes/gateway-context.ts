@@ -23,5 +23,6 @@ export function gatewayContext(c: AppContext): GatewayContext {
     settings: c.var.settings,
     principal: c.get('principal'),
     origin: new URL(c.req.url).origin,
+    log: c.var.requestLog,
   }
 }

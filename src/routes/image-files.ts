@@ -6,6 +6,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { VARIANT_FORMATS, variantFields, variantSpec } from '../cache/variants'
 import { fail } from '../errors'
 import { serveImageFile } from '../gateway/image-file'
+import { countViews } from '../log/writer'
 import { IMAGE_TYPES, type ImageExt } from '../result/result'
 import { rejectInvalid } from '../schema/validation-hook'
 import { fileContext } from './gateway-context'
@@ -55,10 +56,16 @@ const file = createRoute({
 
 imageFiles.openapi(
   file,
-  (c) => {
-    const [id, ext] = c.req.valid('param').file.split('.') as [string, ImageExt]
+  async (c) => {
+    const name = c.req.valid('param').file
+    const [id, ext] = name.split('.') as [string, ImageExt]
     const spec = variantSpec(c.req.valid('query'), ext)
-    return serveImageFile(fileContext(c), c.req.raw, { id, ext }, spec)
+    const response = await serveImageFile(fileContext(c), c.req.raw, { id, ext }, spec)
+    // A view (shown, or revalidated), counted per image and UTC day in the request log; a part
+    // of a Range download is not one. Variants count as views of their original.
+    if (response.status === 200 || response.status === 304)
+      c.executionCtx.waitUntil(countViews(c.env.USAGE, [{ image: name, at: Date.now() }]))
+    return response
   },
   // Anything that is not a stored image's name is an unknown image, as before this route existed;
   // a width or format that is not offered is a 400 naming it.

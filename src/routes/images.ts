@@ -15,6 +15,7 @@ import { generationPayload } from '../upstream/payload'
 import { gatewayContext } from './gateway-context'
 import { BODY_ERRORS, CLIENT_KEY, errorResponses, KEY_ERRORS, openApiRouter } from './openapi'
 import { jsonBody } from './request-body'
+import { logRequests } from './request-log'
 
 export const images = openApiRouter()
 
@@ -25,7 +26,7 @@ const generations = createRoute({
   description:
     "OpenAI-compatible. Per-model rules (sizes, transparency) are described on the fields; a violation is a 400 naming the field. Answers carry `x-cache` (HIT, MISS or BYPASS) and, on misses, the upstream's `x-request-id`.",
   security: CLIENT_KEY,
-  middleware: [requireCaller, ...jsonBody] as const,
+  middleware: [logRequests('generation'), requireCaller, ...jsonBody] as const,
   request: {
     headers: z.object({
       'cache-control': z.string().optional().meta({
@@ -57,6 +58,7 @@ images.openapi(generations, async (c) => {
   const input = c.req.valid('json')
   const request = normalize(input)
   const principal = c.get('principal')
+  c.var.requestLog?.request(request)
   authorize(c.var.settings, principal, request)
   const replace =
     mayRegenerate(principal) && wantsFreshResult(c.req.valid('header')['cache-control'])

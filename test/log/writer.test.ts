@@ -56,17 +56,41 @@ describe('writing requests', () => {
     expect(stored.get('over')).toBe(`${longest}\uFFFD`)
   })
 
-  it('writes more rows than one batch holds, and leaves a row already on record as it was', async () => {
+  it('writes more rows than one batch holds, and a repeated write changes nothing', async () => {
     const rows = Array.from({ length: MAX_BATCH * 2 + 3 }, (_, i) => row({ createdAt: T0 + i }))
     const batch = vi.spyOn(db(), 'batch')
     await writeRequests(db(), rows)
     expect(batch).toHaveBeenCalledTimes(3)
     batch.mockRestore()
-    const first = rows[0] ?? row()
-    await writeRequests(db(), [{ ...first, status: 500, prompt: 'changed' }])
+    await writeRequests(db(), rows.slice(0, 5))
     const stored = await all()
     expect(stored).toHaveLength(rows.length)
-    expect(stored.at(-1)).toEqual(first)
+    expect(stored.toReversed()).toEqual(rows)
+  })
+
+  it('merges the worker’s part of a row and the owner’s, in either order, into the same row', async () => {
+    const whole = row({ status: 502, code: 'upstream_error', chargedMicros: 0, images: [] })
+    // What the worker knows when the answer began, and what the owner knows when it ended.
+    const worker = row({
+      ...whole,
+      status: 200,
+      code: null,
+      reservedMicros: 0,
+      costMicros: 0,
+      upstream: null,
+      durationMs: null,
+    })
+    const owner = row({ ...whole, cache: null, ttfbMs: null, images: [] })
+    for (const order of [
+      [worker, owner],
+      [owner, worker],
+    ]) {
+      await db().exec('DELETE FROM request_log')
+      for (const part of order) await writeRequests(db(), [part])
+      expect(await all()).toEqual([whole])
+    }
+    await writeRequests(db(), [row({ ...whole, images: [FILE, FILE] })])
+    expect((await all())[0]?.images).toEqual([FILE, FILE])
   })
 
   it('records nothing, and asks nothing, without a database', async () => {
