@@ -117,11 +117,17 @@ function requestRow(row) {
       el(
         'p',
         { class: 'muted small' },
-        `${when(row.created_at)} · ${row.kind} · key ${row.key_id} · `,
+        `${when(row.created_at)} · ${row.kind} · ${keyName(row.key_id)} · `,
         el('code', {}, row.id),
       ),
     ),
   )
+}
+
+/** A managed key by its name and id; `anonymous`, `embed` and `operator:N` as they are. */
+function keyName(id) {
+  const key = knownKeys.find((known) => known.id === id)
+  return key ? `key ${key.name} (${id})` : id
 }
 
 const fact = (name, text, extra = '') =>

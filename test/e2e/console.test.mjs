@@ -170,9 +170,7 @@ test('a key is created with its permissions and shown once, with a copy button; 
   created = { id, secret }
 })
 
-test('a request with the key shows in Activity with its thumbnail and its cost', {
-  todo: 'rows are written once the log helper wires the writer (branch p2-log)',
-}, async () => {
+test('a request with the key shows in Activity with its thumbnail and its cost', async () => {
   const made = await generate(created.secret, 'a lighthouse at dawn')
   assert.equal(made.status, 200, await made.clone().text())
   await open('activity')
@@ -188,8 +186,9 @@ test('a request with the key shows in Activity with its thumbnail and its cost',
     src: img.currentSrc,
     width: img.naturalWidth,
   }))
-  assert.match(thumb.src, /\/v1\/images\/[0-9a-f]{32}\.png(\?width=256&format=webp)?$/)
-  assert.ok(thumb.width > 0 && thumb.width <= 1024)
+  // wrangler dev has the Images binding (sharp): the thumbnail is the 256-wide variant.
+  assert.match(thumb.src, /\/v1\/images\/[0-9a-f]{32}\.png\?width=256&format=webp$/)
+  assert.equal(thumb.width, 256)
   assert.match(await row.locator('[data-field="cost"]').textContent(), /cost \$0\.00/)
   assert.equal(await row.locator('[data-field="model"]').textContent(), 'gpt-image-1-mini')
   assert.equal(await row.locator('[data-field="cache"]').textContent(), 'MISS')
@@ -197,6 +196,21 @@ test('a request with the key shows in Activity with its thumbnail and its cost',
   await page.waitForFunction(() => document.querySelector('#picture img')?.naturalWidth === 1024)
   await page.screenshot({ path: `${SHOTS}/picture.png` })
   await page.click('#picture-close')
+})
+
+test('without the Images binding (variants refused) the thumbnail is the picture itself', async () => {
+  const refuse = (route) =>
+    route.fulfill({ status: 400, contentType: 'application/json', body: '{"error":{}}' })
+  await page.route('**/v1/images/*.png?width=256&format=webp', refuse)
+  await open('activity')
+  await page.waitForFunction(() => {
+    const img = document.querySelector('.request .thumb img')
+    return img?.complete && img.naturalWidth > 0
+  })
+  const thumb = await page.$eval('.request .thumb img', (img) => [img.currentSrc, img.naturalWidth])
+  assert.match(thumb[0], /\/v1\/images\/[0-9a-f]{32}\.png$/)
+  assert.equal(thumb[1], 1024)
+  await page.unroute('**/v1/images/*.png?width=256&format=webp', refuse)
 })
 
 test('a hostile prompt is shown as text, and nothing of it runs', async () => {
