@@ -286,6 +286,25 @@ test('the overview counts the requests and shows the charts', async () => {
   await page.screenshot({ path: `${SHOTS}/overview.png`, fullPage: true })
 })
 
+test('the upstreams panel shows when the pool answers GET /v1/admin/upstreams', async () => {
+  const pool = (route) =>
+    route.fulfill({
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({
+        data: [{ name: '<b>azure-east</b>', state: 'healthy', in_flight: 2, url: null }],
+      }),
+    })
+  await page.route('**/v1/admin/upstreams', pool)
+  await open('overview')
+  assert.equal(await page.isVisible('#upstreams-panel'), true)
+  const item = page.locator('#upstreams li')
+  assert.equal(await item.locator('strong').textContent(), '<b>azure-east</b>')
+  assert.match(await item.textContent(), /state: healthy.*in_flight: 2/)
+  await page.screenshot({ path: `${SHOTS}/overview-pool.png`, fullPage: true })
+  await page.unroute('**/v1/admin/upstreams', pool)
+})
+
 test('revoking the key (asked twice) makes it answer 401', async () => {
   await open('keys')
   const card = page.locator(`.key-card[data-key="${created.id}"]`)
