@@ -2,7 +2,7 @@
 // ratio and savings, errors by code among recent requests, and the upstreams when a pool answers.
 import { call, optional, withQuery } from './api.js'
 import { barChart } from './chart.js'
-import { count, el, fill, usd, utcDay } from './dom.js'
+import { count, el, fill, usd, utcDay, when } from './dom.js'
 
 const DAYS = 30
 /** Errors are tallied over this many of the latest requests (one page of the request list). */
@@ -104,31 +104,42 @@ function showErrors(rows) {
   )
 }
 
-/** The pool's upstreams, any shape of row: their name and state fields. */
+/**
+ * The pool's upstreams (GET /v1/admin/upstreams): each one's state, images in the last minute
+ * against its capacity, queue and last error. No route (404): no panel.
+ */
 function showUpstreams(answer) {
   const panel = document.getElementById('upstreams-panel')
   panel.hidden = answer === null
   if (answer === null) return
-  const rows = Array.isArray(answer) ? answer : (answer.data ?? [])
+  const rows = answer.data ?? []
   fill(
     'upstreams',
     rows.length === 0
-      ? el('p', { class: 'muted' }, 'No upstreams.')
-      : el(
-          'ul',
-          { class: 'upstreams' },
-          rows.map((row) =>
-            el(
-              'li',
-              {},
-              el('strong', {}, String(row.name ?? row.id ?? 'upstream')),
-              Object.entries(row)
-                .filter(
-                  ([name, value]) => name !== 'name' && value !== null && typeof value !== 'object',
-                )
-                .map(([name, value]) => el('span', { class: 'pair' }, `${name}: ${value}`)),
-            ),
-          ),
-        ),
+      ? el(
+          'p',
+          { class: 'muted' },
+          answer.pooled === false ? 'No pool: UPSTREAMS is not set.' : 'No upstreams.',
+        )
+      : el('ul', { class: 'upstreams' }, rows.map(upstreamItem)),
+  )
+}
+
+function upstreamItem(row) {
+  const pair = (text) => el('span', { class: 'pair' }, text)
+  const capacity = row.capacity === null || row.capacity === undefined ? '?' : row.capacity
+  return el(
+    'li',
+    { 'data-upstream': row.name },
+    el('strong', {}, String(row.name)),
+    el('span', { class: `tag ${row.state === 'healthy' ? 'hit' : 'bad'}` }, String(row.state)),
+    row.kind ? pair(String(row.kind)) : null,
+    row.images_last_minute === undefined
+      ? null
+      : pair(`${row.images_last_minute}/${capacity} images a minute`),
+    row.queue_length === undefined ? null : pair(`queue ${row.queue_length}`),
+    row.last_error
+      ? pair(`last error ${row.last_error.category} at ${when(row.last_error.at)}`)
+      : null,
   )
 }

@@ -292,15 +292,44 @@ test('the upstreams panel shows when the pool answers GET /v1/admin/upstreams', 
       status: 200,
       contentType: 'application/json',
       body: JSON.stringify({
-        data: [{ name: '<b>azure-east</b>', state: 'healthy', in_flight: 2, url: null }],
+        object: 'list',
+        pooled: true,
+        data: [
+          {
+            name: '<b>azure-east</b>',
+            kind: 'azure',
+            state: 'healthy',
+            images_last_minute: 2,
+            capacity: 20,
+            capacity_source: 'declared',
+            state_until: null,
+            last_error: null,
+            queue_length: 0,
+          },
+          {
+            name: 'openai',
+            kind: 'openai',
+            state: 'cooling_down',
+            images_last_minute: 0,
+            capacity: null,
+            capacity_source: null,
+            state_until: null,
+            last_error: { category: 'rate_limited', at: new Date().toISOString() },
+            queue_length: 1,
+          },
+        ],
       }),
     })
   await page.route('**/v1/admin/upstreams', pool)
   await open('overview')
   assert.equal(await page.isVisible('#upstreams-panel'), true)
-  const item = page.locator('#upstreams li')
-  assert.equal(await item.locator('strong').textContent(), '<b>azure-east</b>')
-  assert.match(await item.textContent(), /state: healthy.*in_flight: 2/)
+  const items = page.locator('#upstreams li')
+  assert.equal(await items.first().locator('strong').textContent(), '<b>azure-east</b>')
+  assert.match(await items.first().textContent(), /healthy.*azure.*2\/20 images a minute.*queue 0/)
+  assert.match(
+    await items.last().textContent(),
+    /cooling_down.*0\/\? images a minute.*queue 1.*last error rate_limited/,
+  )
   await page.screenshot({ path: `${SHOTS}/overview-pool.png`, fullPage: true })
   await page.unroute('**/v1/admin/upstreams', pool)
 })
