@@ -1,16 +1,18 @@
-// Runs `wrangler dev` on a loopback port with fresh local state, for the browser tests and the
-// benchmarks: starts it, waits until it answers, and stops it and removes its state afterwards.
-import { execFileSync, spawn } from 'node:child_process'
+// Runs `wrangler dev` on a loopback port with fresh local state (D1 migrations applied), for the
+// browser tests and the benchmarks: starts it, waits until it answers, and stops it and removes
+// its state afterwards.
+import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { applyLocalMigrations } from './local-d1.mjs'
 
 /**
  * @param {{ port: number, vars?: Record<string, string>, config?: string, configs?: string[],
  *   readyPath?: string }} options
  * `vars` are passed as `--var NAME:VALUE` (they reach the first worker only); `configs` runs several
- * workers in one session, the first one primary; `readyPath` is polled until it answers;
- * `migrate` applies the D1 migrations to the fresh state first (the request log's tables).
+ * workers in one session, the first one primary; `readyPath` is polled until it answers. The
+ * answer's `state` is the folder of its local state (for `wrangler d1 execute --persist-to`).
  */
 export async function startWranglerDev({
   port,
@@ -18,14 +20,10 @@ export async function startWranglerDev({
   config,
   configs = config ? [config] : [],
   readyPath = '/',
-  migrate = false,
 }) {
   const state = mkdtempSync(join(tmpdir(), 'wrangler-dev-'))
-  if (migrate) {
-    const apply = ['d1', 'migrations', 'apply', 'USAGE', '--local', '--persist-to', state]
-    for (const file of configs) apply.push('-c', file)
-    execFileSync('wrangler', apply, { stdio: 'ignore', env: { ...process.env, CI: '1' } })
-  }
+  // The request log's schema, in the fresh state the first worker will use.
+  applyLocalMigrations({ config: configs[0], persistTo: state, quiet: true })
   const args = ['dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state]
   args.push('--log-level', 'error', '--show-interactive-dev-session=false')
   for (const file of configs) args.push('-c', file)

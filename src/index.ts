@@ -3,6 +3,7 @@
  */
 import { timing } from 'hono/timing'
 import { cors } from './access/cors'
+import type { Bindings } from './env'
 import { fail, handleError } from './errors'
 import { observe } from './observability'
 import { admin } from './routes/admin'
@@ -16,6 +17,7 @@ import { models } from './routes/models'
 import { openApiRouter, serveDocument } from './routes/openapi'
 import { serveSharedScripts } from './routes/shared-scripts'
 import { usage } from './routes/usage'
+import { scheduled } from './scheduled'
 import { loadSettings } from './settings'
 
 const app = openApiRouter()
@@ -43,7 +45,8 @@ app.notFound((c) =>
 )
 app.onError(handleError)
 
-export default app
+export { app }
+export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Bindings>
 export { KeyIndex } from './access/key-index'
 export { BatchRecord } from './background/batches/batch-record'
 export { JobRecord } from './background/jobs/job-record'

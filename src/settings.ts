@@ -58,6 +58,8 @@ export interface Settings {
   readonly adminTokenGuessesPerMinute: number
   readonly dailyBudgetUsd: number
   readonly corsOrigins: readonly string[]
+  /** Days the request log keeps a request (image view counts too); admin actions stay. */
+  readonly usageRetentionDays: number
 }
 
 /** The upstream used when a key is set without a base URL. */
@@ -98,6 +100,7 @@ function toSettings(vars: ParsedVariables): Settings {
     adminTokenGuessesPerMinute: vars.ADMIN_TOKEN_GUESSES_PER_MINUTE,
     dailyBudgetUsd: vars.DAILY_BUDGET_USD,
     corsOrigins: vars.CORS_ORIGINS,
+    usageRetentionDays: vars.USAGE_RETENTION_DAYS,
   })
 }
 

@@ -139,6 +139,8 @@ export const VARIABLES = {
         return items[0] === 'none' ? [] : items.map((item) => item.toLowerCase())
       }),
   },
+  /** The request log's rows are deleted this many days after their request (a cron trigger). */
+  USAGE_RETENTION_DAYS: { kind: 'var', rule: whole('days', 1, 3650, 30) },
   CORS_ORIGINS: {
     kind: 'var',
     rule: listOf('must list exact origins such as https://example.com, comma-separated', (item) =>

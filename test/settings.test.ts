@@ -43,6 +43,7 @@ describe('settingsOf', () => {
       adminTokenGuessesPerMinute: 10,
       dailyBudgetUsd: 1,
       corsOrigins: [],
+      usageRetentionDays: 30,
     })
     expect(Object.isFrozen(settings)).toBe(true)
     expect(Object.isFrozen(settings.upstream)).toBe(true)

@@ -16,7 +16,8 @@ export const COORDINATOR_NAME = 'bench-coordinator'
 
 /**
  * A copy of a config in a temporary directory: relative paths made absolute, and `vars` added to
- * its [vars] table (`--var` only reaches the first worker of a session).
+ * its [vars] table (`--var` only reaches the first worker of a session); without the request log
+ * when BENCH_LOG=off.
  */
 function materialize(file, dir, vars) {
   const compatibility = new Map(
@@ -24,10 +25,12 @@ function materialize(file, dir, vars) {
   )
   let text = readFileSync(join(here, file), 'utf8')
     .replace(
-      /^(main|directory) = "(\.[^"]*)"$/gm,
+      /^(main|directory|migrations_dir) = "(\.[^"]*)"$/gm,
       (_, key, path) => `${key} = ${JSON.stringify(resolve(here, path))}`,
     )
     .replace(COMPATIBILITY, (line, key) => compatibility.get(key) ?? line)
+  // BENCH_LOG=off: no request log, to measure what logging adds (the rest of the file follows it).
+  if (process.env.BENCH_LOG === 'off') text = text.replace(/\n# The request log[^]*$/, '\n')
   const lines = Object.entries(vars).map(([name, value]) => `${name} = ${JSON.stringify(value)}`)
   text = text.replace(/^\[vars\]$/m, `[vars]\n${lines.join('\n')}`)
   const out = join(dir, file)

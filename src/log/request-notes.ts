@@ -98,7 +98,8 @@ export class RequestNotes {
     const elapsed = Math.max(0, at - row.createdAt)
     if (failure) Object.assign(row, failureFields(failure))
     else row.ttfbMs = elapsed
-    if (!this.byOwner) row.durationMs = elapsed
+    // Until the answer began; the owner's row runs to the generation's end, and the longer stays.
+    row.durationMs = elapsed
     return row
   }
 }

@@ -40,7 +40,9 @@ async function inBatches(db: D1Database, statements: D1PreparedStatement[]): Pro
  * One request's row may be written twice, by the worker that answered (who, what, the cache,
  * timings) and by the generation's owner (money, pictures, how it ended), in either order: each
  * column merges so the result is the same whichever comes first, and a repeated write changes
- * nothing. Amounts and the status keep the larger; texts the first known; pictures the longer list.
+ * nothing. Amounts and the status keep the larger; texts the first known; pictures the longer
+ * list; the duration the longer (the worker's runs until the answer began, the owner's until the
+ * generation ended).
  */
 const INSERT_REQUEST = `INSERT INTO request_log (id, created_at, key_id, kind, model, size, quality,
   n, cache, status, code, reserved_micros, charged_micros, cost_micros, saved_micros, upstream,
@@ -60,7 +62,8 @@ const INSERT_REQUEST = `INSERT INTO request_log (id, created_at, key_id, kind, m
   cost_micros = MAX(cost_micros, excluded.cost_micros),
   saved_micros = MAX(saved_micros, excluded.saved_micros),
   upstream = COALESCE(upstream, excluded.upstream),
-  duration_ms = COALESCE(duration_ms, excluded.duration_ms),
+  duration_ms = MAX(COALESCE(duration_ms, excluded.duration_ms),
+    COALESCE(excluded.duration_ms, duration_ms)),
   ttfb_ms = COALESCE(ttfb_ms, excluded.ttfb_ms),
   images = CASE WHEN excluded.image_count > image_count THEN excluded.images ELSE images END,
   image_count = MAX(image_count, excluded.image_count),

@@ -27,7 +27,6 @@ before(async () => {
   server = await startWranglerDev({
     port: PORT,
     readyPath: '/v1/models',
-    migrate: true,
     vars: { UPSTREAM_API_KEY: '', UPSTREAM_BASE_URL: '', GATEWAY_KEYS: '', ADMIN_TOKEN: ADMIN },
   })
   browser = await launchChromium()

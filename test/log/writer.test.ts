@@ -78,7 +78,7 @@ describe('writing requests', () => {
       reservedMicros: 0,
       costMicros: 0,
       upstream: null,
-      durationMs: null,
+      durationMs: 300,
     })
     const owner = row({ ...whole, cache: null, ttfbMs: null, images: [] })
     for (const order of [

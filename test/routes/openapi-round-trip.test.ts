@@ -10,7 +10,7 @@ import { Validator } from '@cfworker/json-schema'
 import { describe, expect, it } from 'vitest'
 import type { ZodType } from 'zod'
 import { signedEmbedUrl } from '../../src/embed/signing'
-import app from '../../src/index'
+import { app } from '../../src/index'
 import { CLIENT_KEY, callGateway, ENVS, fakeUpstream, GATEWAY_URL } from '../helpers/gateway'
 
 const SECRET = 'embed-secret-for-tests'

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { z } from 'zod'
 import { VARIANT_FIELDS } from '../../shared/embed-fields.js'
 import { EMBED_FIELDS } from '../../src/embed/embed-request'
-import app from '../../src/index'
+import { app } from '../../src/index'
 import { imageRequestSchema } from '../../src/schema/image-request'
 import {
   errorEnvelopeSchema,
