@@ -83,3 +83,34 @@ test('/docs renders with no violation or console error', async () => {
   assert.deepEqual(errors, [])
   await context.close()
 })
+
+test('<gpt-image> on a site with a strict policy of its own (no inline style) looks right', {
+  timeout: 60_000,
+}, async () => {
+  const { context, page, errors } = await watched()
+  // The site's own policy in a meta element (a page on another origin would meet Chromium's
+  // local network access checks against the loopback gateway).
+  const policy = `default-src 'none'; script-src ${BASE}; style-src 'none'; img-src ${BASE} data:; connect-src ${BASE}`
+  await page.setContent(
+    `<meta http-equiv="Content-Security-Policy" content="${policy}"><script type="module" src="${BASE}/embed.js"></script><gpt-image prompt="a strict fox" size="1024x1024" partial_images="1"></gpt-image>`,
+  )
+  const seen = await page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const element = document.querySelector('gpt-image')
+        const ready = () => {
+          const img = element.shadowRoot.querySelector('img')
+          resolve({ width: img.naturalWidth, display: getComputedStyle(element).display })
+        }
+        customElements.whenDefined('gpt-image').then(() => {
+          element.addEventListener('load', ready)
+          element.addEventListener('error', (event) => reject(new Error(event.detail)))
+        })
+      }),
+  )
+  assert.equal(seen.width, 1024)
+  assert.equal(seen.display, 'inline-block', "the element's own sheet applies")
+  assert.deepEqual(await page.evaluate(() => window.__violations), [])
+  assert.deepEqual(errors, [])
+  await context.close()
+})
