@@ -30,7 +30,7 @@ function materialize(file, dir, vars) {
     )
     .replace(COMPATIBILITY, (line, key) => compatibility.get(key) ?? line)
   // BENCH_LOG=off: no request log, to measure what logging adds (the rest of the file follows it).
-  if (process.env.BENCH_LOG === 'off') text = text.replace(/\n# The request log[^]*$/, '\n')
+  if (process.env.BENCH_LOG === 'off') text = text.replace(/\n# The request log[\s\S]*$/, '\n')
   const lines = Object.entries(vars).map(([name, value]) => `${name} = ${JSON.stringify(value)}`)
   text = text.replace(/^\[vars\]$/m, `[vars]\n${lines.join('\n')}`)
   const out = join(dir, file)

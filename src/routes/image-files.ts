@@ -6,7 +6,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { VARIANT_FORMATS, variantFields, variantSpec } from '../cache/variants'
 import { fail } from '../errors'
 import { serveImageFile } from '../gateway/image-file'
-import { countViews } from '../log/writer'
+import { imageViews } from '../log/view-buffer'
 import { IMAGE_TYPES, type ImageExt } from '../result/result'
 import { rejectInvalid } from '../schema/validation-hook'
 import { fileContext } from './gateway-context'
@@ -63,8 +63,10 @@ imageFiles.openapi(
     const response = await serveImageFile(fileContext(c), c.req.raw, { id, ext }, spec)
     // A view (shown, or revalidated), counted per image and UTC day in the request log; a part
     // of a Range download is not one. Variants count as views of their original.
-    if (response.status === 200 || response.status === 304)
-      c.executionCtx.waitUntil(countViews(c.env.USAGE, [{ image: name, at: Date.now() }]))
+    if (response.status === 200 || response.status === 304) {
+      const waitUntil = (work: Promise<unknown>) => c.executionCtx.waitUntil(work)
+      imageViews.add(c.env.USAGE, { image: name, at: Date.now() }, waitUntil)
+    }
     return response
   },
   // Anything that is not a stored image's name is an unknown image, as before this route existed;
