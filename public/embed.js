@@ -25,13 +25,22 @@ const STYLE = `
   .status:empty { display: none; }
 `
 
+/**
+ * The look as a constructed sheet where the browser has them: a host page's style-src (which
+ * blocks an inline <style>) does not apply to it, so the element looks right under a strict CSP.
+ */
+const SHEET = 'adoptedStyleSheets' in ShadowRoot.prototype ? new CSSStyleSheet() : null
+SHEET?.replaceSync(STYLE)
+
 class GptImage extends HTMLElement {
   static observedAttributes = ['src', ...PARAMS, ...VARIANT_FIELDS]
 
   constructor() {
     super()
     const root = this.attachShadow({ mode: 'open' })
-    root.innerHTML = `<style>${STYLE}</style><img part="image" alt=""><div class="status" part="status" role="status"></div>`
+    if (SHEET) root.adoptedStyleSheets = [SHEET]
+    const style = SHEET ? '' : `<style>${STYLE}</style>`
+    root.innerHTML = `${style}<img part="image" alt=""><div class="status" part="status" role="status"></div>`
     this.img = root.querySelector('img')
     this.status = root.querySelector('.status')
     this.source = null

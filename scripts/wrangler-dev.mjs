@@ -11,7 +11,8 @@ import { applyLocalMigrations } from './local-d1.mjs'
  * @param {{ port: number, vars?: Record<string, string>, config?: string, configs?: string[],
  *   readyPath?: string }} options
  * `vars` are passed as `--var NAME:VALUE` (they reach the first worker only); `configs` runs several
- * workers in one session, the first one primary; `readyPath` is polled until it answers.
+ * workers in one session, the first one primary; `readyPath` is polled until it answers. The
+ * answer's `state` is the folder of its local state (for `wrangler d1 execute --persist-to`).
  */
 export async function startWranglerDev({
   port,
@@ -48,7 +49,7 @@ export async function startWranglerDev({
         () => false,
       )
     )
-      return { child, url, stop }
+      return { child, url, stop, state }
   }
   await stop()
   throw new Error(`wrangler dev did not start:\n${output}`)

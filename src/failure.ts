@@ -20,8 +20,11 @@ export type Failure =
   | { kind: 'gateway_closed' }
   | { kind: 'missing_signature' }
   | { kind: 'forbidden'; message: string; code: string; param: string | null }
-  /** `scope: 'client'`: one client's own window within a publishable key's. */
-  | { kind: 'rate_limited'; limit: number; reset: number; scope?: 'client' }
+  /**
+   * `scope: 'client'`: one client's own window within a publishable key's; `'admin_token'`: a
+   * client's window of wrong ADMIN_TOKENs.
+   */
+  | { kind: 'rate_limited'; limit: number; reset: number; scope?: 'client' | 'admin_token' }
   | { kind: 'not_found'; message: string }
   | { kind: 'method_not_allowed'; method: string }
   /** The upstream's moderation blocked it: its message, code and type are the client's to see. */

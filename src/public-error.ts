@@ -133,13 +133,7 @@ export function publicError(failure: Failure): PublicError {
     case 'rate_limited':
       return {
         status: 429,
-        body: envelope(
-          failure.scope === 'client'
-            ? `Rate limit reached for this client: ${failure.limit} requests per minute with this key. Retry in ${failure.reset} s.`
-            : `Rate limit reached: ${failure.limit} requests per minute. Retry in ${failure.reset} s.`,
-          'requests',
-          'rate_limit_exceeded',
-        ),
+        body: envelope(rateLimitMessage(failure), 'requests', 'rate_limit_exceeded'),
         headers: {
           ...RETRY,
           'retry-after': String(failure.reset),
@@ -248,3 +242,15 @@ const UNAVAILABLE_MESSAGES = {
   malformed: 'The image service sent an answer the gateway could not read. Retry in a moment.',
   interrupted: 'The image service stopped mid-answer. Retry in a moment.',
 } as const
+
+/** What a full window says, by whose window it is. */
+function rateLimitMessage({ limit, reset, scope }: Extract<Failure, { kind: 'rate_limited' }>) {
+  switch (scope) {
+    case 'client':
+      return `Rate limit reached for this client: ${limit} requests per minute with this key. Retry in ${reset} s.`
+    case 'admin_token':
+      return `Too many wrong admin tokens from this client: ${limit} per minute. Retry in ${reset} s.`
+    case undefined:
+      return `Rate limit reached: ${limit} requests per minute. Retry in ${reset} s.`
+  }
+}

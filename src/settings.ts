@@ -61,6 +61,8 @@ export interface Settings {
   readonly embedRateLimitPerMinute: number
   /** A publishable key's requests per minute per client, unless the key sets its own. */
   readonly publishableClientRateLimitPerMinute: number
+  /** Wrong ADMIN_TOKENs per minute per client before its admin calls are refused with a 429. */
+  readonly adminTokenGuessesPerMinute: number
   readonly dailyBudgetUsd: number
   readonly corsOrigins: readonly string[]
   /** Days the request log keeps a request (image view counts too); admin actions stay. */
@@ -104,6 +106,7 @@ function toSettings(vars: ParsedVariables): Settings {
     anonymousRateLimitPerMinute: vars.ANONYMOUS_RATE_LIMIT_PER_MINUTE,
     embedRateLimitPerMinute: vars.EMBED_RATE_LIMIT_PER_MINUTE,
     publishableClientRateLimitPerMinute: vars.PUBLISHABLE_CLIENT_RATE_LIMIT_PER_MINUTE,
+    adminTokenGuessesPerMinute: vars.ADMIN_TOKEN_GUESSES_PER_MINUTE,
     dailyBudgetUsd: vars.DAILY_BUDGET_USD,
     corsOrigins: vars.CORS_ORIGINS,
     usageRetentionDays: vars.USAGE_RETENTION_DAYS,

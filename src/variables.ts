@@ -127,6 +127,7 @@ export const VARIABLES = {
   RATE_LIMIT_PER_MINUTE: { kind: 'var', rule: whole('requests', 1, 1_000_000, 60) },
   ANONYMOUS_RATE_LIMIT_PER_MINUTE: { kind: 'var', rule: whole('requests', 1, 1_000_000, 10) },
   EMBED_RATE_LIMIT_PER_MINUTE: { kind: 'var', rule: whole('requests', 1, 1_000_000, 120) },
+  ADMIN_TOKEN_GUESSES_PER_MINUTE: { kind: 'var', rule: whole('guesses', 1, 1_000, 10) },
   PUBLISHABLE_CLIENT_RATE_LIMIT_PER_MINUTE: {
     kind: 'var',
     rule: whole('requests', 1, 1_000_000, 30),

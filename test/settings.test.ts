@@ -42,6 +42,7 @@ describe('settingsOf', () => {
       anonymousRateLimitPerMinute: 10,
       embedRateLimitPerMinute: 120,
       publishableClientRateLimitPerMinute: 30,
+      adminTokenGuessesPerMinute: 10,
       dailyBudgetUsd: 1,
       corsOrigins: [],
       usageRetentionDays: 30,

@@ -13,6 +13,7 @@ import type { Principal } from '../principal'
 import { isManagedKey } from '../principal'
 import type { Settings } from '../settings'
 import { sha256Hex } from '../stream/bytes'
+import { adminGuesses } from './admin-guesses'
 import type { Admission, RateWindow } from './admission'
 import { clientBucket } from './client-address'
 
@@ -186,10 +187,14 @@ export const requireCaller = createMiddleware<AppEnv>(async (c, next) => {
       c.res.headers.set(name, value)
 })
 
-/** Middleware: lets through requests with the ADMIN_TOKEN, or answers 401/403. */
+/**
+ * Middleware: lets through requests with the ADMIN_TOKEN, or answers 401/403, or 429 to a client
+ * past its window of wrong tokens (looked at before the token is compared).
+ */
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header('authorization'))
-  const expected = c.var.settings.adminToken
+  const settings = c.var.settings
+  const expected = settings.adminToken
   if (!expected)
     fail({
       kind: 'forbidden',
@@ -198,6 +203,10 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
       message: 'The admin API is off: set the ADMIN_TOKEN secret.',
     })
   if (!token) fail({ kind: 'missing_api_key' })
-  if (!(await secretsEqual(token, expected))) fail({ kind: 'invalid_api_key' })
+  const guesses = adminGuesses(c.env, clientOf(c), settings.adminTokenGuessesPerMinute)
+  const refused = await guesses.refusal()
+  if (refused) fail(refused)
+  if (!(await secretsEqual(token, expected)))
+    fail((await guesses.count()) ?? { kind: 'invalid_api_key' })
   await next()
 })

@@ -3,11 +3,12 @@ import type { Bindings } from '../env'
 
 /**
  * What a ledger keeps: a managed key (named by its secret's SHA-256), the day's anonymous budget
- * (`YYYY-MM-DD`), or one client's window of anonymous calls (`ip`) or of signed embeds (`embed`).
+ * (`YYYY-MM-DD`), or one client's window of anonymous calls (`ip`), of signed embeds (`embed`) or
+ * of wrong admin tokens (`admin`).
  */
-export type LedgerKind = 'key' | 'budget' | 'ip' | 'embed'
+export type LedgerKind = 'key' | 'budget' | 'ip' | 'embed' | 'admin'
 
-/** The ledger's name: `key:<hash>`, `budget:<day>`, `ip:<client>` or `embed:<client>`. */
+/** The ledger's name: `key:<hash>`, `budget:<day>`, or `ip:`, `embed:` or `admin:<client>`. */
 export function ledgerName(kind: LedgerKind, id: string): string {
   return `${kind}:${id}`
 }

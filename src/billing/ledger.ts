@@ -3,7 +3,7 @@
  * reservations, its rate windows and usage counters; the balance minus holds is never negative.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { type Admission, type Entry, keyRefusal, shown } from '../access/admission'
+import { type Admission, type Entry, keyRefusal, type RateWindow, shown } from '../access/admission'
 import { ClientWindows, standing, type Window } from '../access/client-windows'
 import type { Bindings } from '../env'
 import type { KeyRecord } from '../principal'
@@ -119,6 +119,15 @@ export class AccessLedger extends DurableObject<Bindings> {
     else await this.save()
     const tighter = theirs && theirs.remaining < own.remaining ? theirs : own
     return { allowed: true, ...shown(tighter), record }
+  }
+
+  /**
+   * Where this ledger's own window stands under `limit`, counting nothing: a client's window of
+   * wrong admin tokens is looked at before a token is compared, and counted only for a wrong one.
+   */
+  async window(limit: number, now = Date.now()): Promise<RateWindow & { full: boolean }> {
+    const { full, ...window } = standing(this.state.window, limit, now)
+    return { full, ...shown(window) }
   }
 
   /**
