@@ -4,13 +4,14 @@
  */
 import { answerResponse, type CacheStatus } from '../answer/respond'
 import { payerFor } from '../billing/reservations'
-import { type CacheContext, cacheKey } from '../cache/cache-key'
+import { type CacheContext, cacheKey, POOL_CACHE_UPSTREAM } from '../cache/cache-key'
 import { releaseInputs, type StoredInputs } from '../cache/inputs'
 import { NearbyStore } from '../cache/nearby'
 import { ResultStore } from '../cache/store'
 import { fail } from '../errors'
 import type { Failure } from '../failure'
 import type { JoinRequest, JoinResult } from '../generation/coordinator'
+import { poolRefusal } from '../pool/support'
 import type { Principal } from '../principal'
 import { afterPipe } from '../stream/after-pipe'
 import { inputObjects } from '../upstream/payload'
@@ -32,6 +33,11 @@ export async function obtain(ctx: GatewayContext, ask: Ask): Promise<Obtained> {
   let handedOver = false
   try {
     assertUpstreamSupports(settings.upstream, ask.request)
+    // A pool routes by capability: refused here only if no upstream can (nothing called or paid).
+    const refusal = settings.upstream.pooled
+      ? poolRefusal(settings.upstream.entries, ask.request, ask.payload)
+      : null
+    if (refusal) fail(refusal)
     const store = nearbyStore(ctx)
     const key = await cacheKey(ask.request, cacheContext(ctx))
     ctx.timing.start('cache', 'Cache lookup (edge, then R2)')
@@ -116,7 +122,11 @@ function ownerOf(ctx: GatewayContext, key: string) {
 /** The upstream and cache scope a result belongs to. */
 function cacheContext({ settings, principal }: GatewayContext): CacheContext {
   return {
-    upstream: settings.demo ? 'demo' : settings.upstream.baseUrl,
+    upstream: settings.demo
+      ? 'demo'
+      : settings.upstream.pooled
+        ? POOL_CACHE_UPSTREAM
+        : settings.upstream.baseUrl,
     scope: ownCache(principal) ? principal.record.id : null,
   }
 }

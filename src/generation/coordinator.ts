@@ -18,13 +18,11 @@ import type { Failure } from '../failure'
 import type { ResultMeta } from '../result/result'
 import { kindOf, type NormalizedImageRequest } from '../schema/image-request'
 import type { UpstreamSettings } from '../settings'
-import { callUpstream } from '../upstream/client'
 import type { UpstreamPayload } from '../upstream/payload'
-import { readUpstreamAnswer } from '../upstream/read-answer'
-import { targetFromSettings } from '../upstream/target'
 import { failureOf } from './errors'
 import { DEFAULT_GRACE_MS, Generation } from './generation'
 import { ResultWriter } from './result-writer'
+import { openUpstream, readOpened } from './upstream-answer'
 import { answerFrom, type JoinResult } from './waiter-answer'
 
 export type { JoinResult }
@@ -189,20 +187,25 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       if (!payment) return
       billing = payment.billing
       decide(null)
-      const target = targetFromSettings(join.upstream)
       const called = Date.now()
-      const upstream = await callUpstream(target, {
-        prompt: join.request.prompt,
-        payload: join.payload,
-        open: (object) => openInput(this.env.IMAGES, object),
-        signal: deadline.signal,
+      const opened = await openUpstream(this.env, {
+        upstream: join.upstream,
+        request: join.request,
+        call: {
+          prompt: join.request.prompt,
+          payload: join.payload,
+          open: (object) => openInput(this.env.IMAGES, object),
+          signal: deadline.signal,
+        },
+        onQueued: () => generation.queued(),
       })
       generation.start({
-        upstreamRequestId: upstream.headers.get('x-request-id'),
-        upstreamKind: target.kind,
+        upstreamRequestId: opened.response.headers.get('x-request-id'),
+        upstreamKind: opened.kind,
+        upstreamName: opened.name,
         upstreamFirstByteMs: Date.now() - called,
       })
-      await readUpstreamAnswer(upstream, {
+      await readOpened(opened, {
         idleMs: join.upstream.idleTimeoutMs,
         signal: deadline.signal,
         emit: (piece) => generation.publish(piece),

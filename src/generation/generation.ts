@@ -61,6 +61,13 @@ export class Generation implements SubscribedGeneration<Subscriber> {
     return this.upstream !== null
   }
 
+  /** True once it waits for an upstream's capacity: stream answers begin (keep-alives flow). */
+  answering = false
+  queued(): void {
+    this.answering = true
+    for (const subscriber of this.subscribers) subscriber.onStarted()
+  }
+
   /** Live subscribers, for tests that look at their queues. */
   get live(): ReadonlySet<Subscriber> {
     return this.subscribers

@@ -18,6 +18,8 @@ export type JoinResult =
       generationId: string
       upstreamRequestId: string | null
       upstreamKind: 'remote' | 'demo'
+      /** The upstream that served (a pool entry's name, `default`, `demo`); null before one did. */
+      upstreamName: string | null
       /** Milliseconds from calling the upstream to its headers; null before it answered. */
       upstreamFirstByteMs: number | null
       /** The answer's bytes (streaming shapes and URL JSON); null for a redirect. */
@@ -42,6 +44,7 @@ export async function answerFrom(
     generationId: id,
     upstreamRequestId: generation.upstream?.upstreamRequestId ?? null,
     upstreamKind: generation.upstream?.upstreamKind ?? join.upstream.kind,
+    upstreamName: generation.upstream?.upstreamName ?? null,
     upstreamFirstByteMs: generation.upstream?.upstreamFirstByteMs ?? null,
   })
   const ended = (): JoinResult | null => {
