@@ -101,6 +101,11 @@ export async function callPool(options: PoolCallOptions): Promise<ServedCall> {
     if (acquired.kind === 'wait') fail(queueFull(acquired.waitMs))
     if (acquired.kind === 'unavailable') break
     const { grant } = acquired
+    // The generation's deadline passed while it waited: the upstream is not to blame.
+    if (call.signal?.aborted) {
+      await pool.report(grant, { kind: 'abandoned' })
+      break
+    }
     const entry = candidates.find((candidate) => candidate.name === grant.upstream) as PoolEntry
     const served = await attemptOn(entry, options)
     if (served.ok) {
@@ -126,7 +131,7 @@ export async function callPool(options: PoolCallOptions): Promise<ServedCall> {
     // so the request goes elsewhere now, or waits for it within the queue timeout.
     if (last.kind !== 'upstream_rate_limited') tried.add(entry.name)
   }
-  fail(last ?? { kind: 'upstream_unavailable', cause: 'status' })
+  fail(last ?? { kind: 'upstream_unavailable', cause: call.signal?.aborted ? 'timeout' : 'status' })
 }
 
 type Tried =
