@@ -6,6 +6,7 @@ import { cors } from './access/cors'
 import { fail, handleError } from './errors'
 import { observe } from './observability'
 import { admin } from './routes/admin'
+import { adminUpstreams } from './routes/admin-upstreams'
 import { edits } from './routes/edits'
 import { embed } from './routes/embed'
 import { embedSign } from './routes/embed-sign'
@@ -26,6 +27,7 @@ app.use(timing())
 app.use(loadSettings)
 app.use('/v1/*', cors)
 app.route('/v1', admin)
+app.route('/v1', adminUpstreams)
 app.route('/v1', usage)
 app.route('/v1', models)
 app.route('/v1/images', images)

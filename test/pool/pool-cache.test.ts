@@ -11,7 +11,7 @@ import { generate, settled } from '../helpers/gateway'
 import { poolFakes } from '../helpers/pool'
 import { storedKeys } from '../helpers/r2'
 
-const request = { model: 'gpt-image-1', prompt: 'a lighthouse at dawn' }
+const request = { model: 'gpt-image-1' as const, prompt: 'a lighthouse at dawn' }
 
 describe('the cache key of a pool', () => {
   it('is what a legacy deployment keyed by OpenAI’s base URL always had (the recipe unchanged)', async () => {

@@ -71,6 +71,7 @@ describe('the API reference’s sections', () => {
     const admin = all.filter(({ name }) => name.includes(' /v1/admin/'))
     expect(admin.map(({ name }) => name).sort()).toEqual([
       'GET /v1/admin/keys',
+      'GET /v1/admin/upstreams',
       'POST /v1/admin/keys',
       'POST /v1/admin/keys/{id}/credit',
       'POST /v1/admin/keys/{id}/revoke',
