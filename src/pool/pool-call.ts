@@ -25,6 +25,7 @@ export const MAX_ATTEMPTS = 3
 export interface PoolService {
   acquire(facts: AcquireFacts): Promise<AcquireResult>
   report(grant: Grant, outcome: Outcome): Promise<void>
+  sent(grant: Grant, at: number): Promise<void>
 }
 
 export interface PoolCallOptions {
@@ -107,7 +108,11 @@ export async function callPool(options: PoolCallOptions): Promise<ServedCall> {
       break
     }
     const entry = candidates.find((candidate) => candidate.name === grant.upstream) as PoolEntry
+    const sentAt = Date.now()
     const served = await attemptOn(entry, options)
+    // Went out a second or more after it was granted: the upstream's minute runs from then.
+    if (Math.floor(sentAt / 1000) > Math.floor(grant.at / 1000))
+      pool.sent(grant, sentAt).catch(() => {})
     if (served.ok) {
       return {
         response: served.response,

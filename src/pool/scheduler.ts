@@ -15,6 +15,7 @@ import {
   type UpstreamHealth,
 } from './health-state'
 import { type UpstreamView, viewOf } from './view'
+import { shift } from './window'
 
 /** A granted upstream; handed back with the call's outcome. Plain data. */
 export interface Grant {
@@ -23,6 +24,8 @@ export interface Grant {
   images: number
   /** This call is the half-open circuit's one probe. */
   probe: boolean
+  /** When it was admitted (Unix ms): where its images count until `sent` moves them. */
+  at: number
 }
 
 export type AcquireResult =
@@ -183,6 +186,17 @@ export class PoolScheduler {
     this.pump(now)
   }
 
+  /**
+   * The granted call went out at `at`, later than it was admitted (a busy owner, a slow body): its
+   * images count from then, as the upstream counts them, so the next minute's grants do not
+   * arrive before the upstream's minute has passed.
+   */
+  sent(grant: Grant, at: number, now: number): void {
+    const health = this.health(grant.upstream)
+    shift(health.window, grant.at, Math.min(at, now), grant.images)
+    this.store.save(grant.upstream, health)
+  }
+
   /** The operator's actions. */
   enable(name: string, now: number): void {
     enable(this.health(name))
@@ -216,7 +230,10 @@ export class PoolScheduler {
     const health = this.health(name)
     admit(health, facts.images, now, ticket, probe, this.policy)
     this.store.save(name, health)
-    return { kind: 'granted', grant: { upstream: name, ticket, images: facts.images, probe } }
+    return {
+      kind: 'granted',
+      grant: { upstream: name, ticket, images: facts.images, probe, at: now },
+    }
   }
 
   /** The wait for `facts` behind the waiters in `ahead` that want any of the same upstreams. */
