@@ -6,7 +6,7 @@
 import { type Candidate, choose } from './choose'
 import type { CapacitySpec } from './entry'
 import { estimateWaitMs } from './estimate'
-import { admit, availability, disable, enable, settle } from './health'
+import { admit, disable, enable, settle } from './health'
 import {
   DEFAULT_POLICY,
   freshHealth,
@@ -15,6 +15,7 @@ import {
   type UpstreamHealth,
 } from './health-state'
 import { type UpstreamView, viewOf } from './view'
+import { wakeFrom } from './wake'
 import { shift } from './window'
 
 /** A granted upstream; handed back with the call's outcome. Plain data. */
@@ -146,35 +147,12 @@ export class PoolScheduler {
     }
     this.queue = waiting
     this.held = held
-    this.wakeAt = this.wakeFrom(now)
+    this.wakeAt = wakeFrom(this.queue, (name) => this.health(name), now, this.policy)
   }
 
   /** When something may change for a waiter (a deadline, capacity freeing); null: no waiters. */
   nextWakeAt(): number | null {
     return this.wakeAt
-  }
-
-  /** The earliest deadline, or moment an upstream could take what a waiter asks of it. */
-  private wakeFrom(now: number): number | null {
-    let wake: number | null = null
-    // Each upstream's asks, by distinct image count (at most 10 each): cheap for long queues.
-    const asks = new Map<string, [CapacitySpec, Set<number>]>()
-    for (const { facts, deadline } of this.queue) {
-      wake = wake === null ? deadline : Math.min(wake, deadline)
-      for (const spec of facts.candidates) {
-        const known = asks.get(spec.name) ?? [spec, new Set<number>()]
-        known[1].add(facts.images)
-        asks.set(spec.name, known)
-      }
-    }
-    for (const [name, [spec, counts]] of asks) {
-      for (const images of counts) {
-        const { at } = availability(this.health(name), spec, images, now, this.policy)
-        // Free now yet not taken: held for an earlier waiter, whose own time is counted.
-        if (wake !== null && at !== null && at > now) wake = Math.min(wake, at)
-      }
-    }
-    return wake
   }
 
   /** Takes a call's outcome, then serves waiters it may have unblocked. */
