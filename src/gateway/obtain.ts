@@ -105,7 +105,8 @@ async function join(
   }
   const body = replace && joined.body ? afterPipe(joined.body, ctx.waitUntil, forget) : joined.body
   const failure = (): Promise<Failure | null> => owner.failureOf(joined.generationId)
-  return { kind: 'response', response: answerResponse(shape, body, headers), failure }
+  const response = answerResponse(shape, body, headers)
+  return { kind: 'response', response, failure, upstream: joined.upstreamName }
 }
 
 /** The result store through this data centre's edge cache. */
