@@ -8,6 +8,7 @@ import { fail, handleError } from './errors'
 import { observe } from './observability'
 import { admin } from './routes/admin'
 import { adminLog } from './routes/admin-log'
+import { adminUpstreams } from './routes/admin-upstreams'
 import { adminWebhooks } from './routes/admin-webhooks'
 import { batches } from './routes/batches'
 import { edits } from './routes/edits'
@@ -35,6 +36,7 @@ app.use('/v1/*', cors)
 app.route('/v1', admin)
 app.route('/v1', adminWebhooks)
 app.route('/v1', adminLog)
+app.route('/v1', adminUpstreams)
 app.route('/v1', usage)
 app.route('/v1', models)
 app.route('/v1/images', images)

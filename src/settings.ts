@@ -7,6 +7,8 @@ import { createMiddleware } from 'hono/factory'
 import { GatewayError } from './errors'
 import type { Failure } from './failure'
 import type { ModelId } from './models'
+import { parsePool, poolDeclared } from './pool/config'
+import type { PoolEntry } from './pool/entry'
 import { environment, type ParsedVariables } from './variables'
 
 /** Which upstream answers, and its deadlines, as plain data (it crosses to the generation's owner). */
@@ -23,6 +25,15 @@ export interface UpstreamSettings {
   totalTimeoutMs: number
   /** The demo generator's pause before each streamed image (a remote upstream has its own). */
   demoPartialIntervalMs: number
+  /**
+   * The upstreams: UPSTREAMS' entries, or the legacy upstream as a pool of one named `default`;
+   * empty for the demo. Keys included: this crosses only to the generation's owner.
+   */
+  entries: readonly PoolEntry[]
+  /** True when UPSTREAMS is set: calls go through the UpstreamPool (capacity, failover). */
+  pooled: boolean
+  /** How long a request waits for an upstream with capacity before its 429. */
+  queueTimeoutMs: number
 }
 
 /** Everything the gateway reads from its environment besides bindings, parsed and checked. */
@@ -71,21 +82,30 @@ export interface Settings {
 
 /** The upstream used when a key is set without a base URL. */
 const OPENAI_BASE_URL = 'https://api.openai.com/v1'
+/** What a pool's `baseUrl` says: never an entry's (no call uses it). */
+const POOL_BASE_URL = 'https://pool.invalid/v1'
 
-function toSettings(vars: ParsedVariables): Settings {
-  const demo = vars.UPSTREAM_BASE_URL === null && vars.UPSTREAM_API_KEY === null
+type Pool = Exclude<ReturnType<typeof parsePool>, { kind: 'misconfigured' }>
+
+function toSettings(vars: ParsedVariables, pool: Pool): Settings {
+  const demo = pool.kind === 'demo'
+  const pooled = !demo && poolDeclared(vars.UPSTREAMS)
   const deadlines = {
     timeoutMs: vars.UPSTREAM_TIMEOUT_MS,
     idleTimeoutMs: vars.UPSTREAM_IDLE_TIMEOUT_MS,
     totalTimeoutMs: vars.UPSTREAM_TOTAL_TIMEOUT_MS,
     demoPartialIntervalMs: vars.DEMO_PARTIAL_INTERVAL_MS,
+    queueTimeoutMs: vars.UPSTREAM_QUEUE_TIMEOUT_MS,
+    entries: pool.kind === 'remote' ? pool.entries : [],
+    pooled,
   }
   const upstream: UpstreamSettings = demo
     ? { kind: 'demo', baseUrl: 'https://demo.invalid/v1', apiKey: null, ...deadlines }
     : {
         kind: 'remote',
-        baseUrl: vars.UPSTREAM_BASE_URL ?? OPENAI_BASE_URL,
-        apiKey: vars.UPSTREAM_API_KEY,
+        // A pool's calls are built per entry; these two serve the legacy upstream alone.
+        baseUrl: pooled ? POOL_BASE_URL : (vars.UPSTREAM_BASE_URL ?? OPENAI_BASE_URL),
+        apiKey: pooled ? null : vars.UPSTREAM_API_KEY,
         ...deadlines,
       }
   return deepFreeze({
@@ -122,7 +142,11 @@ function deepFreeze<T extends object>(value: T): T {
 /** Parses an environment: its Settings, or the failure naming the first bad variable. */
 export function parseSettings(env: object): Settings | Failure {
   const parsed = environment.safeParse(env)
-  if (parsed.success) return toSettings(parsed.data)
+  if (parsed.success) {
+    // UPSTREAMS names the secrets holding its keys, so it reads the whole environment.
+    const pool = parsePool(env as Record<string, unknown>)
+    return pool.kind === 'misconfigured' ? pool : toSettings(parsed.data, pool)
+  }
   const [issue] = parsed.error.issues
   return {
     kind: 'misconfigured',

@@ -90,6 +90,13 @@ export const VARIABLES = {
       })
       .transform((v) => v?.replace(/\/+$/, '') ?? null),
   },
+  /**
+   * The upstream pool (a JSON array, or wrangler.toml's array): checked whole, with the secrets
+   * its entries name, by the pool's own parser when settings are made (src/pool/config.ts).
+   */
+  UPSTREAMS: { kind: 'var', rule: z.unknown().optional() },
+  /** How long a request waits in the owner for an upstream with capacity before its 429. */
+  UPSTREAM_QUEUE_TIMEOUT_MS: { kind: 'var', rule: whole('milliseconds', 0, HOUR_MS, 60_000) },
   UPSTREAM_TIMEOUT_MS: { kind: 'var', rule: whole('milliseconds', 1, HOUR_MS, 300_000) },
   UPSTREAM_IDLE_TIMEOUT_MS: { kind: 'var', rule: whole('milliseconds', 1, HOUR_MS, 180_000) },
   /**

@@ -8,9 +8,16 @@ import { sha256Hex } from '../stream/bytes'
 /** Bump when the recipe changes, so old entries are simply never looked up again. */
 const CACHE_KEY_VERSION = 'v2'
 
+/**
+ * The upstream a pool's results are keyed by: one name for all its real upstreams (their results
+ * are interchangeable, so the key names no entry), and the one a legacy upstream with OpenAI's
+ * default base URL has always had, so moving from it to UPSTREAMS keeps every stored result.
+ */
+export const POOL_CACHE_UPSTREAM = 'https://api.openai.com/v1'
+
 /** What besides the request a result depends on. */
 export interface CacheContext {
-  /** `demo`, or the upstream's base URL. */
+  /** `demo`, the legacy upstream's base URL, or POOL_CACHE_UPSTREAM for a pool. */
   upstream: string
   /** A managed key's id when that key keeps its own cache; null for the shared cache. */
   scope: string | null

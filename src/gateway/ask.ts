@@ -23,5 +23,10 @@ export type Obtained =
       response: Response
       /** How the generation behind a streamed answer ended, to ask once the answer has (misses). */
       failure?: () => Promise<Failure | null>
+      /**
+       * The upstream that serves a miss (a pool entry's name, `default`, `demo`), for the
+       * operator's logs; null for hits, and when the answer began before an upstream was chosen.
+       */
+      upstream?: string | null
     }
   | { kind: 'image'; image: StoredImage; cache: CacheStatus }

@@ -4,13 +4,14 @@
  */
 import { answerResponse, type CacheStatus } from '../answer/respond'
 import { payerFor } from '../billing/reservations'
-import { type CacheContext, cacheKey } from '../cache/cache-key'
+import { type CacheContext, cacheKey, POOL_CACHE_UPSTREAM } from '../cache/cache-key'
 import { releaseInputs, type StoredInputs } from '../cache/inputs'
 import { NearbyStore } from '../cache/nearby'
 import { ResultStore } from '../cache/store'
 import { fail } from '../errors'
 import type { Failure } from '../failure'
 import type { JoinRequest, JoinResult } from '../generation/coordinator'
+import { poolRefusal } from '../pool/support'
 import type { Principal } from '../principal'
 import { afterPipe } from '../stream/after-pipe'
 import { inputObjects } from '../upstream/payload'
@@ -33,6 +34,11 @@ export async function obtain(ctx: GatewayContext, ask: Ask): Promise<Obtained> {
   ctx.log?.request(ask.request)
   try {
     assertUpstreamSupports(settings.upstream, ask.request)
+    // A pool routes by capability: refused here only if no upstream can (nothing called or paid).
+    const refusal = settings.upstream.pooled
+      ? poolRefusal(settings.upstream.entries, ask.request, ask.payload)
+      : null
+    if (refusal) fail(refusal)
     const store = nearbyStore(ctx)
     const key = await cacheKey(ask.request, cacheContext(ctx))
     ctx.timing.start('cache', 'Cache lookup (edge, then R2)')
@@ -102,7 +108,8 @@ async function join(
   }
   const body = replace && joined.body ? afterPipe(joined.body, ctx.waitUntil, forget) : joined.body
   const failure = (): Promise<Failure | null> => owner.failureOf(joined.generationId)
-  return { kind: 'response', response: answerResponse(shape, body, headers), failure }
+  const response = answerResponse(shape, body, headers)
+  return { kind: 'response', response, failure, upstream: joined.upstreamName }
 }
 
 /** The result store through this data centre's edge cache. */
@@ -119,7 +126,11 @@ export function ownerOf(ctx: GatewayContext, key: string) {
 /** The upstream and cache scope a result belongs to. */
 export function cacheContext({ settings, principal }: GatewayContext): CacheContext {
   return {
-    upstream: settings.demo ? 'demo' : settings.upstream.baseUrl,
+    upstream: settings.demo
+      ? 'demo'
+      : settings.upstream.pooled
+        ? POOL_CACHE_UPSTREAM
+        : settings.upstream.baseUrl,
     scope: ownCache(principal) ? principal.record.id : null,
   }
 }

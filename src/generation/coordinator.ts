@@ -13,16 +13,14 @@ import type { LogIdentity } from '../log/request-notes'
 import { requestedMeta } from '../result/result'
 import { kindOf, type NormalizedImageRequest } from '../schema/image-request'
 import type { UpstreamSettings } from '../settings'
-import { callUpstream } from '../upstream/client'
 import type { UpstreamPayload } from '../upstream/payload'
-import { readUpstreamAnswer } from '../upstream/read-answer'
-import { targetFromSettings } from '../upstream/target'
 import { BackgroundWork } from './background-work'
 import { failureOf } from './errors'
 import { DEFAULT_GRACE_MS, Generation } from './generation'
 import { logGeneration, type Money, NO_MONEY, settle } from './generation-log'
 import { ResultWriter } from './result-writer'
 import { type Settled, settledOf } from './settled'
+import { openUpstream, readOpened } from './upstream-answer'
 import { answerFrom, type JoinResult } from './waiter-answer'
 
 export type { JoinResult, Settled }
@@ -199,6 +197,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
     let paid = false
     let money: Money = NO_MONEY
     /** The upstream that served it, for the log (the pool will name its serving entry here). */
+    let calling = false // past payment: the owner's rows are written however it ends
     let upstreamName: string | null = null
     const deadline = new AbortController()
     const timer = setTimeout(() => deadline.abort(), join.upstream.totalTimeoutMs)
@@ -207,28 +206,34 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       if (!payment) return
       billing = payment.billing
       decide(null)
-      const target = targetFromSettings(join.upstream)
-      upstreamName = target.kind
+      calling = true
       const called = Date.now()
-      const upstream = await callUpstream(target, {
-        prompt: join.request.prompt,
-        payload: join.payload,
-        open: (object) => openInput(this.env.IMAGES, object),
-        signal: deadline.signal,
+      const opened = await openUpstream(this.env, {
+        upstream: join.upstream,
+        request: join.request,
+        call: {
+          prompt: join.request.prompt,
+          payload: join.payload,
+          open: (object) => openInput(this.env.IMAGES, object),
+          signal: deadline.signal,
+        },
+        onQueued: () => generation.queued(),
       })
+      upstreamName = opened.name
       generation.start({
-        upstreamRequestId: upstream.headers.get('x-request-id'),
-        upstreamKind: target.kind,
+        upstreamRequestId: opened.response.headers.get('x-request-id'),
+        upstreamKind: opened.kind,
+        upstreamName: opened.name,
         upstreamFirstByteMs: Date.now() - called,
       })
-      await readUpstreamAnswer(upstream, {
+      await readOpened(opened, {
         idleMs: join.upstream.idleTimeoutMs,
         signal: deadline.signal,
         emit: (piece) => generation.publish(piece),
         afterChunk: () => both(writer.ready(), generation.ready()),
       })
       const meta = await writer.complete()
-      money = await settle(this.env, billing, join.request, meta.usage, target.kind)
+      money = await settle(this.env, billing, join.request, meta.usage, opened.kind)
       paid = true
       this.ended(id, null)
       generation.finish({ kind: 'done', meta })
@@ -244,7 +249,7 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
         await refund(this.env, billing)
         money = { ...NO_MONEY, reservedMicros: billing.reservedMicros }
       }
-      const ended = upstreamName && { upstream: upstreamName, money }
+      const ended = calling && { upstream: upstreamName, money }
       if (ended) this.background.add(logGeneration(this.env.USAGE, generation, running, ended))
       await releaseInputs(this.env.IMAGES, join.inputs, writer.inputsListed)
       if (this.running === running) this.running = null

@@ -42,7 +42,7 @@ export async function logGeneration(
   db: D1Database | undefined,
   generation: Generation,
   waiters: { starter: LoggedWaiter; joiners: readonly LoggedWaiter[] },
-  ended: { upstream: string; money: Money },
+  ended: { upstream: string | null; money: Money },
 ): Promise<void> {
   if (!db) return
   const outcome = generation.outcome

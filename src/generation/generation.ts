@@ -63,6 +63,13 @@ export class Generation implements SubscribedGeneration<Subscriber> {
     return this.upstream !== null
   }
 
+  /** True once it waits for an upstream's capacity: stream answers begin (keep-alives flow). */
+  answering = false
+  queued(): void {
+    this.answering = true
+    for (const subscriber of this.subscribers) subscriber.onStarted()
+  }
+
   /** A new streaming answer (SSE or base64 JSON) on this generation. */
   subscribe(shape: StreamShape, origin: string): Subscriber {
     const subscriber = new Subscriber(this, shape, origin)

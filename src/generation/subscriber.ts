@@ -82,7 +82,7 @@ export class Subscriber {
   /** Starts the answer: live from the next event, or catching up on what happened already. */
   start(): void {
     this.push(this.renderer.opening, -1)
-    if (this.gen.started) this.onStarted()
+    if (this.gen.started || this.gen.answering) this.onStarted()
     if (this.gen.units.length > 0 || this.gen.outcome) this.catchUp({ seq: 0, offset: 0 })
   }
 

@@ -35,6 +35,8 @@ export interface SubscribedGeneration<Subscriber = unknown> {
   readonly units: readonly Unit[]
   readonly outcome: Outcome | null
   readonly started: boolean
+  /** Answers may begin before the upstream's (it waits for capacity; keep-alives flow). */
+  readonly answering?: boolean
   /** Where its images are read back from. */
   readonly store: ImageReader
   /** What the request asked for: describes rebuilt completed events. */

@@ -63,6 +63,8 @@ export type Outcome =
 export interface Started {
   upstreamRequestId: string | null
   upstreamKind: 'remote' | 'demo'
+  /** The upstream that serves (a pool entry's name, `default`, `demo`): operators', never clients'. */
+  upstreamName?: string
   /** Milliseconds from calling the upstream to its answer's headers. */
   upstreamFirstByteMs: number
 }

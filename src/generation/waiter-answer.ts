@@ -20,6 +20,8 @@ export type JoinResult =
       cache: 'MISS' | 'JOIN' | 'BYPASS'
       upstreamRequestId: string | null
       upstreamKind: 'remote' | 'demo'
+      /** The upstream that served (a pool entry's name, `default`, `demo`); null before one did. */
+      upstreamName: string | null
       /** Milliseconds from calling the upstream to its headers; null before it answered. */
       upstreamFirstByteMs: number | null
       /** The answer's bytes (streaming shapes and URL JSON); null for a redirect. */
@@ -46,6 +48,7 @@ export async function answerFrom(
     cache,
     upstreamRequestId: generation.upstream?.upstreamRequestId ?? null,
     upstreamKind: generation.upstream?.upstreamKind ?? join.upstream.kind,
+    upstreamName: generation.upstream?.upstreamName ?? null,
     upstreamFirstByteMs: generation.upstream?.upstreamFirstByteMs ?? null,
   })
   const ended = (): JoinResult | null => {

@@ -18,8 +18,8 @@ export interface GenerationEnd {
   /** Null when it succeeded. */
   failure: Failure | null
   images: readonly StoredImage[]
-  /** The upstream's name (never its URL or key). */
-  upstream: string
+  /** The upstream's name (never its URL or key); null when none answered (a pool's failover ran out). */
+  upstream: string | null
   /** What the upstream's usage was worth (0 for the demo generator, or when it failed). */
   costMicros: number
   /** The starter's payer: held before the call, charged when settled (0 when refunded). */

@@ -127,6 +127,11 @@ function textOf(value: unknown): string | undefined {
   return String(value).trim() || undefined
 }
 
+/** Whether UPSTREAMS is set (not blank): then it alone says where requests go. */
+export function poolDeclared(raw: unknown): boolean {
+  return Array.isArray(raw) || textOf(raw) !== undefined
+}
+
 /** Parses the pool from the environment's variables (secrets included, read by name). */
 export function parsePool(vars: Record<string, unknown>): Pool | PoolProblem {
   const raw = vars.UPSTREAMS

@@ -6,7 +6,7 @@
 import { type Candidate, choose } from './choose'
 import type { CapacitySpec } from './entry'
 import { estimateWaitMs } from './estimate'
-import { admit, availability, disable, enable, settle } from './health'
+import { admit, disable, enable, settle } from './health'
 import {
   DEFAULT_POLICY,
   freshHealth,
@@ -15,6 +15,8 @@ import {
   type UpstreamHealth,
 } from './health-state'
 import { type UpstreamView, viewOf } from './view'
+import { wakeFrom } from './wake'
+import { shift } from './window'
 
 /** A granted upstream; handed back with the call's outcome. Plain data. */
 export interface Grant {
@@ -23,6 +25,8 @@ export interface Grant {
   images: number
   /** This call is the half-open circuit's one probe. */
   probe: boolean
+  /** When it was admitted (Unix ms): where its images count until `sent` moves them. */
+  at: number
 }
 
 export type AcquireResult =
@@ -143,35 +147,12 @@ export class PoolScheduler {
     }
     this.queue = waiting
     this.held = held
-    this.wakeAt = this.wakeFrom(now)
+    this.wakeAt = wakeFrom(this.queue, (name) => this.health(name), now, this.policy)
   }
 
   /** When something may change for a waiter (a deadline, capacity freeing); null: no waiters. */
   nextWakeAt(): number | null {
     return this.wakeAt
-  }
-
-  /** The earliest deadline, or moment an upstream could take what a waiter asks of it. */
-  private wakeFrom(now: number): number | null {
-    let wake: number | null = null
-    // Each upstream's asks, by distinct image count (at most 10 each): cheap for long queues.
-    const asks = new Map<string, [CapacitySpec, Set<number>]>()
-    for (const { facts, deadline } of this.queue) {
-      wake = wake === null ? deadline : Math.min(wake, deadline)
-      for (const spec of facts.candidates) {
-        const known = asks.get(spec.name) ?? [spec, new Set<number>()]
-        known[1].add(facts.images)
-        asks.set(spec.name, known)
-      }
-    }
-    for (const [name, [spec, counts]] of asks) {
-      for (const images of counts) {
-        const { at } = availability(this.health(name), spec, images, now, this.policy)
-        // Free now yet not taken: held for an earlier waiter, whose own time is counted.
-        if (wake !== null && at !== null && at > now) wake = Math.min(wake, at)
-      }
-    }
-    return wake
   }
 
   /** Takes a call's outcome, then serves waiters it may have unblocked. */
@@ -181,6 +162,17 @@ export class PoolScheduler {
     settle(health, spec, grant, outcome, now, this.policy)
     this.store.save(grant.upstream, health)
     this.pump(now)
+  }
+
+  /**
+   * The granted call went out at `at`, later than it was admitted (a busy owner, a slow body): its
+   * images count from then, as the upstream counts them, so the next minute's grants do not
+   * arrive before the upstream's minute has passed.
+   */
+  sent(grant: Grant, at: number, now: number): void {
+    const health = this.health(grant.upstream)
+    shift(health.window, grant.at, Math.min(at, now), grant.images)
+    this.store.save(grant.upstream, health)
   }
 
   /** The operator's actions. */
@@ -216,7 +208,10 @@ export class PoolScheduler {
     const health = this.health(name)
     admit(health, facts.images, now, ticket, probe, this.policy)
     this.store.save(name, health)
-    return { kind: 'granted', grant: { upstream: name, ticket, images: facts.images, probe } }
+    return {
+      kind: 'granted',
+      grant: { upstream: name, ticket, images: facts.images, probe, at: now },
+    }
   }
 
   /** The wait for `facts` behind the waiters in `ahead` that want any of the same upstreams. */

@@ -106,6 +106,16 @@ function azureUnsupported(entry: PoolEntry, needs: RequestNeeds): Unsupported | 
   return null
 }
 
+/** The 400 for a request no entry of a pool can serve as asked; null when some can. */
+export function poolRefusal(
+  entries: readonly PoolEntry[],
+  request: NormalizedImageRequest,
+  payload: UpstreamPayload,
+): Failure | null {
+  const routed = eligibleEntries(entries, needsOf(request, payload))
+  return 'refused' in routed ? routed.refused : null
+}
+
 /**
  * The entries that can serve the request, in the operator's order; or the 400 for the first
  * reason, preferring an entry that serves the model (its reason is the one the client can fix).

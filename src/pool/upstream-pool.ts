@@ -53,6 +53,20 @@ export class UpstreamPool extends DurableObject<Env> {
     this.arm()
   }
 
+  /** The granted call went out at `at` (Unix ms): its images count from then. */
+  sent(grant: Grant, at: number): void {
+    const ok =
+      typeof grant?.upstream === 'string' &&
+      whole(grant.images, 1, MAX_IMAGES) &&
+      Number.isFinite(grant.at) &&
+      Number.isFinite(at) &&
+      at >= grant.at &&
+      at - grant.at <= MAX_WAIT_MS
+    if (!ok) throw new TypeError('sent: a grant, and a time after it was granted')
+    checkName(grant.upstream)
+    this.scheduler.sent(grant, at, Date.now())
+  }
+
   snapshot(specs: CapacitySpec[]): UpstreamView[] {
     if (!Array.isArray(specs) || specs.length > MAX_UPSTREAMS || !specs.every(isSpec))
       throw new TypeError(`snapshot: at most ${MAX_UPSTREAMS} capacity specs`)

@@ -31,6 +31,24 @@ export function record(window: ImageWindow, now: number, images: number): void {
 }
 
 /**
+ * Moves `images` admitted at `from` to the later time `to`: the call reached its upstream later
+ * than it was admitted, and the upstream's own minute runs from then. Never past what was counted.
+ */
+export function shift(window: ImageWindow, from: number, to: number, images: number): void {
+  const source = Math.floor(from / BUCKET_MS)
+  const target = Math.floor(to / BUCKET_MS)
+  const bucket = window.find(([second]) => second === source)
+  if (target <= source || !bucket) return
+  const moved = Math.min(images, bucket[1])
+  bucket[1] -= moved
+  const at = window.findIndex(([second]) => second >= target)
+  const there = at === -1 ? undefined : window[at]
+  if (there && there[0] === target) there[1] += moved
+  else window.splice(at === -1 ? window.length : at, 0, [target, moved])
+  if (bucket[1] === 0) window.splice(window.indexOf(bucket), 1)
+}
+
+/**
  * The earliest time from `now` at which `images` more fit under `limit` in any `spanMs`, or null
  * when they never can (more than the limit at once).
  */

@@ -22,7 +22,7 @@ export interface UpstreamCall {
 }
 
 /** A fresh body for one attempt, and its content type. */
-function bodyOf(call: UpstreamCall): { body: BodyInit; contentType: string } {
+export function bodyOf(call: UpstreamCall): { body: BodyInit; contentType: string } {
   const { payload, prompt } = call
   if (payload.kind === 'generation') {
     const { model, ...rest } = payload.fields
@@ -39,7 +39,17 @@ function bodyOf(call: UpstreamCall): { body: BodyInit; contentType: string } {
   return multipartBody(fields, payload.files, open)
 }
 
-type Attempt = { ok: true; response: Response } | { ok: false; failure: Failure }
+export type Attempt = { ok: true; response: Response } | { ok: false; failure: Failure }
+
+/** Where one attempt goes and how it authenticates; `classify` reads a non-2xx answer. */
+export interface Destination {
+  url: string
+  headers: Record<string, string>
+  redirect: 'follow' | 'manual'
+  timeoutMs: number
+  fetch: (request: Request) => Promise<Response>
+  classify: (response: Response) => Promise<Failure>
+}
 
 /**
  * Sends the request; resolves with a 2xx response whose body is not yet read. An edit's pictures
@@ -61,27 +71,41 @@ function isRetryable(failure: Failure): boolean {
   return failure.kind === 'upstream_unavailable' && failure.cause !== 'malformed'
 }
 
-async function attempt(target: UpstreamTarget, call: UpstreamCall): Promise<Attempt> {
+function attempt(target: UpstreamTarget, call: UpstreamCall): Promise<Attempt> {
+  return send(
+    {
+      url: `${target.baseUrl}${UPSTREAM_PATHS[call.payload.kind]}`,
+      headers: target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {},
+      redirect: 'follow',
+      timeoutMs: target.timeoutMs,
+      fetch: target.fetch,
+      classify: failureFromUpstream,
+    },
+    call,
+  )
+}
+
+/** One attempt: the call's body to `to`, under the header deadline and the call's signal. */
+export async function send(to: Destination, call: UpstreamCall): Promise<Attempt> {
   const controller = new AbortController()
   let timedOut = false
   const timer = setTimeout(() => {
     timedOut = true
     controller.abort()
-  }, target.timeoutMs)
+  }, to.timeoutMs)
   const { body, contentType } = bodyOf(call)
-  const headers: Record<string, string> = { 'content-type': contentType }
-  if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`
   try {
-    const response = await target.fetch(
-      new Request(`${target.baseUrl}${UPSTREAM_PATHS[call.payload.kind]}`, {
+    const response = await to.fetch(
+      new Request(to.url, {
         method: 'POST',
-        headers,
+        headers: { 'content-type': contentType, ...to.headers },
         body,
+        redirect: to.redirect,
         signal: call.signal ? AbortSignal.any([controller.signal, call.signal]) : controller.signal,
       }),
     )
     if (response.ok) return { ok: true, response }
-    return { ok: false, failure: await failureFromUpstream(response) }
+    return { ok: false, failure: await to.classify(response) }
   } catch {
     // The thrown error may carry the URL or headers; only its category is kept.
     return {

@@ -3,6 +3,7 @@
  * deadlines and the body-size limit. `afterChunk` lets the consumer hold the read (R2 uploads
  * that fall behind), so a slow store slows the upstream instead of filling memory.
  */
+import type { Failure } from '../failure'
 import { MAX_UPSTREAM_ANSWER_BYTES } from '../result/limits'
 import type { Piece } from '../result/pieces'
 import { ChunkReader } from '../stream/chunk-reader'
@@ -15,6 +16,8 @@ export interface ReadAnswerOptions {
   signal?: AbortSignal
   emit: (piece: Piece) => void
   afterChunk: () => Promise<unknown> | null
+  /** An `error` event's failure; OpenAI's reading unless the upstream words errors otherwise. */
+  eventFailure?: (data: string) => Failure
 }
 
 export async function readUpstreamAnswer(
@@ -26,7 +29,7 @@ export async function readUpstreamAnswer(
   const isSse = (upstream.headers.get('content-type') ?? '').includes('text/event-stream')
   const progress = () => reader.progress()
   const answer = isSse
-    ? new SseAnswerReader(options.emit, progress)
+    ? new SseAnswerReader(options.emit, progress, options.eventFailure)
     : new JsonAnswerReader(options.emit, progress)
   let total = 0
   for await (const { bytes, ref } of reader.chunks()) {

@@ -4,6 +4,7 @@
  * byte and decoded once, into R2. Error events become failures; nothing of theirs is forwarded.
  */
 import { GatewayError } from '../errors'
+import type { Failure } from '../failure'
 import { COMPLETED_EVENTS } from '../result/events'
 import { MAX_EVENT_BYTES, MAX_IMAGE_BASE64, MAX_SKELETON_BYTES } from '../result/limits'
 import type { Piece } from '../result/pieces'
@@ -45,9 +46,11 @@ export class SseAnswerReader implements SseSink {
   private text: ChunkText | undefined
 
   /** `progress` is called on every complete event (it resets the idle deadline). */
+  /** `classify`: an `error` event's failure (Azure words its content filters its own way). */
   constructor(
     private readonly emit: (piece: Piece) => void,
     private readonly progress: () => void,
+    private readonly classify: (data: string) => Failure = failureFromEvent,
   ) {}
 
   push(chunk: Uint8Array, ref: ChunkRef = UNPOOLED): void {
@@ -114,7 +117,7 @@ export class SseAnswerReader implements SseSink {
     this.progress()
     if (mode === 'passthrough') this.emit({ kind: 'frame-end' })
     else if (mode === 'error') {
-      throw new GatewayError(failureFromEvent(new TextDecoder().decode(concat(this.errorData))))
+      throw new GatewayError(this.classify(new TextDecoder().decode(concat(this.errorData))))
     } else if (mode === 'image') {
       this.keepPending()
       const payload = (this.json as JsonImageScanner).finish()

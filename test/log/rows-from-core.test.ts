@@ -56,7 +56,7 @@ describe('rows from the core', () => {
       chargedMicros: COST_MICROS,
       costMicros: COST_MICROS,
       savedMicros: 0,
-      upstream: 'remote',
+      upstream: 'default',
       prompt: 'a red fox',
     })
     expect(first?.reservedMicros).toBeGreaterThanOrEqual(COST_MICROS)

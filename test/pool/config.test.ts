@@ -6,25 +6,8 @@ import { describe, expect, it } from 'vitest'
 import { MODEL_IDS } from '../../src/models'
 import { parsePool } from '../../src/pool/config'
 import { capacityOf, describeEntry } from '../../src/pool/entry'
+import { AZURE_EAST, PRIMARY } from './entries'
 
-const PRIMARY = {
-  name: 'primary',
-  kind: 'openai',
-  base_url: 'https://api.openai.com/v1',
-  key: 'UPSTREAM_API_KEY',
-  models: ['gpt-image-1', 'gpt-image-2'],
-  weight: 1,
-  images_per_minute: 5,
-}
-const AZURE_EAST = {
-  name: 'azure-east',
-  kind: 'azure',
-  base_url: 'https://res-east.openai.azure.com',
-  key: 'AZURE_EAST_KEY',
-  api_version: '2025-04-01-preview',
-  deployments: { 'gpt-image-1': 'img1', 'gpt-image-1.5': 'img15' },
-  images_per_minute: 10,
-}
 const SECRETS = { UPSTREAM_API_KEY: 'sk-primary-SECRET', AZURE_EAST_KEY: 'az-east-SECRET' }
 
 function withEntries(...entries: unknown[]) {

@@ -78,9 +78,23 @@ describe('PoolScheduler', () => {
     const { pool, store } = scheduler()
     expect(pool.acquire(facts([spec('a', 5)], 2), T0)).toEqual({
       kind: 'granted',
-      grant: { upstream: 'a', ticket: 't1', images: 2, probe: false },
+      grant: { upstream: 'a', ticket: 't1', images: 2, probe: false, at: T0 },
     })
     expect(store.saved.get('a')?.window).toEqual([[T0 / 1000, 2]])
+  })
+
+  it('counts a call from when it went out, so the next minute waits for the upstream’s', () => {
+    const { pool, store } = scheduler()
+    const granted = pool.acquire(facts([spec('a', 2)], 2), T0)
+    if (granted?.kind !== 'granted') throw new Error('expected a grant')
+    // The owner was busy: the call left 3 s after its grant.
+    pool.sent(granted.grant, T0 + 3_000, T0 + 3_500)
+    expect(store.saved.get('a')?.window).toEqual([[T0 / 1000 + 3, 2]])
+    expect(pool.acquire(facts([spec('a', 2)], 1), T0 + 61_000)).toMatchObject({ kind: 'wait' })
+    expect(upstreamOf(pool.acquire(facts([spec('a', 2)], 1), T0 + 64_000))).toBe('a')
+    // Never later than now, never more than was counted (the first call's images have expired).
+    pool.sent({ ...granted.grant, images: 9, at: T0 + 64_000 }, T0 + 99_000, T0 + 65_000)
+    expect(store.saved.get('a')?.window).toEqual([[T0 / 1000 + 65, 1]])
   })
 
   it('goes where there is capacity, and says how long until any when none has', () => {

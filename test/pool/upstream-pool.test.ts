@@ -147,5 +147,17 @@ describe('UpstreamPool', () => {
       (e: unknown) => e,
     )
     expect(String(badName)).toMatch(/1 to 63/)
+    const grant = { upstream: 'a', ticket: 't', images: 1, probe: false, at: 1000 }
+    for (const [given, at] of [
+      [{ ...grant, images: 11 }, 2000],
+      [grant, 999],
+      [grant, Number.NaN],
+    ] as const) {
+      const error = await stub.sent(given, at).then(
+        () => null,
+        (e: unknown) => e,
+      )
+      expect(String(error)).toMatch(/sent: a grant/)
+    }
   })
 })

@@ -69,6 +69,7 @@ describe('the API reference’s sections', () => {
       'GET /v1/admin/actions',
       'GET /v1/admin/keys',
       'GET /v1/admin/requests',
+      'GET /v1/admin/upstreams',
       'GET /v1/admin/usage',
       'GET /v1/admin/webhooks/failures',
       'POST /v1/admin/keys',
