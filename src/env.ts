@@ -4,7 +4,6 @@
  */
 import type { Context } from 'hono'
 import type { TimingVariables } from 'hono/timing'
-import type { RequestNotes } from './log/request-notes'
 import type { Principal } from './principal'
 import type { Settings } from './settings'
 import type { SettingsVariables } from './variables'
@@ -18,7 +17,10 @@ export type Bindings = Omit<Env, 'IMAGE_TRANSFORMS'> & {
   IMAGE_TRANSFORMS?: ImagesBinding
 } & SettingsVariables
 
-/** Per-request values set by middleware; `metric` is Hono's Server-Timing recorder. */
+/**
+ * Per-request values set by middleware; `metric` is Hono's Server-Timing recorder. The request
+ * log's middleware adds its own (`requestLog`) from its floor.
+ */
 export interface Variables extends TimingVariables {
   /** The environment's settings, parsed once. */
   settings: Settings
@@ -26,8 +28,6 @@ export interface Variables extends TimingVariables {
   requestId: string
   /** Who is calling: a configured key (by its index, never its value) or anonymous. */
   principal: Principal
-  /** The request's log row, on the routes whose requests are logged (src/routes/request-log.ts). */
-  requestLog?: RequestNotes
 }
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables }

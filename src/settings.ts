@@ -7,8 +7,8 @@ import { createMiddleware } from 'hono/factory'
 import { GatewayError } from './errors'
 import type { Failure } from './failure'
 import type { ModelId } from './models'
-import { parsePool, poolDeclared } from './pool/config'
-import type { PoolEntry } from './pool/entry'
+import type { PoolEntry } from './pool-config/entry'
+import { parsePool, poolDeclared } from './pool-config/parse'
 import { environment, type ParsedVariables } from './variables'
 
 /** Which upstream answers, and its deadlines, as plain data (it crosses to the generation's owner). */

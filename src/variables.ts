@@ -92,7 +92,7 @@ export const VARIABLES = {
   },
   /**
    * The upstream pool (a JSON array, or wrangler.toml's array): checked whole, with the secrets
-   * its entries name, by the pool's own parser when settings are made (src/pool/config.ts).
+   * its entries name, by the pool configuration's parser when settings are made.
    */
   UPSTREAMS: { kind: 'var', rule: z.unknown().optional() },
   /** How long a request waits in the owner for an upstream with capacity before its 429. */

@@ -3,76 +3,27 @@
  * requests join a single upstream generation, which is the owner's, not any client's.
  */
 import { DurableObject } from 'cloudflare:workers'
-import type { AnswerShape } from '../answer/shapes'
-import { type BillingRef, type Payer, refund, reserve } from '../billing/reservations'
-import { openInput, releaseInputs, type StoredInputs } from '../cache/inputs'
+import { type BillingRef, refund, reserve } from '../billing/reservations'
+import { openInput, releaseInputs } from '../cache/inputs'
 import { ResultStore, randomId } from '../cache/store'
 import type { Bindings } from '../env'
 import type { Failure } from '../failure'
-import type { LogIdentity } from '../log/request-notes'
 import { requestedMeta } from '../result/result'
-import { kindOf, type NormalizedImageRequest } from '../schema/image-request'
-import type { UpstreamSettings } from '../settings'
-import type { UpstreamPayload } from '../upstream/payload'
+import { kindOf } from '../schema/image-request'
 import { BackgroundWork } from './background-work'
 import { failureOf } from './errors'
 import { DEFAULT_GRACE_MS, Generation } from './generation'
 import { logGeneration, type Money, NO_MONEY, settle } from './generation-log'
 import { ResultWriter } from './result-writer'
+import { type JoinRequest, type Running, wantsUrls } from './running'
 import { type Settled, settledOf } from './settled'
 import { openUpstream, readOpened } from './upstream-answer'
 import { answerFrom, type JoinResult } from './waiter-answer'
 
-export type { JoinResult, Settled }
-
-export interface JoinRequest {
-  key: string
-  request: NormalizedImageRequest
-  /** What to send upstream with the request's prompt: the fields, and an edit's pictures. */
-  payload: UpstreamPayload
-  /**
-   * An edit's stored pictures, the owner's from the call on: released at once when the request
-   * joins a running generation, else when its own generation ends (kept if its result lists them).
-   */
-  inputs: StoredInputs
-  /** Which upstream to call, resolved by the worker that received the request. */
-  upstream: UpstreamSettings
-  /** A cache bypass: generate even if an entry exists, and replace it. */
-  replace: boolean
-  /** The answer this waiter wants; `origin` prefixes its image URLs. */
-  shape: AnswerShape
-  origin: string
-  /** The cache TTL the worker applies, so owner and worker agree on what counts as cached. */
-  ttlSeconds: number | null
-  /** Who pays if this request starts the generation (null: nobody pays). */
-  payer: Payer | null
-  /** Idle time before an SSE keep-alive comment. */
-  keepAliveMs: number
-  /** Who this waiter is in the request log; unset: not logged. */
-  log?: LogIdentity | null
-}
-
-const wantsUrls = (shape: AnswerShape) =>
-  shape === 'sse-url' || shape === 'json-url' || shape === 'redirect'
+export type { JoinRequest, JoinResult, Settled }
 
 /** How many ended generations' failures an owner can tell (a key rarely has more at once). */
 const ENDINGS_KEPT = 16
-
-interface Running {
-  id: string
-  generation: Generation
-  writer: ResultWriter
-  /** The request that started it: its payer pays. */
-  starter: JoinRequest
-  /** The requests that joined it since, answered from it (logged with it). */
-  joiners: JoinRequest[]
-  /**
-   * Resolves once the generation may go on (paid for, needing no payment, or already ended), or
-   * with the failure of the starter's reservation: then nothing started and it is gone.
-   */
-  paid: Promise<Failure | null>
-  decide: (refusal: Failure | null) => void
-}
 
 /**
  * A generation runs to its end and is stored even if every client leaves (bounded by the platform

@@ -3,7 +3,7 @@
  * weighted round-robin (nginx's: deterministic, and each upstream's share stays within one pick
  * of its weight's); otherwise when the first of them could.
  */
-import type { CapacitySpec } from './entry'
+import type { CapacitySpec } from '../pool-config/entry'
 import { availability } from './health'
 import type { HealthPolicy, UpstreamHealth } from './health-state'
 

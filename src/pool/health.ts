@@ -4,7 +4,7 @@
  * 429, a circuit that opens after consecutive failures and half-opens for exactly one probe, and
  * `disabled` after its key or quota is refused.
  */
-import type { CapacitySpec } from './entry'
+import type { CapacitySpec } from '../pool-config/entry'
 import type { ErrorCategory, HealthPolicy, Outcome, Phase, UpstreamHealth } from './health-state'
 import { countIn, fitsAt, MINUTE_MS, record } from './window'
 

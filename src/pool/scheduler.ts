@@ -3,8 +3,9 @@
  * that will wait (first come, first served on each upstream), takes outcomes, and describes each
  * upstream for the operator. The Durable Object around it adds storage and a timer.
  */
+
+import type { CapacitySpec } from '../pool-config/entry'
 import { type Candidate, choose } from './choose'
-import type { CapacitySpec } from './entry'
 import { estimateWaitMs } from './estimate'
 import { admit, disable, enable, settle } from './health'
 import {

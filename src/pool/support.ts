@@ -5,10 +5,10 @@
  */
 import type { Failure } from '../failure'
 import type { ModelId } from '../models'
+import type { PoolEntry } from '../pool-config/entry'
 import type { ImageExt } from '../result/result'
 import type { NormalizedImageRequest } from '../schema/image-request'
 import type { UpstreamPayload } from '../upstream/payload'
-import type { PoolEntry } from './entry'
 
 /** What routing looks at, from the normalized request and the body that will be sent. */
 export interface RequestNeeds {

@@ -3,8 +3,9 @@
  * (deployment in the path, `api-version`, `api-key`) or v1 route (`model` = deployment). Only
  * fields Azure does not take, and that change nothing, are left out.
  */
+
+import type { PoolEntry } from '../pool-config/entry'
 import type { UpstreamPayload } from '../upstream/payload'
-import type { PoolEntry } from './entry'
 
 export interface PreparedCall {
   url: string

@@ -4,7 +4,7 @@
  * State per upstream is persisted (small, bounded); waiters live in memory, woken by its alarm.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { type CapacitySpec, MAX_UPSTREAMS } from './entry'
+import { type CapacitySpec, MAX_UPSTREAMS } from '../pool-config/entry'
 import type { Outcome, UpstreamHealth } from './health-state'
 import { type AcquireFacts, type AcquireResult, type Grant, PoolScheduler } from './scheduler'
 import type { UpstreamView } from './view'

@@ -2,7 +2,7 @@
  * One upstream as the operator's admin view shows it: its state, images in the last minute
  * against its capacity, its last error (a category and a time, never a message), and its queue.
  */
-import type { CapacitySpec } from './entry'
+import type { CapacitySpec } from '../pool-config/entry'
 import { phaseOf } from './health'
 import type { ErrorCategory, Phase, UpstreamHealth } from './health-state'
 import { countIn, MINUTE_MS } from './window'

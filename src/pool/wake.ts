@@ -2,7 +2,7 @@
  * When the pool's queue next needs its pump: the earliest waiter's deadline, or the moment an
  * upstream could take what a waiter asks of it, computed once per upstream and image count.
  */
-import type { CapacitySpec } from './entry'
+import type { CapacitySpec } from '../pool-config/entry'
 import { availability } from './health'
 import type { HealthPolicy, UpstreamHealth } from './health-state'
 

@@ -5,9 +5,9 @@
 import { createRoute } from '@hono/zod-openapi'
 import { z } from 'zod'
 import { requireAdmin } from '../access/auth'
-import { capacityOf } from '../pool/entry'
 import { POOL_OBJECT_NAME } from '../pool/upstream-pool'
 import type { UpstreamView } from '../pool/view'
+import { capacityOf } from '../pool-config/entry'
 import { ADMIN_TOKEN, errorResponses, openApiRouter } from './openapi'
 
 export const adminUpstreams = openApiRouter()

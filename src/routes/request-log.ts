@@ -9,6 +9,13 @@ import { RequestNotes } from '../log/request-notes'
 import type { RequestKind } from '../log/row'
 import { writeRequests } from '../log/writer'
 
+declare module '../env' {
+  interface Variables {
+    /** The request's log row, on the routes whose requests are logged. */
+    requestLog?: RequestNotes
+  }
+}
+
 /**
  * Logs the route's requests from callers it knows (a key, a signed URL, an admitted anonymous
  * client): a request refused before that (401, a rate limit) writes nothing, so a flood of them

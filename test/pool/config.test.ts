@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { MODEL_IDS } from '../../src/models'
-import { parsePool } from '../../src/pool/config'
-import { capacityOf, describeEntry } from '../../src/pool/entry'
+import { capacityOf, describeEntry } from '../../src/pool-config/entry'
+import { parsePool } from '../../src/pool-config/parse'
 import { AZURE_EAST, PRIMARY } from './entries'
 
 const SECRETS = { UPSTREAM_API_KEY: 'sk-primary-SECRET', AZURE_EAST_KEY: 'az-east-SECRET' }

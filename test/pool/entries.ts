@@ -1,5 +1,5 @@
 /** Pool entries for tests: an OpenAI-kind one and an Azure one (classic route), overridable. */
-import type { PoolEntry } from '../../src/pool/entry'
+import type { PoolEntry } from '../../src/pool-config/entry'
 
 export function openaiEntry(overrides: Partial<PoolEntry> = {}): PoolEntry {
   return {

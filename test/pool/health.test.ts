@@ -4,7 +4,6 @@
  * (one probe) and closed states, and disablement with its way back.
  */
 import { describe, expect, it } from 'vitest'
-import type { CapacitySpec } from '../../src/pool/entry'
 import { admit, availability, disable, enable, phaseOf, settle } from '../../src/pool/health'
 import {
   DEFAULT_POLICY,
@@ -13,6 +12,7 @@ import {
   type UpstreamHealth,
 } from '../../src/pool/health-state'
 import { countIn, fitsAt, MINUTE_MS, record } from '../../src/pool/window'
+import type { CapacitySpec } from '../../src/pool-config/entry'
 
 const T0 = 1_800_000_000_000 // a whole second
 const policy = DEFAULT_POLICY

@@ -6,10 +6,10 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { CapacitySpec } from '../../src/pool/entry'
 import { phaseOf } from '../../src/pool/health'
 import { DEFAULT_POLICY, type Outcome, type UpstreamHealth } from '../../src/pool/health-state'
 import { type AcquireResult, type Grant, PoolScheduler } from '../../src/pool/scheduler'
+import type { CapacitySpec } from '../../src/pool-config/entry'
 
 const T0 = 1_800_000_000_000
 const NAMES = ['a', 'b', 'c']

@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest'
 import { choose } from '../../src/pool/choose'
-import type { CapacitySpec } from '../../src/pool/entry'
 import { DEFAULT_POLICY, freshHealth, type UpstreamHealth } from '../../src/pool/health-state'
 import {
   type AcquireFacts,
@@ -13,6 +12,7 @@ import {
   MAX_WAITERS,
   PoolScheduler,
 } from '../../src/pool/scheduler'
+import type { CapacitySpec } from '../../src/pool-config/entry'
 
 const T0 = 1_800_000_000_000
 

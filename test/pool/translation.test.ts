@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import { withRequestFields } from '../../src/pool/azure-meta'
-import type { PoolEntry } from '../../src/pool/entry'
 import { eligibleEntries, needsOf, unsupported } from '../../src/pool/support'
 import { prepareCall } from '../../src/pool/upstream-call'
+import type { PoolEntry } from '../../src/pool-config/entry'
 import { type EditFields, editUpstreamFields, normalizeEdit } from '../../src/schema/edit-request'
 import { type ImageRequest, normalize, upstreamFields } from '../../src/schema/image-request'
 import type { UpstreamPayload } from '../../src/upstream/payload'

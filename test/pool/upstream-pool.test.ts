@@ -11,8 +11,8 @@ import {
 } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { CapacitySpec } from '../../src/pool/entry'
 import { POOL_OBJECT_NAME, type UpstreamPool } from '../../src/pool/upstream-pool'
+import type { CapacitySpec } from '../../src/pool-config/entry'
 
 afterEach(async () => {
   vi.useRealTimers()

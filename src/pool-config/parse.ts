@@ -5,8 +5,8 @@
  */
 import { z } from 'zod'
 import { MODEL_IDS, type ModelId } from '../models'
-import { problemOf } from './config-problem'
 import { MAX_UPSTREAMS, type Pool, type PoolEntry, type PoolProblem } from './entry'
+import { problemOf } from './problem'
 
 /** The legacy upstream's name in the pool (logs and the admin view). */
 export const LEGACY_NAME = 'default'
