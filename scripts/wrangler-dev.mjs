@@ -3,6 +3,7 @@
 // its state afterwards.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { applyLocalMigrations } from './local-d1.mjs'
@@ -21,6 +22,8 @@ export async function startWranglerDev({
   configs = config ? [config] : [],
   readyPath = '/',
 }) {
+  // Another server on the port would answer the readiness check in this one's place.
+  await assertPortFree(port)
   const state = mkdtempSync(join(tmpdir(), 'wrangler-dev-'))
   // The request log's schema, in the fresh state the first worker will use.
   applyLocalMigrations({ config: configs[0], persistTo: state, quiet: true })
@@ -41,7 +44,7 @@ export async function startWranglerDev({
     await new Promise((resolve) => setTimeout(resolve, 500))
     rmSync(state, { recursive: true, force: true })
   }
-  for (let i = 0; i < 120; i++) {
+  for (let i = 0; i < 120 && child.exitCode === null; i++) {
     await new Promise((resolve) => setTimeout(resolve, 500))
     if (
       await fetch(`${url}${readyPath}`).then(
@@ -53,4 +56,15 @@ export async function startWranglerDev({
   }
   await stop()
   throw new Error(`wrangler dev did not start:\n${output}`)
+}
+
+/** Refuses a port something already listens on (say, a benchmark left running). */
+function assertPortFree(port) {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', () =>
+      reject(new Error(`port ${port} is in use: stop what listens there, or choose another port`)),
+    )
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()))
+  })
 }

@@ -106,21 +106,17 @@ function showErrors(rows) {
 
 /**
  * The pool's upstreams (GET /v1/admin/upstreams): each one's state, images in the last minute
- * against its capacity, queue and last error. No route (404): no panel.
+ * against its capacity, queue and last error. No pool (UPSTREAMS unset) or no route: no panel.
  */
 function showUpstreams(answer) {
   const panel = document.getElementById('upstreams-panel')
-  panel.hidden = answer === null
-  if (answer === null) return
+  panel.hidden = answer === null || answer.pooled === false
+  if (panel.hidden) return
   const rows = answer.data ?? []
   fill(
     'upstreams',
     rows.length === 0
-      ? el(
-          'p',
-          { class: 'muted' },
-          answer.pooled === false ? 'No pool: UPSTREAMS is not set.' : 'No upstreams.',
-        )
+      ? el('p', { class: 'muted' }, 'No upstreams.')
       : el('ul', { class: 'upstreams' }, rows.map(upstreamItem)),
   )
 }
