@@ -114,7 +114,7 @@ describe('an outage of one upstream during a burst', () => {
     await settled()
 
     // Charged once per image, as the upstream that served it reported; failed calls cost nothing.
-    const request = { model: 'gpt-image-1', edit: false } as const
+    const request = { model: 'gpt-image-1' } as const
     const openaiCost = costOf(request, {
       input_tokens: 10,
       input_tokens_details: { text_tokens: 10, image_tokens: 0 },
