@@ -22,6 +22,7 @@ import { assertUpstreamSupports } from '../upstream/target'
 import type { Ask } from './ask'
 import { ownerKeyOf, webhookTarget } from './batch-submit'
 import type { GatewayContext } from './context'
+import { countHit } from './hit'
 import { cacheContext, nearbyStore } from './obtain'
 
 /** Whether a Prefer header asks for an async answer (RFC 7240). */
@@ -60,7 +61,10 @@ export async function acceptJob(
     const responseFormat = ask.request.response_format
     const created = await stub.create({ id, ownerKeyId: owner, kind, responseFormat, webhook })
     if (!created.ok) fail({ kind: 'internal' })
+    ctx.log?.request(ask.request)
     const cached = ask.replace ? null : await nearbyStore(ctx).lookup(key)
+    // Answered from the cache at once: this request's row is a hit, counted like any.
+    if (cached) countHit(ctx, ask.request, cached)
     const api = jobRecord(ctx.env.JOBS, id)
     const notify = async (m: unknown) => {
       await ctx.env.WEBHOOKS.send(m, { contentType: 'json' })
