@@ -5,15 +5,16 @@ import { findWorkerd } from './process-stats.mjs'
 
 export const BENCH_KEY = 'bench'
 
-export async function startGateway(upstreamUrl, port) {
+/** `vars` replace the single upstream's (e.g. UPSTREAMS for a pool) when given. */
+export async function startGateway(upstreamUrl, port, vars = null) {
+  const upstream = vars ?? {
+    UPSTREAM_BASE_URL: upstreamUrl,
+    UPSTREAM_API_KEY: 'bench-operator-key',
+  }
   const server = await startWranglerDev({
     port,
     readyPath: '/v1/models',
-    vars: {
-      UPSTREAM_BASE_URL: upstreamUrl,
-      UPSTREAM_API_KEY: 'bench-operator-key',
-      GATEWAY_KEYS: BENCH_KEY,
-    },
+    vars: { ...upstream, GATEWAY_KEYS: BENCH_KEY },
   })
   return { ...server, pids: findWorkerd(server.child.pid) }
 }

@@ -20,14 +20,19 @@ export function answerHit(
   entry: Manifest,
   store: NearbyStore,
 ): Obtained {
-  const counting = recordHit(ctx.env, ctx.principal, request, entry.result.usage)
-  if (counting) ctx.waitUntil(counting)
-  // The demo generator costs nothing, so its hits spare nothing.
-  ctx.log?.hit(entry.images, ctx.settings.demo ? 0 : costOf(request, entry.result.usage))
+  countHit(ctx, request, entry)
   const [first] = entry.images
   if (shape === 'redirect') {
     return first ? { kind: 'image', image: first, cache: 'HIT' } : fail({ kind: 'internal' })
   }
   const body = hitBody(shape, entry, store, ctx.origin, kindOf(request))
   return { kind: 'response', response: answerResponse(shape, body, { 'x-cache': 'HIT' }) }
+}
+
+/** A hit counted: on a managed key's ledger, and in the request's log row with its saving. */
+export function countHit(ctx: GatewayContext, request: Ask['request'], entry: Manifest): void {
+  const counting = recordHit(ctx.env, ctx.principal, request, entry.result.usage)
+  if (counting) ctx.waitUntil(counting)
+  // The demo generator costs nothing, so its hits spare nothing.
+  ctx.log?.hit(entry.images, ctx.settings.demo ? 0 : costOf(request, entry.result.usage))
 }

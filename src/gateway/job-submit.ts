@@ -4,6 +4,7 @@
  * done exactly the synchronous answer, or (SSE) its events, resuming after a Last-Event-ID.
  */
 import { answerResponse } from '../answer/respond'
+import { shapeOf } from '../answer/shapes'
 import { announce } from '../background/batches/record-api'
 import type { JobMessage } from '../background/jobs/job-message'
 import { fitsQueue } from '../background/jobs/job-message'
@@ -22,6 +23,7 @@ import { assertUpstreamSupports } from '../upstream/target'
 import type { Ask } from './ask'
 import { ownerKeyOf, webhookTarget } from './batch-submit'
 import type { GatewayContext } from './context'
+import { countHit } from './hit'
 import { cacheContext, nearbyStore } from './obtain'
 
 /** Whether a Prefer header asks for an async answer (RFC 7240). */
@@ -57,10 +59,14 @@ export async function acceptJob(
     if (!fitsQueue(message)) fail(tooLarge)
     const stub = record(ctx, id)
     const kind = kindOf(ask.request)
-    const responseFormat = ask.request.response_format
-    const created = await stub.create({ id, ownerKeyId: owner, kind, responseFormat, webhook })
+    const { response_format: responseFormat, stream } = ask.request
+    const init = { id, ownerKeyId: owner, kind, responseFormat, stream, webhook }
+    const created = await stub.create(init)
     if (!created.ok) fail({ kind: 'internal' })
+    ctx.log?.request(ask.request)
     const cached = ask.replace ? null : await nearbyStore(ctx).lookup(key)
+    // Answered from the cache at once: this request's row is a hit, counted like any.
+    if (cached) countHit(ctx, ask.request, cached)
     const api = jobRecord(ctx.env.JOBS, id)
     const notify = async (m: unknown) => {
       await ctx.env.WEBHOOKS.send(m, { contentType: 'json' })
@@ -85,16 +91,26 @@ export async function acceptJob(
   }
 }
 
-/** A job for its owner: pending (202 and its status), its answer, or its failure's error. */
-export async function readJob(ctx: GatewayContext, id: string): Promise<Response> {
+/**
+ * A job for its owner: pending (202 and its status), its answer, or its failure's error. `events`
+ * (the caller accepts SSE) answers the job's events instead, unless the job was made with
+ * `stream: true`: its answer is SSE itself, and its events are only at `/events`.
+ */
+export async function readJob(
+  ctx: GatewayContext,
+  id: string,
+  events?: () => Promise<Response>,
+): Promise<Response> {
   const view = await jobView(ctx, id)
+  if (events && !view.stream) return events()
   if (view.status === 'failed') fail(view.failure ?? { kind: 'internal' })
   if (view.status !== 'completed' || !view.result)
     return Response.json(publicJob(view), { status: 202, headers: { 'retry-after': '5' } })
   const store = nearbyStore(ctx)
   const entry = await store.lookup(view.result.cacheKey)
   if (!entry) fail(gone(id))
-  const shape = view.responseFormat === 'url' ? 'json-url' : 'json'
+  // A cache hit's shape: for stream: true, the SSE answer with its completed events.
+  const shape = shapeOf({ stream: view.stream, response_format: view.responseFormat })
   const body = hitBody(shape, entry, store, ctx.origin, view.kind)
   return answerResponse(shape, body, { 'x-job-id': id })
 }

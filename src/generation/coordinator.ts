@@ -80,7 +80,10 @@ export class GenerationCoordinator extends DurableObject<Bindings> {
       const refusal = await running.paid
       if (starting && refusal) return { kind: 'failed', failure: refusal }
       if (refusal) continue
-      if (!starting) this.ctx.waitUntil(releaseInputs(this.env.IMAGES, join.inputs, false))
+      if (!starting) {
+        this.ctx.waitUntil(releaseInputs(this.env.IMAGES, join.inputs, false))
+        running.joiners.push(join) // its log row: the pictures, and the price it was spared
+      }
       return settledOf(running.generation, starting)
     }
   }

@@ -5,7 +5,8 @@
 import type { Principal } from '../principal'
 import { MAX_PROMPT_LENGTH } from '../schema/image-request'
 
-export const REQUEST_KINDS = ['generation', 'edit', 'embed'] as const
+/** `batch`: a batch item's attempt; `job`: an async job's run (issue 22). */
+export const REQUEST_KINDS = ['generation', 'edit', 'embed', 'batch', 'job'] as const
 export type RequestKind = (typeof REQUEST_KINDS)[number]
 
 /** HIT: served from the cache; JOIN: shared a running generation; BYPASS: `no-cache` forced one. */

@@ -1,7 +1,8 @@
 /**
  * GET /v1/images/jobs/{id}: an async request's job (`Prefer: respond-async`), for the key that
  * made it: 202 and its status while it runs, then exactly the synchronous answer (or its error);
- * with `Accept: text/event-stream`, its events with SSE ids, resuming after Last-Event-ID.
+ * its events with SSE ids, resuming after Last-Event-ID, at `/events` (or with `Accept:
+ * text/event-stream` when the job was made without `stream: true`).
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireCaller } from '../access/auth'
@@ -59,7 +60,7 @@ const show = createRoute({
     headers: z.object({
       accept: z.string().optional().meta({
         description:
-          '`text/event-stream` streams the job’s events (`job.queued`, `job.in_progress`, `job.completed` or `job.failed`), each with an `id:`.',
+          '`text/event-stream` streams the job’s events (as `/events` does), unless the job was made with `stream: true`: then its answer is itself SSE, and its events are only at `/events`.',
       }),
       'last-event-id': z.string().optional().meta({
         description: 'With the stream: only the events after this one.',
@@ -69,7 +70,7 @@ const show = createRoute({
   responses: {
     200: {
       description:
-        'Done: exactly the answer the synchronous request would have had (its `response_format`); or, with `Accept: text/event-stream`, the events.',
+        'Done: exactly the answer the synchronous request would have had (its `response_format`; for `stream: true`, its SSE with the `image_generation.completed` events, as a cache hit answers); or, with `Accept: text/event-stream` for a job made without `stream: true`, the job’s events.',
       content: {
         'application/json': { schema: imagesResponseSchema },
         'text/event-stream': { schema: z.string() },
@@ -91,7 +92,38 @@ jobs.openapi(show, async (c) => {
   const { id } = c.req.valid('param')
   const headers = c.req.valid('header')
   const ctx = gatewayContext(c)
-  if ((headers.accept ?? '').includes('text/event-stream'))
-    return streamJob(ctx, id, parseLastEventId(headers['last-event-id'] ?? null))
-  return readJob(ctx, id)
+  const after = parseLastEventId(headers['last-event-id'] ?? null)
+  const wantsEvents = (headers.accept ?? '').includes('text/event-stream')
+  return readJob(ctx, id, wantsEvents ? () => streamJob(ctx, id, after) : undefined)
+})
+
+const events = createRoute({
+  method: 'get',
+  path: '/jobs/{id}/events',
+  summary: 'An async request’s job events',
+  description:
+    'The job’s events (`job.queued`, `job.in_progress`, `job.completed` or `job.failed`) as server-sent events, each with an `id:`, live until the job ends; resumes after `Last-Event-ID`. For any job, also one made with `stream: true`.',
+  security: CLIENT_KEY,
+  middleware: [requireCaller] as const,
+  request: {
+    params: show.request.params,
+    headers: z.object({
+      'last-event-id': z.string().optional().meta({
+        description: 'Only the events after this one.',
+      }),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'The events.',
+      content: { 'text/event-stream': { schema: z.string() } },
+    },
+    ...errorResponses({ ...KEY_ERRORS, 404: 'No such job for this key.' }),
+  },
+})
+
+jobs.openapi(events, async (c) => {
+  const { id } = c.req.valid('param')
+  const after = parseLastEventId(c.req.valid('header')['last-event-id'] ?? null)
+  return streamJob(gatewayContext(c), id, after)
 })

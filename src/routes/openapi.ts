@@ -77,6 +77,7 @@ const SECTIONS = [
       '/v1/images/batches/{id}',
       '/v1/images/batches/{id}/cancel',
       '/v1/images/jobs/{id}',
+      '/v1/images/jobs/{id}/events',
     ],
   },
   {

@@ -11,6 +11,7 @@ import { QUEUE_NAMES } from '../../src/background/queues'
 import { signedEmbedUrl } from '../../src/embed/signing'
 import type { Bindings } from '../../src/env'
 import type { GenerationCoordinator } from '../../src/generation/coordinator'
+import { listRequests } from '../../src/log/requests'
 import { errorReply, gate, imageStreamFrames } from '../fakes/upstream'
 import { callGateway, fakeUpstream, GATEWAY_URL, settled } from '../helpers/gateway'
 import { createKey, errorOf, gen, env as keysEnv, usage } from '../helpers/keys'
@@ -184,6 +185,17 @@ describe('batch items through the queue consumer', () => {
     const batch = await view(key, id, q.env)
     expect(batch.counts).toMatchObject({ skipped_cached: 1, completed: 1, cancelled_budget: 1 })
     expect(batch.cost_usd).toBe(0)
+    // Each item's request-log row: the joiner's written by the owner too, with what it spared.
+    await settled()
+    const logged = (await listRequests(baseEnv.USAGE, { limit: 50 })).data
+    const rows = Object.fromEntries(
+      logged.filter((r) => r.kind === 'batch').map((r) => [r.prompt, r]),
+    )
+    expect(rows.cached).toMatchObject({ cache: 'HIT', status: 200, chargedMicros: 0 })
+    expect(rows['in flight']).toMatchObject({ cache: 'JOIN', status: 200, chargedMicros: 0 })
+    expect(rows['in flight']?.savedMicros).toBeGreaterThan(0)
+    expect(rows['in flight']?.images).toHaveLength(1)
+    expect(rows['too dear']).toMatchObject({ status: 402, code: 'cancelled_budget' })
   })
 
   it('warms a signed embed URL: its first visit is answered from the cache', async () => {

@@ -120,6 +120,36 @@ describe('Prefer: respond-async', () => {
     expect(resumed.map((e) => e.id)).toEqual(['3'])
   })
 
+  it('answers a stream: true job with the synchronous SSE; its events are at /events', async () => {
+    const s = setup()
+    const { key } = await createKey({ name: 'server', kind: 'secret' }, s.env)
+    const body = { prompt: 'a streamed picture', stream: true }
+    const res = await gen(key, body, ASYNC, s.env)
+    expect(res.status).toBe(202)
+    const location = res.headers.get('location') as string
+    const sse = { accept: 'text/event-stream' }
+    // Not done: its status, whatever the caller accepts (its answer will be SSE itself).
+    expect((await getJob(s, key, location, sse)).status).toBe(202)
+    await runJobs(s)
+    const done = await getJob(s, key, location, sse)
+    expect(done.status).toBe(200)
+    expect(done.headers.get('content-type')).toContain('text/event-stream')
+    const answer = await done.text()
+    const sync = await gen(key, body, {}, s.env)
+    expect(sync.headers.get('x-cache')).toBe('HIT')
+    expect(answer).toBe(await sync.text())
+    const frames = await readEvents(await getJob(s, key, location))
+    expect(frames.map((e) => e.event)).toEqual(['image_generation.completed'])
+    const events = await readEvents(await getJob(s, key, `${location}/events`))
+    expect(events.map((e) => [e.id, e.event])).toEqual([
+      ['1', 'job.queued'],
+      ['2', 'job.in_progress'],
+      ['3', 'job.completed'],
+    ])
+    const resumed = await getJob(s, key, `${location}/events`, { 'last-event-id': '2' })
+    expect((await readEvents(resumed)).map((e) => e.id)).toEqual(['3'])
+  })
+
   it('shows a job only to its key, refuses callers without one, and announces its end', async () => {
     const s = setup()
     const hook = 'http://hooks.receiver.test/jobs'

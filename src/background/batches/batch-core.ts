@@ -17,13 +17,18 @@ export interface ObtainOptions {
    * generation in flight, but start none (then answer over_budget).
    */
   mayStart: boolean
+  /** The attempt's id in the request log (one row per attempt); unset: a fresh one. */
+  requestId?: string
 }
 
 export type CoreOutcome =
   /** The item's result is stored. HIT: it was; JOIN: another request's generation made it. */
   | { status: 'ok'; cache: 'HIT' | 'MISS' | 'JOIN'; costMicros: number }
-  /** A paid generation was needed and may not start: the batch's cap, or the key's balance. */
-  | { status: 'over_budget' }
+  /**
+   * A paid generation was needed and may not start: the batch's cap, or (`failure`) the key's
+   * balance or budget.
+   */
+  | { status: 'over_budget'; failure?: Failure }
   /** `retryable`: worth another attempt later (upstream down or rate limited). */
   | { status: 'failed'; failure: Failure; retryable: boolean }
 

@@ -68,8 +68,9 @@ async function runItem(
     return
   }
   const owner = { keyId: item.ownerKeyId }
+  const requestId = `${item.batchId}:${item.index}:${message.attempts}`
   const outcome: CoreOutcome = await deps.core
-    .obtainForBatch(item.item, owner, { mayStart: decision.mayStart })
+    .obtainForBatch(item.item, owner, { mayStart: decision.mayStart, requestId })
     .catch(() => ({ status: 'failed', failure: { kind: 'internal' }, retryable: true }))
   if (outcome.status === 'failed' && outcome.retryable && message.attempts < ITEM_MAX_ATTEMPTS) {
     await announce(record, await record.release(item.index), deps.notify)

@@ -18,7 +18,8 @@ export type JobOutcome =
   | { status: 'failed'; failure: Failure; retryable: boolean; handedOver: boolean }
 
 export interface JobConsumerDeps {
-  run(job: JobMessage): Promise<JobOutcome>
+  /** `attempt`: the message's, from 1 (each attempt is a row in the request log). */
+  run(job: JobMessage, attempt: number): Promise<JobOutcome>
   jobs(jobId: string): JobRecordApi
   notify(message: WebhookMessage): Promise<void>
   /** Lets go of an edit's stored pictures. */
@@ -57,7 +58,7 @@ async function runJob(
 ): Promise<void> {
   const record = deps.jobs(job.jobId)
   await record.start()
-  const outcome: JobOutcome = await deps.run(job).catch(() => ({
+  const outcome: JobOutcome = await deps.run(job, message.attempts).catch(() => ({
     status: 'failed',
     failure: { kind: 'internal' },
     retryable: true,

@@ -42,6 +42,8 @@ interface JobMeta {
   ownerKeyId: string
   kind: ImageKind
   responseFormat: JobResponseFormat
+  /** Absent in records made before it was kept: false. */
+  stream?: boolean
   webhook: WebhookTarget | null
   notified: boolean
   status: JobStatus
@@ -86,6 +88,7 @@ export class JobRecord extends DurableObject<Env> {
       ownerKeyId: init.ownerKeyId,
       kind: init.kind,
       responseFormat: init.responseFormat,
+      stream: init.stream ?? false,
       webhook: init.webhook,
       notified: false,
       status: 'queued',
@@ -224,6 +227,7 @@ export class JobRecord extends DurableObject<Env> {
       status: meta.status,
       kind: meta.kind,
       responseFormat: meta.responseFormat,
+      stream: meta.stream ?? false,
       result: meta.result,
       failure: meta.failure,
       createdAt: meta.life.createdAt,

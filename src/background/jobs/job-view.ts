@@ -21,6 +21,8 @@ export interface JobView {
   status: JobStatus
   kind: ImageKind
   responseFormat: JobResponseFormat
+  /** Made with `stream: true`: its answer, once done, is the synchronous request's SSE. */
+  stream: boolean
   result: JobResultRef | null
   failure: Failure | null
   createdAt: number
@@ -51,6 +53,7 @@ export interface JobInit {
   ownerKeyId: string
   kind: ImageKind
   responseFormat: JobResponseFormat
+  stream?: boolean
   webhook: WebhookTarget | null
   now?: number
   keepSeconds?: number
