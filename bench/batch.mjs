@@ -17,7 +17,7 @@ const ITEMS = Number(process.env.BENCH_ITEMS ?? 200)
 const DUPLICATES = Math.floor(ITEMS / 10)
 const CAPACITY = Number(process.env.BENCH_CAPACITY ?? 4)
 const DELAY_MS = Number(process.env.BENCH_DELAY_MS ?? 500)
-const PORT = 8791
+const PORT = Number(process.env.BENCH_PORT ?? 8781)
 const POOLED = process.env.BENCH_POOLED === '1'
 const PER_MINUTE_FAKE = POOLED || process.env.BENCH_PER_MINUTE !== undefined
 const PER_MINUTE = Number(process.env.BENCH_PER_MINUTE ?? 120)
