@@ -4,6 +4,7 @@
  * moderated OpenAI request gets. Only what classifies is kept; the body never goes further.
  */
 import type { Failure } from '../failure'
+import { MAX_ERROR_BODY_BYTES, readCapped } from '../upstream/error-mapping'
 
 /** Every code (and inner_error code) Azure uses for a content-filter rejection (research §1.4). */
 const CONTENT_FILTER_CODES = new Set([
@@ -13,7 +14,6 @@ const CONTENT_FILTER_CODES = new Set([
   'moderation_blocked',
   'ResponsibleAIPolicyViolation',
 ])
-const MAX_ERROR_BODY_BYTES = 64 * 1024
 const SAFETY_MESSAGE = 'Your request was rejected by the safety system.'
 
 interface ErrorFields {
@@ -124,20 +124,4 @@ export function failureFromAzureEvent(data: string): Failure {
   const fields = fieldsOf('error' in outer ? outer : { error: outer })
   if (isContentFilter(fields)) return contentPolicy(fields.message)
   return { kind: 'upstream_unavailable', cause: 'status' }
-}
-
-async function readCapped(response: Response, limit: number): Promise<string> {
-  if (!response.body) return ''
-  const reader = response.body.getReader()
-  const decoder = new TextDecoder()
-  let text = ''
-  let size = 0
-  while (size < limit) {
-    const { done, value } = await reader.read()
-    if (done) break
-    text += decoder.decode(value.subarray(0, limit - size), { stream: true })
-    size += value.byteLength
-  }
-  reader.releaseLock()
-  return text + decoder.decode()
 }

@@ -8,7 +8,7 @@ import type { Failure } from '../failure'
 /** Upstream error codes that mean the prompt or image was blocked by moderation. */
 const CONTENT_POLICY_CODES = new Set(['moderation_blocked', 'content_policy_violation'])
 /** How much of an error body we read at most; error bodies are small, anything larger is odd. */
-const MAX_ERROR_BODY_BYTES = 64 * 1024
+export const MAX_ERROR_BODY_BYTES = 64 * 1024
 
 interface UpstreamErrorFields {
   code: string | null
@@ -50,7 +50,8 @@ async function readErrorFields(response: Response): Promise<UpstreamErrorFields>
   }
 }
 
-async function readCapped(response: Response, limit: number): Promise<string> {
+/** An error answer's first `limit` bytes as text; the rest of its body is cancelled. */
+export async function readCapped(response: Response, limit: number): Promise<string> {
   if (!response.body) return ''
   const reader = response.body.getReader()
   const decoder = new TextDecoder()
@@ -59,7 +60,7 @@ async function readCapped(response: Response, limit: number): Promise<string> {
   while (size < limit) {
     const { done, value } = await reader.read()
     if (done) break
-    text += decoder.decode(value, { stream: true })
+    text += decoder.decode(value.subarray(0, limit - size), { stream: true })
     size += value.byteLength
   }
   await reader.cancel().catch(() => {})
